@@ -1,0 +1,192 @@
+using System.Buffers;
+using System.Numerics;
+
+namespace Scone.Engine.Backends.Cpu;
+
+/// <summary>
+/// The CPU backend: <see cref="CpuOps"/> on blocks of rows spread over all cores, and
+/// <see cref="CpuGemm"/>. Reductions over samples sum per-chunk partials in chunk order, so results
+/// do not depend on thread timing. Work is synchronous.
+/// </summary>
+public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public string Name => "cpu";
+
+    public DeviceBuffer<TElement> Allocate<TElement>(int length) where TElement : unmanaged => new CpuBuffer<TElement>(length);
+
+    public void Upload<TElement>(Slice<TElement> destination, ReadOnlySpan<TElement> source) where TElement : unmanaged =>
+        source.CopyTo(destination.Require(source.Length, nameof(destination)).Span());
+
+    public void Download<TElement>(Span<TElement> destination, Slice<TElement> source) where TElement : unmanaged =>
+        source.Span()[..destination.Length].CopyTo(destination);
+
+    public void Copy(Slice<T> destination, Slice<T> source) =>
+        source.Span().CopyTo(destination.Require(source.Length, nameof(destination)).Span());
+
+    public void Fill(Slice<T> destination, T value) => destination.Span().Fill(value);
+
+    public void Gemm(bool transA, bool transB, int m, int n, int k, T alpha, Slice<T> a, int lda, Slice<T> b, int ldb, T beta, Slice<T> c, int ldc) =>
+        CpuGemm.Gemm(transA, transB, m, n, k, alpha, a.Span(), lda, b.Span(), ldb, beta, c.Span(), ldc);
+
+    public void AddBias(Slice<T> y, Slice<T> bias, int rows, int cols)
+    {
+        y.Require((long)rows * cols, nameof(y));
+        bias.Require(cols, nameof(bias));
+        CpuParallel.ForChunks(rows, (_, start, count) =>
+            CpuOps.AddBias(y.Span().Slice(start * cols, count * cols), bias.Span(), count, cols));
+    }
+
+    public void ColumnSum(Slice<T> sum, Slice<T> x, int rows, int cols)
+    {
+        sum.Require(cols, nameof(sum));
+        x.Require((long)rows * cols, nameof(x));
+        ReduceByChunks(rows, cols, sum.Span(),
+            (partial, start, count) => CpuOps.ColumnSum(partial, x.Span().Slice(start * cols, count * cols), count, cols));
+    }
+
+    public void CollageForward(Slice<T> z, Slice<T> u, Slice<T> x, Slice<T> a, Slice<T> basisWeight, Slice<T> basisBias,
+        int rows, int width, int dims, T w0, T omega, MaskActivation mask)
+    {
+        CheckLayer(rows, width, dims, z, u, x, a, basisWeight, basisBias);
+        CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.CollageForward(
+            z.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width),
+            x.Span().Slice(start * dims, count * dims), a.Span()[..width], basisWeight.Span()[..(width * dims)],
+            basisBias.Span()[..width], count, width, dims, w0, omega, mask));
+    }
+
+    public void CollageBackward(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias,
+        Slice<T> dz, Slice<T> u, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias,
+        int rows, int width, int dims, T w0, T omega, MaskActivation mask)
+    {
+        CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
+        dz.Require((long)rows * width, nameof(dz));
+        dBasisWeight.Require(width * dims, nameof(dBasisWeight));
+        dBasisBias.Require(width, nameof(dBasisBias));
+        // One partial per chunk holds [da | dc | dB], in that order.
+        int partialLength = width * (2 + dims);
+        T[] totals = ArrayPool<T>.Shared.Rent(partialLength);
+        Array.Clear(totals, 0, partialLength);
+        ReduceByChunks(rows, partialLength, totals.AsSpan(0, partialLength), (partial, start, count) => CpuOps.CollageBackward(
+            du.Span().Slice(start * width, count * width), partial[..width], partial.Slice(2 * width, width * dims), partial.Slice(width, width),
+            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width),
+            x.Span().Slice(start * dims, count * dims), basisWeight.Span()[..(width * dims)], basisBias.Span()[..width],
+            count, width, dims, w0, omega, mask));
+        AddInto(da.Span()[..width], totals.AsSpan(0, width));
+        AddInto(dBasisBias.Span()[..width], totals.AsSpan(width, width));
+        AddInto(dBasisWeight.Span()[..(width * dims)], totals.AsSpan(2 * width, width * dims));
+        ArrayPool<T>.Shared.Return(totals);
+    }
+
+    public void SineForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, T w0)
+    {
+        z.Require((long)rows * width, nameof(z));
+        u.Require((long)rows * width, nameof(u));
+        bias.Require(width, nameof(bias));
+        CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.SineForward(
+            z.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), bias.Span()[..width], count, width, w0));
+    }
+
+    public void SineBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width, T w0)
+    {
+        du.Require((long)rows * width, nameof(du));
+        dz.Require((long)rows * width, nameof(dz));
+        u.Require((long)rows * width, nameof(u));
+        dBias.Require(width, nameof(dBias));
+        ReduceByChunks(rows, width, dBias.Span()[..width], (partial, start, count) => CpuOps.SineBackward(
+            du.Span().Slice(start * width, count * width), partial,
+            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), count, width, w0));
+    }
+
+    public void MseLoss(Slice<T> dy, Slice<T> sums, Slice<T> y, Slice<T> target, int rows, int cols)
+    {
+        int length = rows * cols;
+        dy.Require(length, nameof(dy));
+        y.Require(length, nameof(y));
+        target.Require(length, nameof(target));
+        sums.Require(2, nameof(sums));
+        T scale = T.CreateTruncating(2.0 / length);
+        int chunks = CpuParallel.ChunkCount(rows);
+        double[] partials = ArrayPool<double>.Shared.Rent(2 * chunks);
+        CpuParallel.ForChunks(rows, (chunk, start, count) =>
+        {
+            int offset = start * cols, size = count * cols;
+            var (squared, clipped) = CpuOps.MseLoss(dy.Span().Slice(offset, size), y.Span().Slice(offset, size), target.Span().Slice(offset, size), scale);
+            partials[2 * chunk] = squared;
+            partials[2 * chunk + 1] = clipped;
+        });
+        double totalSquared = 0, totalClipped = 0;
+        for (int chunk = 0; chunk < chunks; chunk++)
+        {
+            totalSquared += partials[2 * chunk];
+            totalClipped += partials[2 * chunk + 1];
+        }
+        ArrayPool<double>.Shared.Return(partials);
+        var s = sums.Span();
+        s[0] = T.CreateTruncating(totalSquared);
+        s[1] = T.CreateTruncating(totalClipped);
+    }
+
+    public void AdamStep(Slice<T> parameters, Slice<T> m, Slice<T> v, Slice<T> gradients, AdamArguments arguments)
+    {
+        int length = parameters.Length;
+        m.Require(length, nameof(m));
+        v.Require(length, nameof(v));
+        gradients.Require(length, nameof(gradients));
+        CpuParallel.ForRange(length, (start, count) => CpuOps.AdamStep(
+            parameters.Span().Slice(start, count), m.Span().Slice(start, count), v.Span().Slice(start, count),
+            gradients.Span().Slice(start, count), arguments));
+    }
+
+    public void GatherRows(Slice<T> destination, Slice<T> source, Slice<int> indices, int rows, int cols)
+    {
+        destination.Require((long)rows * cols, nameof(destination));
+        indices.Require(rows, nameof(indices));
+        int sourceRows = source.Length / cols;
+        foreach (int index in indices.Span()[..rows])
+            if ((uint)index >= (uint)sourceRows)
+                throw new ArgumentOutOfRangeException(nameof(indices), $"row index {index} is outside a source of {sourceRows} rows");
+        CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.GatherRows(
+            destination.Span().Slice(start * cols, count * cols), source.Span(), indices.Span().Slice(start, count), cols));
+    }
+
+    public void Synchronize()
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+
+    /// <summary>
+    /// Runs body(partial, firstRow, rowCount) per chunk, each chunk into its own zeroed partial of
+    /// the given length, then adds the partials into total in chunk order.
+    /// </summary>
+    private delegate void ChunkReduction(Span<T> partial, int start, int count);
+
+    private static void ReduceByChunks(int rows, int length, Span<T> total, ChunkReduction body)
+    {
+        int chunks = CpuParallel.ChunkCount(rows);
+        T[] partials = ArrayPool<T>.Shared.Rent(chunks * length);
+        Array.Clear(partials, 0, chunks * length);
+        CpuParallel.ForChunks(rows, (chunk, start, count) => body(partials.AsSpan(chunk * length, length), start, count));
+        for (int chunk = 0; chunk < chunks; chunk++)
+            AddInto(total, partials.AsSpan(chunk * length, length));
+        ArrayPool<T>.Shared.Return(partials);
+    }
+
+    private static void AddInto(Span<T> total, ReadOnlySpan<T> part)
+    {
+        for (int i = 0; i < total.Length; i++)
+            total[i] += part[i];
+    }
+
+    private static void CheckLayer(int rows, int width, int dims, Slice<T> output, Slice<T> u, Slice<T> x, Slice<T> bias, Slice<T> basisWeight, Slice<T> basisBias)
+    {
+        output.Require((long)rows * width, nameof(output));
+        u.Require((long)rows * width, nameof(u));
+        x.Require((long)rows * dims, nameof(x));
+        bias.Require(width, nameof(bias));
+        basisWeight.Require((long)width * dims, nameof(basisWeight));
+        basisBias.Require(width, nameof(basisBias));
+    }
+}

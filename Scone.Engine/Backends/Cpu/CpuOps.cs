@@ -1,0 +1,200 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Scone.Engine.Backends.Cpu;
+
+/// <summary>
+/// The CPU reference of every element-wise primitive of <see cref="IBackend{T}"/>, on spans and on
+/// one block of rows; <see cref="CpuBackend{T}"/> splits the rows across cores. Shapes and
+/// semantics are those of the interface. Each row is processed a vector of columns at a time;
+/// the last partial vector of a row goes through a zero-padded copy, so there is one code path.
+/// </summary>
+public static class CpuOps
+{
+    /// <summary>Transposes B[D,d] into a pooled [d,D] array, so columns vectorise. Return it to the pool.</summary>
+    private static T[] Transpose<T>(ReadOnlySpan<T> source, int rows, int cols) where T : unmanaged
+    {
+        T[] result = ArrayPool<T>.Shared.Rent(rows * cols);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                result[c * rows + r] = source[r * cols + c];
+        return result;
+    }
+
+    /// <summary>q = c + x B^T for one sample and the columns j .. j+V.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> Basis<T>(ReadOnlySpan<T> xRow, ReadOnlySpan<T> basisT, ReadOnlySpan<T> basisBias, int j, int width)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var q = Vectors.Load(basisBias, j);
+        for (int k = 0; k < xRow.Length; k++)
+            q += Vector256.Create(xRow[k]) * Vectors.Load(basisT.Slice(k * width, width), j);
+        return q;
+    }
+
+    public static void CollageForward<T>(Span<T> z, Span<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> a,
+        ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias, int rows, int width, int dims, T w0, T omega, MaskActivation mask)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] basisT = Transpose(basisWeight, width, dims);
+        var w0v = Vector256.Create(w0);
+        var omegaV = Vector256.Create(omega);
+        for (int row = 0; row < rows; row++)
+        {
+            var xRow = x.Slice(row * dims, dims);
+            var uRow = u.Slice(row * width, width);
+            var zRow = z.Slice(row * width, width);
+            for (int j = 0; j < width; j += Vector256<T>.Count)
+            {
+                var uv = Vectors.Load(uRow, j) + Vectors.Load(a, j);
+                var (m, _) = SimdMath.Mask(mask, w0v * uv);
+                var g = SimdMath.Sin(omegaV * Basis(xRow, basisT, basisBias, j, width));
+                Vectors.Store(uv, uRow, j);
+                Vectors.Store(m * g, zRow, j);
+            }
+        }
+        ArrayPool<T>.Shared.Return(basisT);
+    }
+
+    public static void CollageBackward<T>(Span<T> du, Span<T> da, Span<T> dBasisWeight, Span<T> dBasisBias,
+        ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias,
+        int rows, int width, int dims, T w0, T omega, MaskActivation mask)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] basisT = Transpose(basisWeight, width, dims);
+        T[] dBasisT = ArrayPool<T>.Shared.Rent(width * dims);
+        Array.Clear(dBasisT, 0, width * dims);
+        var w0v = Vector256.Create(w0);
+        var omegaV = Vector256.Create(omega);
+        for (int row = 0; row < rows; row++)
+        {
+            var xRow = x.Slice(row * dims, dims);
+            var uRow = u.Slice(row * width, width);
+            var dzRow = dz.Slice(row * width, width);
+            var duRow = du.Slice(row * width, width);
+            for (int j = 0; j < width; j += Vector256<T>.Count)
+            {
+                var (m, dm) = SimdMath.Mask(mask, w0v * Vectors.Load(uRow, j));
+                var (s, c) = SimdMath.SinCos(omegaV * Basis(xRow, basisT, basisBias, j, width));
+                var g = Vectors.Load(dzRow, j);
+                var duv = g * s * w0v * dm;
+                var dq = g * m * omegaV * c;
+                Vectors.Store(duv, duRow, j);
+                Vectors.Store(Vectors.Load(da, j) + duv, da, j);
+                Vectors.Store(Vectors.Load(dBasisBias, j) + dq, dBasisBias, j);
+                for (int k = 0; k < dims; k++)
+                {
+                    var dBk = dBasisT.AsSpan(k * width, width);
+                    Vectors.Store(Vectors.Load(dBk, j) + dq * Vector256.Create(xRow[k]), dBk, j);
+                }
+            }
+        }
+        for (int r = 0; r < width; r++)
+            for (int k = 0; k < dims; k++)
+                dBasisWeight[r * dims + k] += dBasisT[k * width + r];
+        ArrayPool<T>.Shared.Return(basisT);
+        ArrayPool<T>.Shared.Return(dBasisT);
+    }
+
+    public static void SineForward<T>(Span<T> z, Span<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var w0v = Vector256.Create(w0);
+        for (int row = 0; row < rows; row++)
+        {
+            var uRow = u.Slice(row * width, width);
+            var zRow = z.Slice(row * width, width);
+            for (int j = 0; j < width; j += Vector256<T>.Count)
+            {
+                var uv = Vectors.Load(uRow, j) + Vectors.Load(bias, j);
+                Vectors.Store(uv, uRow, j);
+                Vectors.Store(SimdMath.Sin(w0v * uv), zRow, j);
+            }
+        }
+    }
+
+    public static void SineBackward<T>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, int rows, int width, T w0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var w0v = Vector256.Create(w0);
+        for (int row = 0; row < rows; row++)
+        {
+            var uRow = u.Slice(row * width, width);
+            var dzRow = dz.Slice(row * width, width);
+            var duRow = du.Slice(row * width, width);
+            for (int j = 0; j < width; j += Vector256<T>.Count)
+            {
+                var (_, c) = SimdMath.SinCos(w0v * Vectors.Load(uRow, j));
+                var duv = Vectors.Load(dzRow, j) * w0v * c;
+                Vectors.Store(duv, duRow, j);
+                Vectors.Store(Vectors.Load(dBias, j) + duv, dBias, j);
+            }
+        }
+    }
+
+    public static void AddBias<T>(Span<T> y, ReadOnlySpan<T> bias, int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int row = 0; row < rows; row++)
+        {
+            var yRow = y.Slice(row * cols, cols);
+            for (int j = 0; j < cols; j++)
+                yRow[j] += bias[j];
+        }
+    }
+
+    public static void ColumnSum<T>(Span<T> sum, ReadOnlySpan<T> x, int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int row = 0; row < rows; row++)
+        {
+            var xRow = x.Slice(row * cols, cols);
+            for (int j = 0; j < cols; j++)
+                sum[j] += xRow[j];
+        }
+    }
+
+    /// <summary>
+    /// dy = scale (y - target) with scale = 2 / (N C) given by the caller (this block is part of N);
+    /// returns the block's squared error and clipped [0, 1] squared error, in double.
+    /// </summary>
+    public static (double SquaredError, double ClippedSquaredError) MseLoss<T>(Span<T> dy, ReadOnlySpan<T> y, ReadOnlySpan<T> target, T scale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double squared = 0, clipped = 0;
+        for (int i = 0; i < y.Length; i++)
+        {
+            T diff = y[i] - target[i];
+            dy[i] = scale * diff;
+            double d = double.CreateTruncating(diff);
+            squared += d * d;
+            double p = Math.Clamp((double.CreateTruncating(y[i]) + 1) / 2, 0, 1);
+            double t = Math.Clamp((double.CreateTruncating(target[i]) + 1) / 2, 0, 1);
+            clipped += (p - t) * (p - t);
+        }
+        return (squared, clipped);
+    }
+
+    public static void AdamStep<T>(Span<T> parameters, Span<T> m, Span<T> v, ReadOnlySpan<T> gradients, AdamArguments arguments)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T beta1 = T.CreateTruncating(arguments.Beta1), beta2 = T.CreateTruncating(arguments.Beta2);
+        T oneMinusBeta1 = T.CreateTruncating(1 - arguments.Beta1), oneMinusBeta2 = T.CreateTruncating(1 - arguments.Beta2);
+        T stepSize = T.CreateTruncating(arguments.StepSize);
+        T inverseSqrtCorrection2 = T.CreateTruncating(arguments.InverseSqrtBiasCorrection2);
+        T epsilon = T.CreateTruncating(arguments.Epsilon);
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            T g = gradients[i];
+            m[i] = beta1 * m[i] + oneMinusBeta1 * g;
+            v[i] = beta2 * v[i] + oneMinusBeta2 * g * g;
+            parameters[i] -= stepSize * m[i] / (T.Sqrt(v[i]) * inverseSqrtCorrection2 + epsilon);
+        }
+    }
+
+    public static void GatherRows<T>(Span<T> destination, ReadOnlySpan<T> source, ReadOnlySpan<int> indices, int cols) where T : unmanaged
+    {
+        for (int i = 0; i < indices.Length; i++)
+            source.Slice(indices[i] * cols, cols).CopyTo(destination.Slice(i * cols, cols));
+    }
+}

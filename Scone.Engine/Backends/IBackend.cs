@@ -1,0 +1,81 @@
+using System.Numerics;
+
+namespace Scone.Engine.Backends;
+
+/// <summary>
+/// The primitives that models and the trainer are written against. A backend knows nothing of
+/// models: it moves memory, multiplies matrices and runs the fused element-wise layers.
+/// Every matrix is row-major with samples as rows. Shapes are given in the doc comments as
+/// [rows, cols]; N is the number of samples, D the layer width, d the input dimension.
+/// Arguments are ordered outputs, inputs, parameters, sizes. Operations that produce parameter
+/// gradients add into them (the trainer zeroes gradients once per step); everything else overwrites.
+/// </summary>
+public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>"cpu" or "cuda": what metrics.json records as the device.</summary>
+    string Name { get; }
+
+    /// <summary>A zero-filled buffer.</summary>
+    DeviceBuffer<TElement> Allocate<TElement>(int length) where TElement : unmanaged;
+
+    void Upload<TElement>(Slice<TElement> destination, ReadOnlySpan<TElement> source) where TElement : unmanaged;
+
+    /// <summary>Copies device data to the host; waits for the work that writes it.</summary>
+    void Download<TElement>(Span<TElement> destination, Slice<TElement> source) where TElement : unmanaged;
+
+    void Copy(Slice<T> destination, Slice<T> source);
+
+    void Fill(Slice<T> destination, T value);
+
+    /// <summary>
+    /// c[m,n] = alpha * op(a)[m,k] * op(b)[k,n] + beta * c, op(x) = x or its transpose; a is stored
+    /// as [m,k] (or [k,m] when transposed) with row stride lda, likewise b and c. beta = 0 ignores c's contents.
+    /// </summary>
+    void Gemm(bool transA, bool transB, int m, int n, int k, T alpha, Slice<T> a, int lda, Slice<T> b, int ldb, T beta, Slice<T> c, int ldc);
+
+    /// <summary>y[N,C] += bias[C] on every row.</summary>
+    void AddBias(Slice<T> y, Slice<T> bias, int rows, int cols);
+
+    /// <summary>sum[C] += the column sums of x[N,C] (bias gradients).</summary>
+    void ColumnSum(Slice<T> sum, Slice<T> x, int rows, int cols);
+
+    /// <summary>
+    /// The collage layer after its mask GEMM. On entry u[N,D] = z_prev A^T; on exit u holds
+    /// u + a (what the backward needs) and z[N,D] = sigma(w0 u) * sin(omega (x B^T + c)), the
+    /// Fourier basis recomputed from the raw coordinates x[N,d] with B[D,d], c[D].
+    /// </summary>
+    void CollageForward(Slice<T> z, Slice<T> u, Slice<T> x, Slice<T> a, Slice<T> basisWeight, Slice<T> basisBias,
+        int rows, int width, int dims, T w0, T omega, MaskActivation mask);
+
+    /// <summary>
+    /// The collage layer's backward from dz[N,D]: overwrites du[N,D] (du may be dz itself) with the
+    /// gradient of the mask pre-activation, and adds the reductions over samples into
+    /// da[D] (= sum du), dB[D,d] (= dq^T x) and dc[D] (= sum dq), with dq = dz * m * omega * cos(omega q).
+    /// u is the forward's u (bias included).
+    /// </summary>
+    void CollageBackward(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias,
+        Slice<T> dz, Slice<T> u, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias,
+        int rows, int width, int dims, T w0, T omega, MaskActivation mask);
+
+    /// <summary>SIREN's layer after its GEMM: u[N,D] += b; z = sin(w0 u).</summary>
+    void SineForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, T w0);
+
+    /// <summary>du[N,D] = dz * w0 cos(w0 u) (du may be dz itself); db[D] += sum du.</summary>
+    void SineBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width, T w0);
+
+    /// <summary>
+    /// Mean squared error of y[N,C] against target[N,C]: dy = 2 (y - target) / (N C), and into
+    /// sums[0..2] the sum of squared errors and the sum of squared errors of both mapped from
+    /// [-1, 1] to [0, 1] and clipped there (PSNR's definition, spec §4).
+    /// </summary>
+    void MseLoss(Slice<T> dy, Slice<T> sums, Slice<T> y, Slice<T> target, int rows, int cols);
+
+    /// <summary>One Adam step over a flat parameter buffer with its gradients and moments.</summary>
+    void AdamStep(Slice<T> parameters, Slice<T> m, Slice<T> v, Slice<T> gradients, AdamArguments arguments);
+
+    /// <summary>destination[i, :] = source[indices[i], :] for i below rows.</summary>
+    void GatherRows(Slice<T> destination, Slice<T> source, Slice<int> indices, int rows, int cols);
+
+    /// <summary>Waits until all queued work is done (a no-op where work is synchronous).</summary>
+    void Synchronize();
+}

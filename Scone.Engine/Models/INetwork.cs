@@ -1,0 +1,30 @@
+using System.Numerics;
+using Scone.Engine.Backends;
+
+namespace Scone.Engine.Models;
+
+/// <summary>
+/// A network bound to a backend, with its activations allocated for up to <see cref="Capacity"/>
+/// samples. It does not own its parameters: the trainer passes the flat buffer laid out by
+/// <see cref="Layout"/>.
+/// </summary>
+public interface INetwork<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+{
+    ModelConfig Config { get; }
+    ParameterLayout Layout { get; }
+    int Capacity { get; }
+
+    /// <summary>y[rows, out] from x[rows, in]; keeps the activations the backward needs.</summary>
+    void Forward(Slice<T> y, Slice<T> x, Slice<T> parameters, int rows);
+
+    /// <summary>
+    /// Adds the parameter gradients of the last Forward (same x and rows) into gradients, from
+    /// dy[rows, out]. Overwrites the stored activations.
+    /// </summary>
+    void Backward(Slice<T> gradients, Slice<T> dy, Slice<T> x, Slice<T> parameters, int rows);
+}
+
+internal static class ParameterSlices
+{
+    public static Slice<T> Of<T>(this Slice<T> buffer, ParameterTensor tensor) where T : unmanaged => buffer.Sub(tensor.Offset, tensor.Length);
+}

@@ -1,0 +1,130 @@
+using NUnit.Framework;
+using Scone.Engine;
+using Scone.Engine.Backends;
+using Scone.Engine.Backends.Cpu;
+using Scone.Engine.Models;
+
+namespace Scone.Tests.Models;
+
+/// <summary>Whole networks: float64 backward against finite differences of the MSE loss, and float32 against float64.</summary>
+public class ModelGradientTests
+{
+    private static readonly ModelConfig SmallScone = new(ModelKind.Scone, 2, 3, 4, 7, 30, [90, 30, 10]);
+    private static readonly ModelConfig SmallScone3D = new(ModelKind.Scone, 3, 1, 3, 6, 30, [70, 40], MaskActivation.Sigmoid);
+    private static readonly ModelConfig SmallSiren = new(ModelKind.Siren, 2, 3, 4, 7, 30, []);
+
+    private static IEnumerable<TestCaseData> Configs()
+    {
+        yield return new TestCaseData(SmallScone).SetArgDisplayNames("scone");
+        yield return new TestCaseData(SmallScone3D).SetArgDisplayNames("scone-3d-sigmoid");
+        yield return new TestCaseData(SmallSiren).SetArgDisplayNames("siren");
+    }
+
+    [TestCaseSource(nameof(Configs))]
+    public void BackwardMatchesFiniteDifferences(ModelConfig config)
+    {
+        const int Rows = 37;
+        var backend = new CpuBackend<double>();
+        using var network = Networks.Create(backend, config, Rows);
+        var rng = new Rng(21);
+        double[] parameters = Networks.InitialParameters(config, 4);
+        using var x = backend.Allocate<double>(Rows * config.InputDims);
+        using var target = backend.Allocate<double>(Rows * config.OutputDims);
+        backend.Upload(x.All, TestData.Uniform(rng, Rows * config.InputDims));
+        backend.Upload(target.All, TestData.Uniform(rng, Rows * config.OutputDims));
+        using var p = backend.Allocate<double>(parameters.Length);
+        using var y = backend.Allocate<double>(Rows * config.OutputDims);
+        using var dy = backend.Allocate<double>(Rows * config.OutputDims);
+        using var sums = backend.Allocate<double>(2);
+        var hostSums = new double[2];
+
+        double Loss()
+        {
+            backend.Upload(p.All, parameters);
+            network.Forward(y.All, x.All, p.All, Rows);
+            backend.MseLoss(dy.All, sums.All, y.All, target.All, Rows, config.OutputDims);
+            backend.Download(hostSums, sums.All);
+            return hostSums[0] / (Rows * config.OutputDims);
+        }
+
+        Loss();
+        using var gradients = backend.Allocate<double>(parameters.Length);
+        network.Backward(gradients.All, dy.All, x.All, p.All, Rows);
+        var analytic = new double[parameters.Length];
+        backend.Download(analytic, gradients.All);
+
+        foreach (var tensor in network.Layout.Tensors)
+        {
+            double[] slice = parameters.AsSpan(tensor.Offset, tensor.Length).ToArray();
+            GradientCheck.Check(tensor.Name, slice, analytic.AsSpan(tensor.Offset, tensor.Length), () =>
+            {
+                slice.CopyTo(parameters, tensor.Offset);
+                return Loss();
+            });
+            slice.CopyTo(parameters, tensor.Offset);
+        }
+    }
+
+    [TestCaseSource(nameof(Configs))]
+    public void BackwardAccumulatesIntoGradients(ModelConfig config)
+    {
+        const int Rows = 5;
+        var backend = new CpuBackend<double>();
+        using var network = Networks.Create(backend, config, Rows);
+        var rng = new Rng(2);
+        using var x = backend.Allocate<double>(Rows * config.InputDims);
+        backend.Upload(x.All, TestData.Uniform(rng, Rows * config.InputDims));
+        using var p = backend.Allocate<double>(network.Layout.Count);
+        backend.Upload(p.All, Networks.InitialParameters(config, 1));
+        using var y = backend.Allocate<double>(Rows * config.OutputDims);
+        using var dy = backend.Allocate<double>(Rows * config.OutputDims);
+        backend.Upload(dy.All, TestData.Uniform(rng, Rows * config.OutputDims));
+        using var once = backend.Allocate<double>(network.Layout.Count);
+        using var twice = backend.Allocate<double>(network.Layout.Count);
+        network.Forward(y.All, x.All, p.All, Rows);
+        network.Backward(once.All, dy.All, x.All, p.All, Rows);
+        for (int i = 0; i < 2; i++)
+        {
+            network.Forward(y.All, x.All, p.All, Rows);
+            network.Backward(twice.All, dy.All, x.All, p.All, Rows);
+        }
+        var a = new double[network.Layout.Count];
+        var b = new double[network.Layout.Count];
+        backend.Download(a, once.All);
+        backend.Download(b, twice.All);
+        Assert.That(b, Is.EqualTo(a.Select(v => 2 * v).ToArray()).Within(1e-12));
+    }
+
+    /// <summary>float32 rounding through five layers with w0 = 30 and omegas up to 90 stays near 1e-4 relative.</summary>
+    private const double Float32Tolerance = 2e-4;
+
+    [TestCase(ModelKind.Scone)]
+    [TestCase(ModelKind.Siren)]
+    public void Float32ForwardAgreesWithFloat64(ModelKind kind)
+    {
+        const int Rows = 300;
+        var config = kind == ModelKind.Scone ? ModelConfig.SconeImage() with { Hidden = 37 } : ModelConfig.SirenImage() with { Hidden = 37 };
+        var rng = new Rng(8);
+        double[] x = TestData.Uniform(rng, Rows * 2);
+        double[] parameters = Networks.InitialParameters(config, 3);
+        double[] y64 = Run(new CpuBackend<double>(), config, x, parameters, Rows);
+        double[] y32 = Array.ConvertAll(Run(new CpuBackend<float>(), config, TestData.ToFloat(x), TestData.ToFloat(parameters), Rows), v => (double)v);
+        double scale = y64.Max(Math.Abs);
+        Assert.That(y32.Zip(y64, (a, b) => Math.Abs(a - b)).Max() / scale, Is.LessThan(Float32Tolerance));
+    }
+
+    private static T[] Run<T>(IBackend<T> backend, ModelConfig config, T[] x, T[] parameters, int rows)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        using var network = Networks.Create(backend, config, rows);
+        using var xb = backend.Allocate<T>(x.Length);
+        using var pb = backend.Allocate<T>(parameters.Length);
+        using var yb = backend.Allocate<T>(rows * config.OutputDims);
+        backend.Upload(xb.All, x);
+        backend.Upload(pb.All, parameters);
+        network.Forward(yb.All, xb.All, pb.All, rows);
+        var y = new T[rows * config.OutputDims];
+        backend.Download(y, yb.All);
+        return y;
+    }
+}
