@@ -1,3 +1,381 @@
-// kernels.cu: the CUDA kernels of Scone, compiled at run time by NVRTC.
-// The CUDA backend (its own issue) fills this file; it is embedded in Scone.Kernels already
-// so that the build, the cache and the NVRTC compile test have one source to point at.
+// kernels.cu: the CUDA kernels of Scone. Embedded in Scone.Kernels and compiled at run time by
+// NVRTC for the device's own architecture (Scone.Kernels/KernelCompiler.cs); the CPU emulation of
+// the CUDA backend compiles the same text with g++ through its shim header.
+//
+// kernel             launcher (Scone.Kernels)          CPU reference (Scone.Engine)
+// -----------------  --------------------------------  ----------------------------------------
+// fill               CudaBackend.Fill                  CpuBackend.Fill (Span.Fill)
+// add_bias           CudaBackend.AddBias               CpuOps.AddBias
+// column_sum         CudaBackend.ColumnSum             CpuOps.ColumnSum
+// reduce_partials    CudaBackend.ReducePartials        CpuBackend.ReduceByChunks (the chunk sums)
+// collage_forward    CudaBackend.CollageForward        CpuOps.CollageForward
+// collage_backward   CudaBackend.CollageBackward       CpuOps.CollageBackward
+// sine_forward       CudaBackend.SineForward           CpuOps.SineForward
+// sine_backward      CudaBackend.SineBackward          CpuOps.SineBackward
+// mse_loss           CudaBackend.MseLoss               CpuOps.MseLoss
+// adam_step          CudaBackend.AdamStep              CpuOps.AdamStep
+// gather_rows        CudaBackend.GatherRows            CpuOps.GatherRows
+//
+// Conventions. Arguments are ordered outputs, inputs, parameters, sizes, as in IBackend. Matrices
+// are row-major with samples as rows: u[N,D] is u[row * width + column]. Kernel parameters are
+// pointers and int/float scalars only.
+//
+// Reductions over samples (bias and basis gradients, the loss sums) are deterministic: pass one
+// writes one partial per block of rows into a workspace (partials[part * stride + i]), and
+// reduce_partials adds the parts up in order. Results do not depend on scheduling, and no
+// accumulator needs zeroing before a launch.
+//
+// Launch shapes (the launchers choose them): the per-column kernels run blocks of
+// COLUMN_TILE x ROW_TILE threads (threadIdx.x is the column within a tile of columns, threadIdx.y
+// the row within a tile of rows) over a grid of (column tiles, row blocks), each thread striding
+// over rows, so that a thread keeps its column's parameters in registers. The flat kernels run
+// blocks of REDUCE_BLOCK threads with grid-stride loops.
+//
+// Portability (one source for NVRTC and g++): no headers; threadIdx/blockIdx/blockDim/gridDim,
+// static __shared__ arrays, __syncthreads, precise sinf/cosf/sincosf/expf/tanhf/sqrtf/fminf/fmaxf,
+// __restrict__ and __device__ __forceinline__ helpers only.
+
+#define COLUMN_TILE 32
+#define ROW_TILE 8
+#define REDUCE_BLOCK 256
+
+// ---------------------------------------------------------------------------------------------
+// Device helpers
+// ---------------------------------------------------------------------------------------------
+
+// MaskActivation (Scone.Engine/Backends/MaskActivation.cs), same order.
+#define MASK_SIN_SQUARED 0
+#define MASK_SIGMOID 1
+#define MASK_GAUSSIAN 2
+#define MASK_NORMALIZED_SIN 3
+#define MASK_NORMALIZED_COS 4
+#define MASK_NORMALIZED_TANH 5
+
+struct MaskValue
+{
+    float value;      // sigma(t)
+    float derivative; // sigma'(t)
+};
+
+// sigma(t) and sigma'(t) of every mask variant, written as SimdMath.Mask writes them.
+__device__ __forceinline__ MaskValue mask_activation(int mask, float t)
+{
+    MaskValue result;
+    float s, c;
+    switch (mask)
+    {
+    case MASK_SIN_SQUARED:
+        sincosf(t, &s, &c);
+        result.value = s * s;
+        result.derivative = (s + s) * c;
+        break;
+    case MASK_SIGMOID:
+        result.value = 1.0f / (1.0f + expf(-t));
+        result.derivative = result.value * (1.0f - result.value);
+        break;
+    case MASK_GAUSSIAN:
+        result.value = expf(-(t * t));
+        result.derivative = -(t + t) * result.value;
+        break;
+    case MASK_NORMALIZED_SIN:
+        sincosf(t, &s, &c);
+        result.value = (s + 1.0f) * 0.5f;
+        result.derivative = c * 0.5f;
+        break;
+    case MASK_NORMALIZED_COS:
+        sincosf(t, &s, &c);
+        result.value = (c + 1.0f) * 0.5f;
+        result.derivative = -s * 0.5f;
+        break;
+    default: // MASK_NORMALIZED_TANH
+        s = tanhf(t);
+        result.value = (s + 1.0f) * 0.5f;
+        result.derivative = (1.0f - s * s) * 0.5f;
+        break;
+    }
+    return result;
+}
+
+// One column's Fourier basis parameters: the row B[j, 0..dims) and c[j]; dims is 1 to 3.
+struct BasisColumn
+{
+    float weight[3];
+    float bias;
+};
+
+__device__ __forceinline__ BasisColumn load_basis_column(const float* basis_weight, const float* basis_bias, int j, int dims)
+{
+    BasisColumn column;
+    for (int k = 0; k < 3; k++)
+        column.weight[k] = k < dims ? basis_weight[j * dims + k] : 0.0f;
+    column.bias = basis_bias[j];
+    return column;
+}
+
+// q = c[j] + sum_k x[k] B[j,k], summed in the CPU reference's order.
+__device__ __forceinline__ float basis_argument(const BasisColumn& column, const float* x_row, int dims)
+{
+    float q = column.bias;
+    for (int k = 0; k < dims; k++)
+        q = q + x_row[k] * column.weight[k];
+    return q;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory and bias: fill, add_bias, column_sum, reduce_partials
+// ---------------------------------------------------------------------------------------------
+
+// destination[n] = value.
+extern "C" __global__ void fill(float* __restrict__ destination, int n, float value)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
+        destination[i] = value;
+}
+
+// y[rows, cols] += bias[cols] on every row.
+extern "C" __global__ void add_bias(float* __restrict__ y, const float* __restrict__ bias, int rows, int cols)
+{
+    int n = rows * cols;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
+        y[i] += bias[i % cols];
+}
+
+// partials[blockIdx.y * cols + j] = the sum of x[rows, cols] over the rows of this row block.
+extern "C" __global__ void column_sum(float* __restrict__ partials, const float* __restrict__ x, int rows, int cols)
+{
+    __shared__ float tile[ROW_TILE][COLUMN_TILE];
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    float sum = 0.0f;
+    if (j < cols)
+        for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+            sum += x[row * cols + j];
+    tile[threadIdx.y][threadIdx.x] = sum;
+    __syncthreads();
+    if (threadIdx.y == 0 && j < cols)
+    {
+        float total = 0.0f;
+        for (int r = 0; r < ROW_TILE; r++)
+            total += tile[r][threadIdx.x];
+        partials[blockIdx.y * cols + j] = total;
+    }
+}
+
+// out[length] (+)= sum over p < parts of partials[p * stride + i], in order of p; overwrites
+// when accumulate is 0, adds when it is 1.
+extern "C" __global__ void reduce_partials(float* __restrict__ out, const float* __restrict__ partials,
+    int parts, int length, int stride, int accumulate)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < length; i += blockDim.x * gridDim.x)
+    {
+        float total = 0.0f;
+        for (int p = 0; p < parts; p++)
+            total += partials[p * stride + i];
+        out[i] = accumulate ? out[i] + total : total;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collage layer (SCONE, spec §1): collage_forward, collage_backward
+// ---------------------------------------------------------------------------------------------
+
+// On entry u[N,D] = z_prev A^T; on exit u = u + a and
+// z[N,D] = sigma(w0 u) * sin(omega (x B^T + c)), with x[N,d], a[D], B[D,d], c[D].
+extern "C" __global__ void collage_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ x,
+    const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
+    int rows, int width, int dims, float w0, float omega, int mask)
+{
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    if (j >= width)
+        return; // no barrier below
+    float a_j = a[j];
+    BasisColumn column = load_basis_column(basis_weight, basis_bias, j, dims);
+    for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+    {
+        int i = row * width + j;
+        float q = basis_argument(column, x + row * dims, dims);
+        float uv = u[i] + a_j;
+        u[i] = uv;
+        z[i] = mask_activation(mask, w0 * uv).value * sinf(omega * q);
+    }
+}
+
+// From dz[N,D] and the forward's u[N,D] (bias included): du = dz * g * w0 * sigma'(w0 u), with
+// g = sin(omega q); du may be dz itself. With dq = dz * m * omega * cos(omega q), this block's
+// row sums go to partials + blockIdx.y * width * (2 + dims), laid out
+// [da (= sum du) : width | dc (= sum dq) : width | dB (= sum dq x) : width * dims, as B].
+extern "C" __global__ void collage_backward(float* du, float* __restrict__ partials, const float* dz,
+    const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight,
+    const float* __restrict__ basis_bias, int rows, int width, int dims, float w0, float omega, int mask)
+{
+    __shared__ float tile[5][ROW_TILE][COLUMN_TILE];
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    bool active = j < width;
+    float sum_da = 0.0f, sum_dc = 0.0f;
+    float sum_dB[3] = {0.0f, 0.0f, 0.0f};
+    if (active)
+    {
+        BasisColumn column = load_basis_column(basis_weight, basis_bias, j, dims);
+        for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+        {
+            int i = row * width + j;
+            const float* x_row = x + row * dims;
+            MaskValue m = mask_activation(mask, w0 * u[i]);
+            float s, c;
+            sincosf(omega * basis_argument(column, x_row, dims), &s, &c);
+            float g = dz[i];
+            float du_i = g * s * w0 * m.derivative;
+            float dq = g * m.value * omega * c;
+            du[i] = du_i;
+            sum_da += du_i;
+            sum_dc += dq;
+            for (int k = 0; k < dims; k++)
+                sum_dB[k] += dq * x_row[k];
+        }
+    }
+    tile[0][threadIdx.y][threadIdx.x] = sum_da;
+    tile[1][threadIdx.y][threadIdx.x] = sum_dc;
+    for (int k = 0; k < 3; k++)
+        tile[2 + k][threadIdx.y][threadIdx.x] = sum_dB[k];
+    __syncthreads();
+    if (threadIdx.y == 0 && active)
+    {
+        float* part = partials + blockIdx.y * width * (2 + dims);
+        float totals[5] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+        for (int r = 0; r < ROW_TILE; r++)
+            for (int slot = 0; slot < 5; slot++)
+                totals[slot] += tile[slot][r][threadIdx.x];
+        part[j] = totals[0];
+        part[width + j] = totals[1];
+        for (int k = 0; k < dims; k++)
+            part[2 * width + j * dims + k] = totals[2 + k];
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sine layer (SIREN): sine_forward, sine_backward
+// ---------------------------------------------------------------------------------------------
+
+// u[N,D] += b[D]; z = sin(w0 u).
+extern "C" __global__ void sine_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ bias,
+    int rows, int width, float w0)
+{
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    if (j >= width)
+        return; // no barrier below
+    float b_j = bias[j];
+    for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+    {
+        int i = row * width + j;
+        float uv = u[i] + b_j;
+        u[i] = uv;
+        z[i] = sinf(w0 * uv);
+    }
+}
+
+// du[N,D] = dz * w0 * cos(w0 u) (du may be dz itself); partials + blockIdx.y * width gets this
+// row block's sum of du (the bias gradient).
+extern "C" __global__ void sine_backward(float* du, float* __restrict__ partials, const float* dz,
+    const float* __restrict__ u, int rows, int width, float w0)
+{
+    __shared__ float tile[ROW_TILE][COLUMN_TILE];
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    float sum = 0.0f;
+    if (j < width)
+        for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+        {
+            int i = row * width + j;
+            float du_i = dz[i] * w0 * cosf(w0 * u[i]);
+            du[i] = du_i;
+            sum += du_i;
+        }
+    tile[threadIdx.y][threadIdx.x] = sum;
+    __syncthreads();
+    if (threadIdx.y == 0 && j < width)
+    {
+        float total = 0.0f;
+        for (int r = 0; r < ROW_TILE; r++)
+            total += tile[r][threadIdx.x];
+        partials[blockIdx.y * width + j] = total;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loss: mse_loss
+// ---------------------------------------------------------------------------------------------
+
+// dy[n] = scale * (y - target), scale = 2 / n; partials[2 * blockIdx.x + 0] = this block's sum of
+// squared errors, partials[2 * blockIdx.x + 1] = its sum of squared errors of both mapped from
+// [-1, 1] to [0, 1] and clipped there (PSNR, spec §4). Blocks of REDUCE_BLOCK threads.
+extern "C" __global__ void mse_loss(float* __restrict__ dy, float* __restrict__ partials, const float* __restrict__ y,
+    const float* __restrict__ target, int n, float scale)
+{
+    __shared__ float squared[REDUCE_BLOCK];
+    __shared__ float clipped[REDUCE_BLOCK];
+    float sum_squared = 0.0f, sum_clipped = 0.0f;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
+    {
+        float diff = y[i] - target[i];
+        dy[i] = scale * diff;
+        sum_squared += diff * diff;
+        float p = fminf(fmaxf((y[i] + 1.0f) * 0.5f, 0.0f), 1.0f);
+        float t = fminf(fmaxf((target[i] + 1.0f) * 0.5f, 0.0f), 1.0f);
+        sum_clipped += (p - t) * (p - t);
+    }
+    squared[threadIdx.x] = sum_squared;
+    clipped[threadIdx.x] = sum_clipped;
+    __syncthreads();
+    for (int half = REDUCE_BLOCK / 2; half > 0; half /= 2)
+    {
+        if ((int)threadIdx.x < half)
+        {
+            squared[threadIdx.x] += squared[threadIdx.x + half];
+            clipped[threadIdx.x] += clipped[threadIdx.x + half];
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0)
+    {
+        partials[2 * blockIdx.x] = squared[0];
+        partials[2 * blockIdx.x + 1] = clipped[0];
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Optimiser: adam_step
+// ---------------------------------------------------------------------------------------------
+
+// One Adam step over the flat buffers p, m, v, g[n] (AdamArguments: PyTorch's formula):
+// m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= step_size m / (sqrt(v) inv_sqrt_c2 + eps).
+extern "C" __global__ void adam_step(float* __restrict__ parameters, float* __restrict__ m, float* __restrict__ v,
+    const float* __restrict__ gradients, int n, float beta1, float beta2, float one_minus_beta1, float one_minus_beta2,
+    float step_size, float inverse_sqrt_correction2, float epsilon)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
+    {
+        float g = gradients[i];
+        float m_i = beta1 * m[i] + one_minus_beta1 * g;
+        float v_i = beta2 * v[i] + one_minus_beta2 * g * g;
+        m[i] = m_i;
+        v[i] = v_i;
+        parameters[i] -= step_size * m_i / (sqrtf(v_i) * inverse_sqrt_correction2 + epsilon);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sampling: gather_rows
+// ---------------------------------------------------------------------------------------------
+
+// destination[i, :] = source[indices[i], :] for i < rows. Indices are not checked on the host
+// (that would need a synchronisation); a row whose index is outside [0, source_rows) is left
+// unwritten rather than read from outside the source.
+extern "C" __global__ void gather_rows(float* __restrict__ destination, const float* __restrict__ source,
+    const int* __restrict__ indices, int rows, int cols, int source_rows)
+{
+    int n = rows * cols;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
+    {
+        int index = indices[i / cols];
+        if (index >= 0 && index < source_rows)
+            destination[i] = source[index * cols + i % cols];
+    }
+}

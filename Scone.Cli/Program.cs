@@ -1,1 +1,3 @@
-return 0;
+using Scone.Cli;
+
+return CommandLine.Run(args);

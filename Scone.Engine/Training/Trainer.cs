@@ -1,5 +1,6 @@
 using System.Numerics;
 using Scone.Engine.Backends;
+using Scone.Engine.Metrics;
 using Scone.Engine.Models;
 
 namespace Scone.Engine.Training;
@@ -117,24 +118,9 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
             _backend.Download(_hostSums, _sums.All);
             clipped += double.CreateTruncating(_hostSums[1]);
         }
-        double psnr = PsnrFromMse(clipped / ((double)_data.Rows * _data.Channels));
+        double psnr = Psnr.FromMse(clipped / ((double)_data.Rows * _data.Channels));
         Consider(psnr, StepsTaken);
         return psnr;
-    }
-
-    /// <summary>The network's output for every sample, [rows, channels], from the current or the best parameters.</summary>
-    public T[] Predict(bool best = false)
-    {
-        var output = new T[_data.Targets.Length];
-        var parameters = best ? _best.All : _parameters.All;
-        for (int start = 0; start < _data.Rows; start += _network.Capacity)
-        {
-            int rows = Math.Min(_network.Capacity, _data.Rows - start);
-            var y = _y.Slice(0, rows * _data.Channels);
-            _network.Forward(y, _inputs.Slice(start * _data.Dims, rows * _data.Dims), parameters, rows);
-            _backend.Download(output.AsSpan(start * _data.Channels, rows * _data.Channels), y);
-        }
-        return output;
     }
 
     /// <summary>The current or best parameters, on the host.</summary>
@@ -161,7 +147,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     {
         _backend.Download(_hostSums, _sums.All);
         double count = (double)rows * _data.Channels;
-        return (double.CreateTruncating(_hostSums[0]) / count, PsnrFromMse(double.CreateTruncating(_hostSums[1]) / count));
+        return (double.CreateTruncating(_hostSums[0]) / count, Psnr.FromMse(double.CreateTruncating(_hostSums[1]) / count));
     }
 
     private void Consider(double psnr, int step)
@@ -171,8 +157,6 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         BestStep = step;
         _backend.Copy(_best.All, _parameters.All);
     }
-
-    private static double PsnrFromMse(double mse) => 10 * Math.Log10(1 / mse);
 
     private static T[] Convert(ReadOnlySpan<double> values)
     {

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Scone.Cli.Bench;
+
+/// <summary>
+/// OpenBLAS's cblas_sgemm, the yardstick for CpuGemm. OpenBLAS is optional: when no candidate library
+/// loads, <see cref="IsAvailable"/> is false, <see cref="Status"/> says what was tried, and timings are null.
+/// </summary>
+/// <remarks>
+/// The import binds to a logical name that this assembly's DllImport resolver maps to whichever
+/// candidate loaded, so a missing library is found out here, never by a DllNotFoundException at a call.
+/// </remarks>
+public static unsafe partial class OpenBlasYardstick
+{
+    const string Library = "scone-openblas-yardstick";
+    static readonly string[] s_candidates = ["libopenblas.so.0", "libopenblas.so", "libblas.so.3"];
+    static readonly nint s_handle;
+
+    /// <summary>Whether a library exporting cblas_sgemm was loaded.</summary>
+    public static bool IsAvailable => s_handle != 0;
+
+    /// <summary>The library in use, or why there is none.</summary>
+    public static string Status { get; }
+
+    static OpenBlasYardstick()
+    {
+        foreach (string name in s_candidates)
+        {
+            if (!NativeLibrary.TryLoad(name, out nint handle)) continue;
+            if (NativeLibrary.TryGetExport(handle, nameof(cblas_sgemm), out _))
+            {
+                s_handle = handle;
+                Status = name;
+                NativeLibrary.SetDllImportResolver(typeof(OpenBlasYardstick).Assembly,
+                    (library, _, _) => library == Library ? s_handle : 0);
+                return;
+            }
+            NativeLibrary.Free(handle);
+        }
+        Status = $"no {nameof(cblas_sgemm)} found (tried {string.Join(", ", s_candidates)})";
+    }
+
+    /// <summary>
+    /// Median milliseconds of row-major C[m,n] = op(A)[m,k] * op(B)[k,n] + beta * C with OpenBLAS,
+    /// on random data with minimal strides, after <paramref name="warmup"/> untimed calls; null without OpenBLAS.
+    /// </summary>
+    public static double? TimeSgemm(bool transA, bool transB, int m, int n, int k, float beta = 0,
+        int warmup = 2, int repetitions = 9)
+    {
+        if (!IsAvailable) return null;
+        var random = new Random(1);
+        float[] a = RandomArray(random, m * k), b = RandomArray(random, k * n), c = RandomArray(random, m * n);
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            float* ca = pa, cb = pb, cc = pc;
+            return MedianMilliseconds(() => cblas_sgemm(CBLAS_ORDER.CblasRowMajor, Transpose(transA), Transpose(transB),
+                m, n, k, 1, ca, lda, cb, ldb, beta, cc, n), warmup, repetitions);
+        }
+    }
+
+    /// <summary>
+    /// Row-major C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C with OpenBLAS, the arguments as for
+    /// CpuGemm.Gemm; false, leaving C alone, without OpenBLAS. Spans are not checked against the sizes.
+    /// </summary>
+    public static bool Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    {
+        if (!IsAvailable) return false;
+        fixed (float* pa = a, pb = b, pc = c)
+            cblas_sgemm(CBLAS_ORDER.CblasRowMajor, Transpose(transA), Transpose(transB),
+                m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+        return true;
+    }
+
+    /// <summary>Median wall time of <paramref name="run"/> in milliseconds, after untimed warm-up calls.</summary>
+    public static double MedianMilliseconds(Action run, int warmup, int repetitions)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
+        for (int i = 0; i < warmup; i++) run();
+        var times = new double[repetitions];
+        for (int i = 0; i < repetitions; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            run();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times[repetitions / 2];
+    }
+
+    static float[] RandomArray(Random random, int length)
+    {
+        var array = new float[length];
+        for (int i = 0; i < length; i++) array[i] = random.NextSingle() * 2 - 1;
+        return array;
+    }
+
+    static CBLAS_TRANSPOSE Transpose(bool trans) => trans ? CBLAS_TRANSPOSE.CblasTrans : CBLAS_TRANSPOSE.CblasNoTrans;
+
+    enum CBLAS_ORDER
+    {
+        CblasRowMajor = 101,
+        CblasColMajor = 102,
+    }
+
+    enum CBLAS_TRANSPOSE
+    {
+        CblasNoTrans = 111,
+        CblasTrans = 112,
+        CblasConjTrans = 113,
+    }
+
+    [LibraryImport(Library)]
+    private static partial void cblas_sgemm(CBLAS_ORDER order, CBLAS_TRANSPOSE transA, CBLAS_TRANSPOSE transB,
+        int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc);
+}

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Scone.Engine.Backends;
+
+namespace Scone.Cli.Bench;
+
+/// <summary>
+/// A backend decorator for the benchmark: forwards every primitive to the real backend, adds up
+/// the wall time per primitive (synchronising after each, so GPU time lands on the right one), and
+/// records the shape of every GEMM, so that the GEMMs of a training step can be replayed alone.
+/// </summary>
+public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>
+{
+    public readonly record struct GemmShape(bool TransA, bool TransB, int M, int N, int K, float Beta);
+
+    public Dictionary<string, double> Milliseconds { get; } = [];
+    public List<GemmShape> Gemms { get; } = [];
+
+    public string Name => inner.Name;
+
+    private void Time(string name, Action action)
+    {
+        long start = Stopwatch.GetTimestamp();
+        action();
+        inner.Synchronize();
+        Milliseconds[name] = Milliseconds.GetValueOrDefault(name) + Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
+
+    public void Reset()
+    {
+        Milliseconds.Clear();
+        Gemms.Clear();
+    }
+
+    public DeviceBuffer<TElement> Allocate<TElement>(int length) where TElement : unmanaged => inner.Allocate<TElement>(length);
+    public void Upload<TElement>(Slice<TElement> destination, ReadOnlySpan<TElement> source) where TElement : unmanaged => inner.Upload(destination, source);
+    public void Download<TElement>(Span<TElement> destination, Slice<TElement> source) where TElement : unmanaged => inner.Download(destination, source);
+    public void Copy(Slice<float> destination, Slice<float> source) => Time("copy", () => inner.Copy(destination, source));
+    public void Fill(Slice<float> destination, float value) => Time("fill", () => inner.Fill(destination, value));
+
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, Slice<float> a, int lda, Slice<float> b, int ldb, float beta, Slice<float> c, int ldc)
+    {
+        Gemms.Add(new GemmShape(transA, transB, m, n, k, beta));
+        Time("gemm", () => inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
+    }
+
+    public void AddBias(Slice<float> y, Slice<float> bias, int rows, int cols) => Time("add_bias", () => inner.AddBias(y, bias, rows, cols));
+    public void ColumnSum(Slice<float> sum, Slice<float> x, int rows, int cols) => Time("column_sum", () => inner.ColumnSum(sum, x, rows, cols));
+
+    public void CollageForward(Slice<float> z, Slice<float> u, Slice<float> x, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias,
+        int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
+        Time("collage_forward", () => inner.CollageForward(z, u, x, a, basisWeight, basisBias, rows, width, dims, w0, omega, mask));
+
+    public void CollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
+        Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
+        Time("collage_backward", () => inner.CollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega, mask));
+
+    public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>
+        Time("sine_forward", () => inner.SineForward(z, u, bias, rows, width, w0));
+
+    public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float w0) =>
+        Time("sine_backward", () => inner.SineBackward(du, dBias, dz, u, rows, width, w0));
+
+    public void MseLoss(Slice<float> dy, Slice<float> sums, Slice<float> y, Slice<float> target, int rows, int cols) =>
+        Time("mse_loss", () => inner.MseLoss(dy, sums, y, target, rows, cols));
+
+    public void AdamStep(Slice<float> parameters, Slice<float> m, Slice<float> v, Slice<float> gradients, AdamArguments arguments) =>
+        Time("adam", () => inner.AdamStep(parameters, m, v, gradients, arguments));
+
+    public void GatherRows(Slice<float> destination, Slice<float> source, Slice<int> indices, int rows, int cols) =>
+        Time("gather", () => inner.GatherRows(destination, source, indices, rows, cols));
+
+    public void Synchronize() => inner.Synchronize();
+
+    public void Dispose() => inner.Dispose();
+}

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Scone.Engine.Backends;
+using Scone.Engine.Backends.Cpu;
+using Scone.Engine.Models;
+using Scone.Engine.Signals;
+using Scone.Engine.Training;
+
+namespace Scone.Cli.Bench;
+
+/// <summary>
+/// Milliseconds per full-batch training step for one configuration on one backend, the split of
+/// one step by primitive, and the step's GEMMs replayed alone with CpuGemm and with OpenBLAS:
+/// the yardstick a CPU step is judged against.
+/// </summary>
+public static class TrainingBenchmark
+{
+    public sealed record Case(string Name, ModelConfig Model, int Size);
+
+    public static IReadOnlyList<Case> CpuCases(int size) =>
+    [
+        new("scone-5x250", ModelConfig.SconeImage(), size),
+        new("scone-5x64", ModelConfig.SconeImage() with { Hidden = 64 }, size),
+        new("siren-5x250", ModelConfig.SirenImage() with { Hidden = 250 }, size),
+        new("siren-5x64", ModelConfig.SirenImage() with { Hidden = 64 }, size),
+    ];
+
+    public static JsonObject Run(IBackend<float> backend, Case benchCase, int warmup, int measured)
+    {
+        var image = SiemensStar.Create(benchCase.Size);
+        var data = ImageSignal.ToTrainingData<float>(image);
+        var timed = new TimedBackend(backend);
+        using var network = Networks.Create<float>(timed, benchCase.Model, data.Rows);
+        using var trainer = new Trainer<float>(timed, network, data, new TrainerOptions(warmup + measured + 1, 1e-4), Networks.InitialParameters(benchCase.Model, 0));
+
+        for (int i = 0; i < warmup; i++) trainer.Step();
+        var stepTimes = new double[measured];
+        StepResult last = default;
+        for (int i = 0; i < measured; i++)
+        {
+            timed.Reset();
+            long start = Stopwatch.GetTimestamp();
+            last = trainer.Step();
+            backend.Synchronize();
+            stepTimes[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        Array.Sort(stepTimes);
+        double stepMs = stepTimes[measured / 2];
+
+        var breakdown = new JsonObject();
+        foreach (var (name, ms) in timed.Milliseconds.OrderByDescending(entry => entry.Value))
+            breakdown[name] = Math.Round(ms, 3);
+        double gemmFlops = timed.Gemms.Sum(g => 2.0 * g.M * g.N * g.K);
+        double? ownGemmMs = backend is CpuBackend<float> ? ReplayGemms(timed.Gemms, useOpenBlas: false) : null;
+        double? blasGemmMs = OpenBlasYardstick.IsAvailable ? ReplayGemms(timed.Gemms, useOpenBlas: true) : null;
+
+        return new JsonObject
+        {
+            ["name"] = benchCase.Name,
+            ["model"] = benchCase.Model.Kind.ToString().ToLowerInvariant(),
+            ["layers"] = benchCase.Model.Layers,
+            ["hidden"] = benchCase.Model.Hidden,
+            ["parameters"] = network.Layout.Count,
+            ["image"] = $"{benchCase.Size}x{benchCase.Size}",
+            ["samples"] = data.Rows,
+            ["device"] = backend.Name,
+            ["ms_per_step_median"] = Math.Round(stepMs, 3),
+            ["ms_per_step_min"] = Math.Round(stepTimes[0], 3),
+            ["samples_per_second"] = Math.Round(data.Rows / (stepMs / 1000)),
+            ["gemm_gflop_per_step"] = Math.Round(gemmFlops / 1e9, 3),
+            ["ms_by_primitive_last_step"] = breakdown,
+            ["gemms_alone_ms_cpugemm"] = ownGemmMs is double own ? Math.Round(own, 3) : null,
+            ["gemms_alone_ms_openblas"] = blasGemmMs is double blas ? Math.Round(blas, 3) : null,
+            ["step_over_openblas_gemms"] = blasGemmMs is double b ? Math.Round(stepMs / b, 3) : null,
+            ["psnr_last_step"] = Math.Round(last.Psnr, 3),
+        };
+    }
+
+    /// <summary>The median over repetitions of the sum of one step's GEMMs, each run alone on random data.</summary>
+    private static double ReplayGemms(IReadOnlyList<TimedBackend.GemmShape> gemms, bool useOpenBlas)
+    {
+        double total = 0;
+        foreach (var g in gemms)
+        {
+            if (useOpenBlas)
+            {
+                total += OpenBlasYardstick.TimeSgemm(g.TransA, g.TransB, g.M, g.N, g.K, g.Beta, warmup: 1, repetitions: 5)!.Value;
+                continue;
+            }
+            var random = new Random(1);
+            float[] a = Enumerable.Range(0, g.M * g.K).Select(_ => random.NextSingle()).ToArray();
+            float[] b = Enumerable.Range(0, g.K * g.N).Select(_ => random.NextSingle()).ToArray();
+            float[] c = new float[g.M * g.N];
+            int lda = g.TransA ? g.M : g.K, ldb = g.TransB ? g.K : g.N;
+            total += OpenBlasYardstick.MedianMilliseconds(
+                () => CpuGemm.Gemm(g.TransA, g.TransB, g.M, g.N, g.K, 1f, a, lda, b, ldb, g.Beta, c, g.N), warmup: 1, repetitions: 5);
+        }
+        return total;
+    }
+}

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Scone.Cli.Bench;
+using Scone.Cli.Output;
+using Scone.Engine;
+
+namespace Scone.Cli.Commands;
+
+/// <summary>scone bench: milliseconds per training step for fixed configurations, as JSON on stdout.</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
+        var size = new Option<int>("--size") { Description = "side of the square benchmark image", DefaultValueFactory = _ => 256 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed steps first", DefaultValueFactory = _ => 2 };
+        var steps = new Option<int>("--steps") { Description = "timed steps (the median is reported)", DefaultValueFactory = _ => 5 };
+        var only = new Option<string?>("--only") { Description = "run only the named case (e.g. scone-5x250)" };
+        var output = new Option<string?>("--out") { Description = "also write the JSON to this file" };
+        var command = new Command("bench", "Benchmark training steps; prints JSON.") { device, size, warmup, steps, only, output };
+        command.SetAction(parse => Run(parse.GetValue(device)!, parse.GetValue(size), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(only), parse.GetValue(output)));
+        return command;
+    }
+
+    private static int Run(string device, int size, int warmup, int steps, string? only, string? output)
+    {
+        if (size is < 8 or > 4096) throw new InputException($"--size {size} is out of range: 8 to 4096");
+        if (warmup < 0) throw new InputException($"--warmup {warmup} must not be negative");
+        if (steps < 1) throw new InputException($"--steps {steps} must be at least 1");
+        var cases = TrainingBenchmark.CpuCases(size).Where(c => only is null || c.Name.Equals(only, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (cases.Count == 0)
+            throw new InputException($"--only {only}: valid cases are {string.Join(", ", TrainingBenchmark.CpuCases(size).Select(c => c.Name))}");
+        using var backend = Devices.Open(device, Console.Error);
+        var results = new JsonArray();
+        foreach (var benchCase in cases)
+        {
+            Console.Error.WriteLine($"bench {benchCase.Name} on {backend.Name} ...");
+            results.Add(TrainingBenchmark.Run(backend, benchCase, warmup, steps));
+        }
+        var report = new JsonObject
+        {
+            ["machine"] = new JsonObject
+            {
+                ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+                ["cpu_cores"] = Environment.ProcessorCount,
+                ["dotnet"] = Environment.Version.ToString(),
+                ["openblas"] = OpenBlasYardstick.Status,
+            },
+            ["warmup"] = warmup,
+            ["timed_steps"] = steps,
+            ["cases"] = results,
+        };
+        string text = report.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+        Console.WriteLine(text);
+        if (output is not null)
+            RunFiles.WriteJson(output, report);
+        return CommandLine.Ok;
+    }
+}

@@ -1,0 +1,140 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Scone.Cli.Output;
+using Scone.Cli.Plots;
+using Scone.Engine;
+using Scone.Engine.Io;
+using Scone.Engine.Metrics;
+using Scone.Engine.Models;
+using Scone.Engine.Signals;
+using Scone.Engine.Training;
+using Spectre.Console;
+
+namespace Scone.Cli.Commands;
+
+/// <summary>
+/// scone fit image [PATH]: the paper's image protocol (spec §2-§3): every pixel every step, Adam
+/// with cosine annealing, the best PSNR tracked every step. Without PATH, an embedded Siemens star.
+/// </summary>
+public static class FitImageCommand
+{
+    public static Command Create()
+    {
+        var path = new Argument<string?>("PATH") { Description = "image to fit (PNG, JPEG, BMP, TGA) [default: an embedded 256x256 Siemens star]", Arity = ArgumentArity.ZeroOrOne };
+        var model = new ModelOptions();
+        var steps = new Option<int>("--steps") { Description = "training steps", DefaultValueFactory = _ => 10_000 };
+        var lr = new Option<double>("--lr") { Description = "initial learning rate, annealed to 1e-6", DefaultValueFactory = _ => 1e-4 };
+        var batch = new Option<int>("--batch") { Description = "pixels per step, drawn at random; 0 = every pixel (the paper's protocol)", DefaultValueFactory = _ => 0 };
+        var evalEvery = new Option<int>("--eval-every") { Description = "with --batch: evaluate the whole image every N steps", DefaultValueFactory = _ => 100 };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the initialisation and the batches", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
+        var scale = new Option<double>("--scale") { Description = "resize the image by this factor before fitting (quick CPU runs)", DefaultValueFactory = _ => 1.0 };
+        var output = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => "runs/fit-image" };
+
+        var command = new Command("image", "Fit a network to an image; writes reconstruction.png, metrics.json, curve.csv, curve.png and model.safetensors.") { path };
+        model.AddTo(command);
+        foreach (var option in new Option[] { steps, lr, batch, evalEvery, seed, device, scale, output })
+            command.Add(option);
+        command.SetAction(parse => Run(new Settings(
+            parse.GetValue(path), model.Config(parse, ImageSignal.Dims, ImageSignal.Channels),
+            new TrainerOptions(parse.GetValue(steps), parse.GetValue(lr), parse.GetValue(batch), parse.GetValue(seed)).Validate(),
+            parse.GetValue(evalEvery), parse.GetValue(device)!, parse.GetValue(scale), parse.GetValue(output)!)));
+        return command;
+    }
+
+    private sealed record Settings(string? Path, ModelConfig Model, TrainerOptions Training, int EvalEvery, string Device, double Scale, string Out);
+
+    private static int Run(Settings settings)
+    {
+        if (settings.EvalEvery < 1) throw new InputException($"--eval-every {settings.EvalEvery} must be at least 1");
+        string folder = RunFiles.PrepareFolder(settings.Out);
+        var image = settings.Path is null ? SiemensStar.Create() : ImageFile.Load(settings.Path);
+        if (settings.Scale != 1.0)
+        {
+            var (height, width) = ImageResize.Scaled(image.Height, image.Width, settings.Scale);
+            image = ImageResize.Resize(image, height, width);
+        }
+        var data = ImageSignal.ToTrainingData<float>(image);
+        using var backend = Devices.Open(settings.Device, Console.Error);
+        int capacity = settings.Training.BatchSize == 0 ? data.Rows : settings.Training.BatchSize;
+        using var network = Networks.Create(backend, settings.Model, capacity);
+        using var trainer = new Trainer<float>(backend, network, data, settings.Training, Networks.InitialParameters(settings.Model, settings.Training.Seed));
+
+        string name = settings.Path is null ? "siemens star" : System.IO.Path.GetFileName(settings.Path);
+        AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
+            $"fitting {settings.Model.Kind.ToString().ToLowerInvariant()} ({network.Layout.Count:N0} parameters) to {name}, {image.Width}x{image.Height}, {settings.Training.Steps} steps on {backend.Name}")));
+
+        var curve = new List<StepResult>(settings.Training.Steps);
+        var clock = Stopwatch.StartNew();
+        TrainingProgress.Run("fit", settings.Training.Steps, () =>
+        {
+            var result = trainer.Step();
+            curve.Add(result);
+            if (!trainer.FullBatch && (trainer.StepsTaken % settings.EvalEvery == 0))
+                trainer.Evaluate();
+            return result;
+        });
+        backend.Synchronize();
+        double seconds = clock.Elapsed.TotalSeconds;
+
+        double finalPsnr = trainer.Evaluate();
+        float[] finalParameters = trainer.DownloadParameters();
+        var reconstruction = ImageRenderer.Render(backend, settings.Model, finalParameters, image.Height, image.Width);
+        double finalSsim = Ssim.Compute(image, reconstruction);
+        double bestSsim = trainer.BestStep == trainer.StepsTaken
+            ? finalSsim
+            : Ssim.Compute(image, ImageRenderer.Render(backend, settings.Model, trainer.DownloadParameters(best: true), image.Height, image.Width));
+
+        var metrics = new JsonObject
+        {
+            ["model"] = settings.Model.Kind.ToString().ToLowerInvariant(),
+            ["device"] = backend.Name,
+            ["parameters"] = network.Layout.Count,
+            ["steps"] = settings.Training.Steps,
+            ["seconds"] = seconds,
+            ["steps_per_second"] = RunFiles.Number(settings.Training.Steps / seconds),
+            ["psnr"] = RunFiles.Number(finalPsnr),
+            ["ssim"] = finalSsim,
+            ["psnr_best"] = RunFiles.Number(trainer.BestPsnr),
+            ["ssim_best"] = bestSsim,
+            ["best_step"] = trainer.BestStep,
+            ["height"] = image.Height,
+            ["width"] = image.Width,
+            ["image"] = settings.Path ?? "siemens-star",
+            ["scale"] = settings.Scale,
+            ["layers"] = settings.Model.Layers,
+            ["hidden"] = settings.Model.Hidden,
+            ["w0"] = settings.Model.W0,
+            ["omegas"] = new JsonArray(settings.Model.Omegas.Select(o => (JsonNode?)o).ToArray()),
+            ["mask"] = settings.Model.Mask.ToString(),
+            ["lr"] = settings.Training.LearningRate,
+            ["batch"] = trainer.BatchRows,
+            ["seed"] = settings.Training.Seed,
+        };
+
+        ImageFile.SavePng(System.IO.Path.Combine(folder, "reconstruction.png"), reconstruction);
+        RunFiles.WriteCurve(System.IO.Path.Combine(folder, "curve.csv"), curve);
+        CurvePlot.SavePsnrCurve(System.IO.Path.Combine(folder, "curve.png"), curve.Select(r => r.Step).ToList(), curve.Select(r => r.Psnr).ToList(),
+            $"{settings.Model.Kind} on {name}");
+        Checkpoint.Save(System.IO.Path.Combine(folder, "model.safetensors"), settings.Model, finalParameters, new Dictionary<string, string>
+        {
+            ["signal"] = "image",
+            ["height"] = image.Height.ToString(CultureInfo.InvariantCulture),
+            ["width"] = image.Width.ToString(CultureInfo.InvariantCulture),
+        });
+        RunFiles.WriteJson(System.IO.Path.Combine(folder, "metrics.json"), metrics);
+
+        var table = new Table().AddColumns("", "final", "best");
+        table.AddRow("PSNR (dB)", Format(finalPsnr), Format(trainer.BestPsnr) + (trainer.BestStep >= 0 ? $" (step {trainer.BestStep})" : ""));
+        table.AddRow("SSIM", Format(finalSsim, "F4"), Format(bestSsim, "F4"));
+        table.AddRow("time", FormattableString.Invariant($"{seconds:F1} s"), FormattableString.Invariant($"{settings.Training.Steps / Math.Max(seconds, 1e-9):F2} steps/s"));
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(folder)}[/]");
+        return CommandLine.Ok;
+    }
+
+    private static string Format(double value, string format = "F2") =>
+        double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : value > 0 ? "inf" : "-";
+}

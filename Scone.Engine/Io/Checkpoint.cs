@@ -1,0 +1,43 @@
+using Scone.Engine.Models;
+
+namespace Scone.Engine.Io;
+
+/// <summary>
+/// A trained network as a safetensors file: one float32 tensor per entry of the parameter layout,
+/// named and shaped as in the authors' PyTorch models ([out, in] weights), and the model
+/// configuration in the metadata, so that rendering needs nothing else.
+/// </summary>
+public static class Checkpoint
+{
+    public static void Save(string path, ModelConfig config, ReadOnlySpan<float> parameters, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    {
+        var layout = Networks.Layout(config);
+        if (parameters.Length != layout.Count)
+            throw new ArgumentException($"{parameters.Length} parameters for a layout of {layout.Count}", nameof(parameters));
+        var tensors = new List<SafetensorsTensor>();
+        foreach (var tensor in layout.Tensors)
+            tensors.Add(new SafetensorsTensor(tensor.Name, tensor.Shape, parameters.Slice(tensor.Offset, tensor.Length).ToArray()));
+        var metadata = config.ToMetadata();
+        metadata["format"] = "scone";
+        foreach (var (key, value) in extraMetadata ?? new Dictionary<string, string>())
+            metadata[key] = value;
+        Safetensors.Write(path, tensors, metadata);
+    }
+
+    /// <summary>Reads a checkpoint written by <see cref="Save"/>; anything else is an InputException naming the file.</summary>
+    public static (ModelConfig Config, float[] Parameters, IReadOnlyDictionary<string, string> Metadata) Load(string path)
+    {
+        var file = Safetensors.Read(path);
+        var config = ModelConfig.FromMetadata(file.Metadata, path);
+        var layout = Networks.Layout(config);
+        var parameters = new float[layout.Count];
+        foreach (var tensor in layout.Tensors)
+        {
+            var stored = file.Get(tensor.Name);
+            if (!stored.Shape.SequenceEqual(tensor.Shape))
+                throw new InputException($"{path}: tensor {tensor.Name} has shape [{string.Join(", ", stored.Shape)}], the model needs [{string.Join(", ", tensor.Shape)}]");
+            stored.Data.CopyTo(parameters, tensor.Offset);
+        }
+        return (config, parameters, file.Metadata);
+    }
+}

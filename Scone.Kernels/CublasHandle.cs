@@ -1,0 +1,66 @@
+using Scone.Kernels.Native;
+using static Scone.Kernels.Checks;
+
+namespace Scone.Kernels;
+
+/// <summary>
+/// A cuBLAS handle bound to one stream. Strict float32 unless created with TF32, which sets
+/// CUBLAS_TF32_TENSOR_OP_MATH (tensor cores with inputs rounded to TF32). The GEMMs here take
+/// cuBLAS's own column-major arguments; <see cref="CudaBackend.Gemm"/> maps row-major onto them.
+/// </summary>
+public sealed unsafe class CublasHandle : IDisposable
+{
+    private readonly CudaContext _context;
+    private readonly CublasSafeHandle _handle;
+
+    public CublasHandle(CudaStream stream, bool tf32)
+    {
+        _context = stream.Context;
+        _context.MakeCurrent();
+        Check(Cublas.cublasCreate_v2(out nint handle));
+        _handle = new CublasSafeHandle(_context.Pointer, handle);
+        _context.Register(this);
+        Check(Cublas.cublasSetStream_v2(_handle.Pointer, stream.Pointer));
+        Check(Cublas.cublasSetMathMode(_handle.Pointer, tf32 ? cublasMath_t.CUBLAS_TF32_TENSOR_OP_MATH : cublasMath_t.CUBLAS_DEFAULT_MATH));
+        Check(Cublas.cublasGetVersion_v2(_handle.Pointer, out int version));
+        Version = version;
+        Tf32 = tf32;
+    }
+
+    /// <summary>cuBLAS's version as major * 10000 + minor * 100 + patch (CUDA 11 and later).</summary>
+    public int Version { get; }
+
+    public bool Tf32 { get; }
+
+    internal void Sgemm(cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k,
+        float alpha, ulong a, int lda, ulong b, int ldb, float beta, ulong c, int ldc)
+    {
+        _context.MakeCurrent();
+        Check(Cublas.cublasSgemm_v2(_handle.Pointer, transa, transb, m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc));
+    }
+
+    /// <summary>cublasGemmEx on float32 data; the compute type follows the handle's precision (32F or 32F_FAST_TF32).</summary>
+    internal void GemmEx(cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k,
+        float alpha, ulong a, int lda, ulong b, int ldb, float beta, ulong c, int ldc)
+    {
+        _context.MakeCurrent();
+        var compute = Tf32 ? cublasComputeType_t.CUBLAS_COMPUTE_32F_FAST_TF32 : cublasComputeType_t.CUBLAS_COMPUTE_32F;
+        Check(Cublas.cublasGemmEx(_handle.Pointer, transa, transb, m, n, k, &alpha, a, cudaDataType_t.CUDA_R_32F, lda,
+            b, cudaDataType_t.CUDA_R_32F, ldb, &beta, c, cudaDataType_t.CUDA_R_32F, ldc, compute, cublasGemmAlgo_t.CUBLAS_GEMM_DEFAULT));
+    }
+
+    internal void SgemmStridedBatched(cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k,
+        float alpha, ulong a, int lda, long strideA, ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batchCount)
+    {
+        _context.MakeCurrent();
+        Check(Cublas.cublasSgemmStridedBatched(_handle.Pointer, transa, transb, m, n, k, &alpha, a, lda, strideA, b, ldb, strideB,
+            &beta, c, ldc, strideC, batchCount));
+    }
+
+    public void Dispose()
+    {
+        if (_handle.IsClosed) return;
+        _context.Unregister(this);
+        _handle.Dispose();
+    }
+}

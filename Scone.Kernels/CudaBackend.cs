@@ -1,0 +1,396 @@
+using System.Runtime.CompilerServices;
+using Scone.Engine.Backends;
+using Scone.Engine.Models;
+using Scone.Kernels.Native;
+using static Scone.Kernels.Checks;
+
+namespace Scone.Kernels;
+
+/// <summary>How to open the CUDA backend.</summary>
+/// <param name="Device">The device ordinal.</param>
+/// <param name="Tf32">Let cuBLAS use TF32 tensor cores for the GEMMs (off: strict float32).</param>
+/// <param name="FastMath">Compile the kernels with --use_fast_math (never in tests).</param>
+/// <param name="SynchronizeEachLaunch">Wait after every launch so that a fault is blamed on the kernel that caused it; null reads SCONE_SYNC=1.</param>
+/// <param name="Log">Where the kernel compiler reports compile times and cache hits.</param>
+public sealed record CudaBackendOptions(int Device = 0, bool Tf32 = false, bool FastMath = false, bool? SynchronizeEachLaunch = null, TextWriter? Log = null);
+
+/// <summary>A buffer of the CUDA backend: device memory, zero-filled when allocated.</summary>
+public sealed class CudaBuffer<T> : DeviceBuffer<T> where T : unmanaged
+{
+    internal CudaBuffer(CudaContext context, int length) : base(length)
+    {
+        // Rounded up to whole 32-bit words so that cuMemsetD32 can zero any element type.
+        Memory = new DeviceMemory(context, ((long)length * Unsafe.SizeOf<T>() + 3) / 4 * 4);
+        Memory.Fill32(0);
+    }
+
+    internal DeviceMemory Memory { get; }
+
+    public override void Dispose() => Memory.Dispose();
+}
+
+/// <summary>
+/// The CUDA backend: the kernels of kernels.cu (compiled by NVRTC for this device) and cuBLAS, all
+/// queued on one stream. The primitives neither allocate nor wait for the device; Download and
+/// Synchronize wait. Reductions over samples are deterministic (kernels.cu, "Conventions"), using a
+/// workspace allocated once here.
+/// </summary>
+public sealed unsafe class CudaBackend : IBackend<float>
+{
+    /// <summary>The per-column kernels' block: kernels.cu's COLUMN_TILE x ROW_TILE.</summary>
+    private const int ColumnTile = 32, RowTile = 8;
+
+    /// <summary>The flat kernels' block: kernels.cu's REDUCE_BLOCK (mse_loss's tree reduction needs exactly this).</summary>
+    private const int FlatBlock = 256;
+
+    /// <summary>At most this many partial sums per reduction: enough row blocks to fill a large GPU, few enough to add up in one short pass.</summary>
+    private const int MaxParts = 128;
+
+    /// <summary>The widest partial a reduction writes: collage_backward's da, dc and dB for the widest layer of 3-d inputs.</summary>
+    private const int MaxPartialLength = ModelConfig.MaxHidden * (2 + 3);
+
+    private readonly CudaStream _stream;
+    private readonly CublasHandle _cublas;
+    private readonly CudaModule _module;
+    private readonly DeviceMemory _partials;
+    private readonly bool _synchronizeEachLaunch;
+    private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials, _collageForward, _collageBackward,
+        _sineForward, _sineBackward, _mseLoss, _adamStep, _gatherRows;
+    private readonly int _maxBlocks;
+    private bool _capturing;
+    private int _disposed;
+
+    public CudaBackend(CudaBackendOptions? options = null)
+    {
+        options ??= new CudaBackendOptions();
+        Context = CudaContext.Open(options.Device);
+        try
+        {
+            _synchronizeEachLaunch = options.SynchronizeEachLaunch ?? Environment.GetEnvironmentVariable("SCONE_SYNC") == "1";
+            _stream = new CudaStream(Context);
+            _cublas = new CublasHandle(_stream, options.Tf32);
+            _module = CudaModule.LoadKernels(Context, options.FastMath, options.Log, out var compiled);
+            Compiled = compiled;
+            _partials = new DeviceMemory(Context, (long)MaxParts * MaxPartialLength * sizeof(float));
+            _fill = _module.Kernel(KernelNames.Fill);
+            _addBias = _module.Kernel(KernelNames.AddBias);
+            _columnSum = _module.Kernel(KernelNames.ColumnSum);
+            _reducePartials = _module.Kernel(KernelNames.ReducePartials);
+            _collageForward = _module.Kernel(KernelNames.CollageForward);
+            _collageBackward = _module.Kernel(KernelNames.CollageBackward);
+            _sineForward = _module.Kernel(KernelNames.SineForward);
+            _sineBackward = _module.Kernel(KernelNames.SineBackward);
+            _mseLoss = _module.Kernel(KernelNames.MseLoss);
+            _adamStep = _module.Kernel(KernelNames.AdamStep);
+            _gatherRows = _module.Kernel(KernelNames.GatherRows);
+            // Eight blocks of 256 threads fill a multiprocessor's 2048 thread slots.
+            _maxBlocks = Math.Max(1, Context.MultiprocessorCount * 8);
+        }
+        catch
+        {
+            Context.Dispose();
+            throw;
+        }
+    }
+
+    public string Name => "cuda";
+
+    public CudaContext Context { get; }
+
+    /// <summary>The kernels' CUBIN and how it was obtained (compiled or from the cache).</summary>
+    public CompiledKernels Compiled { get; }
+
+    public CudaModule Module => _module;
+
+    public CublasHandle Cublas => _cublas;
+
+    /// <summary>What metrics and reports record: the device, the precision and the library versions.</summary>
+    public string Description =>
+        $"{Context}, cuBLAS {_cublas.Version}, {(_cublas.Tf32 ? "TF32 GEMMs" : "strict float32")}, kernels {Compiled.Architecture}";
+
+    public DeviceBuffer<TElement> Allocate<TElement>(int length) where TElement : unmanaged
+    {
+        Context.MakeCurrent();
+        return new CudaBuffer<TElement>(Context, length);
+    }
+
+    public void Upload<TElement>(Slice<TElement> destination, ReadOnlySpan<TElement> source) where TElement : unmanaged
+    {
+        destination.Require(source.Length, nameof(destination));
+        Memory(destination).CopyFrom(source, ByteOffset(destination));
+    }
+
+    public void Download<TElement>(Span<TElement> destination, Slice<TElement> source) where TElement : unmanaged
+    {
+        source.Require(destination.Length, nameof(source));
+        Memory(source).CopyTo(destination, ByteOffset(source));
+    }
+
+    public void Copy(Slice<float> destination, Slice<float> source)
+    {
+        destination.Require(source.Length, nameof(destination));
+        Memory(destination).CopyFrom(Memory(source), ByteOffset(source), ByteOffset(destination), (long)source.Length * sizeof(float));
+    }
+
+    public void Fill(Slice<float> destination, float value)
+    {
+        Context.MakeCurrent();
+        Launch(_fill, FlatBlocks(destination.Length), 1, FlatBlock, 1, Address(destination), destination.Length, value);
+    }
+
+    /// <summary>
+    /// Row-major c = alpha op(a) op(b) + beta c through column-major cuBLAS: a row-major matrix with
+    /// row stride ld is the column-major transpose with leading dimension ld, so c^T = op(b)^T op(a)^T,
+    /// which is cuBLAS's GEMM with the operands swapped and m, n exchanged.
+    /// </summary>
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, Slice<float> a, int lda, Slice<float> b, int ldb,
+        float beta, Slice<float> c, int ldc)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        RequireMatrix(a, transA ? k : m, transA ? m : k, lda, nameof(a));
+        RequireMatrix(b, transB ? n : k, transB ? k : n, ldb, nameof(b));
+        RequireMatrix(c, m, n, ldc, nameof(c));
+        Context.MakeCurrent();
+        _cublas.Sgemm(transB ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N,
+            transA ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N,
+            n, m, k, alpha, DevicePointer(b), ldb, DevicePointer(a), lda, beta, DevicePointer(c), ldc);
+        AfterLaunch("cublasSgemm_v2");
+    }
+
+    public void AddBias(Slice<float> y, Slice<float> bias, int rows, int cols)
+    {
+        int n = Elements(rows, cols);
+        y.Require(n, nameof(y));
+        bias.Require(cols, nameof(bias));
+        Context.MakeCurrent();
+        Launch(_addBias, FlatBlocks(n), 1, FlatBlock, 1, Address(y), Address(bias), rows, cols);
+    }
+
+    public void ColumnSum(Slice<float> sum, Slice<float> x, int rows, int cols)
+    {
+        sum.Require(cols, nameof(sum));
+        x.Require(Elements(rows, cols), nameof(x));
+        Context.MakeCurrent();
+        int parts = ReductionParts(rows, cols, cols);
+        Launch(_columnSum, ColumnTiles(cols), parts, ColumnTile, RowTile, Partials(0), Address(x), rows, cols);
+        ReducePartials(sum, 0, parts, cols, cols);
+    }
+
+    public void CollageForward(Slice<float> z, Slice<float> u, Slice<float> x, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias,
+        int rows, int width, int dims, float w0, float omega, MaskActivation mask)
+    {
+        CheckLayer(rows, width, dims, z, u, x, a, basisWeight, basisBias);
+        Context.MakeCurrent();
+        Launch(_collageForward, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
+            Address(z), Address(u), Address(x), Address(a), Address(basisWeight), Address(basisBias), rows, width, dims, w0, omega, (int)mask);
+    }
+
+    public void CollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias,
+        Slice<float> dz, Slice<float> u, Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias,
+        int rows, int width, int dims, float w0, float omega, MaskActivation mask)
+    {
+        CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
+        dz.Require(Elements(rows, width), nameof(dz));
+        dBasisWeight.Require((long)width * dims, nameof(dBasisWeight));
+        dBasisBias.Require(width, nameof(dBasisBias));
+        Context.MakeCurrent();
+        // One partial per row block: [da : width | dc : width | dB : width * dims] (kernels.cu).
+        int stride = width * (2 + dims);
+        int parts = ReductionParts(rows, width, stride);
+        Launch(_collageBackward, ColumnTiles(width), parts, ColumnTile, RowTile,
+            Address(du), Partials(0), Address(dz), Address(u), Address(x), Address(basisWeight), Address(basisBias),
+            rows, width, dims, w0, omega, (int)mask);
+        ReducePartials(da, 0, parts, width, stride);
+        ReducePartials(dBasisBias, width, parts, width, stride);
+        ReducePartials(dBasisWeight, 2 * width, parts, width * dims, stride);
+    }
+
+    public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0)
+    {
+        z.Require(Elements(rows, width), nameof(z));
+        u.Require(Elements(rows, width), nameof(u));
+        bias.Require(width, nameof(bias));
+        Context.MakeCurrent();
+        Launch(_sineForward, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
+            Address(z), Address(u), Address(bias), rows, width, w0);
+    }
+
+    public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float w0)
+    {
+        du.Require(Elements(rows, width), nameof(du));
+        dz.Require(Elements(rows, width), nameof(dz));
+        u.Require(Elements(rows, width), nameof(u));
+        dBias.Require(width, nameof(dBias));
+        Context.MakeCurrent();
+        int parts = ReductionParts(rows, width, width);
+        Launch(_sineBackward, ColumnTiles(width), parts, ColumnTile, RowTile, Address(du), Partials(0), Address(dz), Address(u), rows, width, w0);
+        ReducePartials(dBias, 0, parts, width, width);
+    }
+
+    public void MseLoss(Slice<float> dy, Slice<float> sums, Slice<float> y, Slice<float> target, int rows, int cols)
+    {
+        int n = Elements(rows, cols);
+        dy.Require(n, nameof(dy));
+        y.Require(n, nameof(y));
+        target.Require(n, nameof(target));
+        sums.Require(2, nameof(sums));
+        Context.MakeCurrent();
+        int parts = Math.Min(FlatBlocks(n), MaxParts);
+        Launch(_mseLoss, parts, 1, FlatBlock, 1, Address(dy), Partials(0), Address(y), Address(target), n, (float)(2.0 / n));
+        ReducePartials(sums, 0, parts, 2, 2, accumulate: false);
+    }
+
+    public void AdamStep(Slice<float> parameters, Slice<float> m, Slice<float> v, Slice<float> gradients, AdamArguments arguments)
+    {
+        int n = parameters.Length;
+        m.Require(n, nameof(m));
+        v.Require(n, nameof(v));
+        gradients.Require(n, nameof(gradients));
+        Context.MakeCurrent();
+        // The same float conversions as CpuOps.AdamStep, so both backends take the same step.
+        Launch(_adamStep, FlatBlocks(n), 1, FlatBlock, 1, Address(parameters), Address(m), Address(v), Address(gradients), n,
+            (float)arguments.Beta1, (float)arguments.Beta2, (float)(1 - arguments.Beta1), (float)(1 - arguments.Beta2),
+            (float)arguments.StepSize, (float)arguments.InverseSqrtBiasCorrection2, (float)arguments.Epsilon);
+    }
+
+    /// <summary>As the interface says, except that indices are not validated (that needs the host): a row with an index out of range is left unwritten.</summary>
+    public void GatherRows(Slice<float> destination, Slice<float> source, Slice<int> indices, int rows, int cols)
+    {
+        int n = Elements(rows, cols);
+        destination.Require(n, nameof(destination));
+        indices.Require(rows, nameof(indices));
+        ArgumentOutOfRangeException.ThrowIfLessThan(cols, 1);
+        Context.MakeCurrent();
+        Launch(_gatherRows, FlatBlocks(n), 1, FlatBlock, 1, Address(destination), Address(source), Address(indices), rows, cols, source.Length / cols);
+    }
+
+    public void Synchronize() => _stream.Synchronize();
+
+    /// <summary>A timer on this backend's stream (CUDA events).</summary>
+    public CudaTimer CreateTimer() => new(_stream);
+
+    /// <summary>
+    /// Captures what <paramref name="body"/> queues on this backend (kernels and GEMMs; no Upload,
+    /// Download, Copy or Synchronize) as a graph to replay. SCONE_SYNC's waits are skipped while capturing.
+    /// </summary>
+    public CudaGraph Capture(Action body)
+    {
+        _capturing = true;
+        try
+        {
+            return CudaGraph.Capture(_stream, body);
+        }
+        finally
+        {
+            _capturing = false;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Context.Dispose();
+    }
+
+    // ---- launch plumbing ----
+
+    /// <summary>out (+)= the sum of <paramref name="parts"/> partials of <paramref name="length"/> values at workspace offset <paramref name="offset"/>, <paramref name="stride"/> apart.</summary>
+    private void ReducePartials(Slice<float> output, int offset, int parts, int length, int stride, bool accumulate = true) =>
+        Launch(_reducePartials, FlatBlocks(length), 1, FlatBlock, 1, Address(output), Partials(offset), parts, length, stride, accumulate ? 1 : 0);
+
+    private void Launch(in CudaKernel kernel, int gridX, int gridY, int blockX, int blockY, params ReadOnlySpan<KernelArgument> arguments)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (gridX == 0 || gridY == 0) return;
+        ulong* values = stackalloc ulong[arguments.Length];
+        void** pointers = stackalloc void*[arguments.Length];
+        for (int i = 0; i < arguments.Length; i++)
+        {
+            values[i] = arguments[i].Bits;
+            pointers[i] = &values[i];
+        }
+        Check(CuDriver.cuLaunchKernel(kernel.Function, (uint)gridX, (uint)gridY, 1, (uint)blockX, (uint)blockY, 1, 0, _stream.Pointer, pointers, null),
+            $"cuLaunchKernel({kernel.Name}, grid {gridX}x{gridY}, block {blockX}x{blockY})");
+        AfterLaunch(kernel.Name);
+    }
+
+    private void AfterLaunch(string what)
+    {
+        if (_synchronizeEachLaunch && !_capturing)
+            Check(CuDriver.cuStreamSynchronize(_stream.Pointer), $"{what} (SCONE_SYNC=1: synchronised right after it)");
+    }
+
+    private int FlatBlocks(long n) => (int)Math.Min((n + FlatBlock - 1) / FlatBlock, _maxBlocks);
+
+    private static int ColumnTiles(int columns) => (columns + ColumnTile - 1) / ColumnTile;
+
+    /// <summary>Row blocks for a per-column kernel: enough blocks to fill the device, no more than the rows need.</summary>
+    private int RowBlocks(int rows, int columns) =>
+        (int)Math.Clamp((_maxBlocks + ColumnTiles(columns) - 1) / ColumnTiles(columns), 1, Math.Max(1, (rows + RowTile - 1) / RowTile));
+
+    /// <summary>Row blocks for a reducing kernel: also bounded by the workspace.</summary>
+    private int ReductionParts(int rows, int columns, int partialLength)
+    {
+        if (partialLength > MaxPartialLength)
+            throw new ArgumentOutOfRangeException(nameof(partialLength), $"a reduction of {partialLength} values exceeds the workspace's {MaxPartialLength}");
+        return Math.Min(RowBlocks(rows, columns), MaxParts);
+    }
+
+    private KernelArgument Partials(int offset) => KernelArgument.Pointer(_partials.Address + (ulong)offset * sizeof(float));
+
+    private static KernelArgument Address<T>(Slice<T> slice) where T : unmanaged => KernelArgument.Pointer(DevicePointer(slice));
+
+    private static ulong DevicePointer<T>(Slice<T> slice) where T : unmanaged => Memory(slice).Address + (ulong)ByteOffset(slice);
+
+    private static DeviceMemory Memory<T>(Slice<T> slice) where T : unmanaged =>
+        slice.Buffer is CudaBuffer<T> buffer ? buffer.Memory : throw new ArgumentException("the slice belongs to another backend");
+
+    private static long ByteOffset<T>(Slice<T> slice) where T : unmanaged => (long)slice.Offset * sizeof(T);
+
+    /// <summary>rows * cols, which the kernels index with int.</summary>
+    private static int Elements(int rows, int cols)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols);
+        long n = (long)rows * cols;
+        return n <= int.MaxValue - FlatBlock * 65536L
+            ? (int)n
+            : throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} x {cols} elements are too many for the kernels' 32-bit indices");
+    }
+
+    private static void RequireMatrix(Slice<float> matrix, int rows, int cols, int ld, string name)
+    {
+        if (ld < Math.Max(1, cols))
+            throw new ArgumentOutOfRangeException(name, $"{name}: row stride {ld} is less than its {cols} columns");
+        if (rows > 0 && cols > 0)
+            matrix.Require((long)(rows - 1) * ld + cols, name);
+    }
+
+    private static void CheckLayer(int rows, int width, int dims, Slice<float> output, Slice<float> u, Slice<float> x, Slice<float> bias,
+        Slice<float> basisWeight, Slice<float> basisBias)
+    {
+        if (dims is < 1 or > 3) throw new ArgumentOutOfRangeException(nameof(dims), $"the kernels handle 1 to 3 input dimensions, not {dims}");
+        output.Require(Elements(rows, width), nameof(output));
+        u.Require(Elements(rows, width), nameof(u));
+        x.Require(Elements(rows, dims), nameof(x));
+        bias.Require(width, nameof(bias));
+        basisWeight.Require((long)width * dims, nameof(basisWeight));
+        basisBias.Require(width, nameof(basisBias));
+    }
+}
+
+/// <summary>One kernel argument as the 8 bytes cuLaunchKernel reads it from: a device pointer, or an int or float in the low 4 bytes.</summary>
+internal readonly struct KernelArgument
+{
+    private KernelArgument(ulong bits) => Bits = bits;
+
+    public ulong Bits { get; }
+
+    public static KernelArgument Pointer(ulong address) => new(address);
+
+    public static implicit operator KernelArgument(int value) => new((uint)value);
+
+    public static implicit operator KernelArgument(float value) => new(BitConverter.SingleToUInt32Bits(value));
+}

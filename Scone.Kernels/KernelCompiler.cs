@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using Scone.Kernels.Native;
+using static Scone.Kernels.Checks;
+
+namespace Scone.Kernels;
+
+/// <summary>A compiled kernels.cu: the CUBIN and how it was obtained.</summary>
+public sealed record CompiledKernels(byte[] Cubin, string Architecture, IReadOnlyList<string> Options, string Hash, bool CacheHit,
+    TimeSpan Elapsed, string? CachePath);
+
+/// <summary>
+/// NVRTC compilation of kernels.cu to a CUBIN for one architecture (not PTX left to the driver's
+/// JIT), with a disk cache keyed by the SHA-256 of the source, the options, the NVRTC version and
+/// the architecture. The cache ($XDG_CACHE_HOME/scone, else ~/.cache/scone) holds
+/// kernels.&lt;hash&gt;.cubin beside kernels.&lt;hash&gt;.cu, the source it came from. Under the
+/// emulator the key also names the emulator and its settings, so that its host-code modules and
+/// real CUBINs never stand in for each other.
+/// </summary>
+public static unsafe class KernelCompiler
+{
+    public const string SourceName = "kernels.cu";
+
+    /// <summary>
+    /// The NVRTC options, in one list. --fmad=false keeps a * b + c as two rounded operations, as
+    /// the CPU reference computes it, so that the GPU agrees with the CPU to float rounding (the
+    /// kernels are bound by sin/cos and memory, not by the adds this gives up). Fast math only
+    /// when asked for; never in tests.
+    /// </summary>
+    public static IReadOnlyList<string> Options(string architecture, bool fastMath = false)
+    {
+        var options = new List<string>
+        {
+            $"--gpu-architecture={architecture}",
+            "--fmad=false",
+            "--generate-line-info",
+        };
+        if (fastMath) options.Add("--use_fast_math");
+        return options;
+    }
+
+    /// <summary>NVRTC's version, (major, minor).</summary>
+    public static (int Major, int Minor) NvrtcVersion()
+    {
+        Check(Nvrtc.nvrtcVersion(out int major, out int minor));
+        return (major, minor);
+    }
+
+    /// <summary>The cache folder: $XDG_CACHE_HOME/scone, else ~/.cache/scone.</summary>
+    public static string CacheDirectory()
+    {
+        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        string root = !string.IsNullOrEmpty(xdg)
+            ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(root, "scone");
+    }
+
+    /// <summary>
+    /// The CUBIN of <paramref name="source"/> for <paramref name="architecture"/> (sm_XY), from the
+    /// cache when it holds one for the same key; logs the compile time or the cache hit.
+    /// </summary>
+    public static CompiledKernels CompileCached(string source, string architecture, bool fastMath, TextWriter? log)
+    {
+        var options = Options(architecture, fastMath);
+        var (major, minor) = NvrtcVersion();
+        string hash = Hash(source, options, $"{major}.{minor}{CudaLibraries.EmulatorIdentity()}", architecture);
+        string directory = CacheDirectory();
+        string cubinPath = Path.Combine(directory, $"kernels.{hash}.cubin");
+        var clock = Stopwatch.StartNew();
+        if (File.Exists(cubinPath))
+        {
+            byte[] cached = File.ReadAllBytes(cubinPath);
+            if (cached.Length > 0)
+            {
+                log?.WriteLine($"scone: {SourceName} for {architecture}: cache hit {cubinPath}");
+                return new CompiledKernels(cached, architecture, options, hash, true, clock.Elapsed, cubinPath);
+            }
+        }
+        byte[] cubin = Compile(source, options);
+        log?.WriteLine($"scone: {SourceName} for {architecture}: compiled by NVRTC {major}.{minor} in {clock.Elapsed.TotalMilliseconds:F0} ms");
+        string? stored = Store(directory, hash, source, cubin, log);
+        return new CompiledKernels(cubin, architecture, options, hash, false, clock.Elapsed, stored);
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="source"/> with the given options to a CUBIN (the options must name a
+    /// real architecture, sm_XY). A failed compile throws an NvrtcException holding NVRTC's log,
+    /// whose lines read kernels.cu(line): error ..., and the options.
+    /// </summary>
+    public static byte[] Compile(string source, IReadOnlyList<string> options)
+    {
+        Check(Nvrtc.nvrtcCreateProgram(out nint program, source, SourceName, 0, null, null));
+        var optionPointers = new nint[options.Count];
+        try
+        {
+            for (int i = 0; i < options.Count; i++)
+                optionPointers[i] = Marshal.StringToCoTaskMemUTF8(options[i]);
+            nvrtcResult result;
+            fixed (nint* pointers = optionPointers)
+                result = Nvrtc.nvrtcCompileProgram(program, options.Count, (byte**)pointers);
+            if (result != nvrtcResult.NVRTC_SUCCESS)
+                throw new NvrtcException(result.ToString(), Description(result), $"nvrtcCompileProgram({SourceName})",
+                    $"options: {string.Join(' ', options)}{Environment.NewLine}{Log(program)}");
+            Check(Nvrtc.nvrtcGetCUBINSize(program, out nuint size));
+            if (size == 0)
+                throw new NvrtcException(nameof(nvrtcResult.NVRTC_ERROR_INVALID_OPTION), "NVRTC produced no CUBIN",
+                    $"nvrtcGetCUBINSize({SourceName})", $"options: {string.Join(' ', options)} (a CUBIN needs --gpu-architecture=sm_XY, not compute_XY)");
+            var cubin = new byte[(int)size];
+            fixed (byte* pointer = cubin)
+                Check(Nvrtc.nvrtcGetCUBIN(program, pointer));
+            return cubin;
+        }
+        finally
+        {
+            foreach (nint pointer in optionPointers)
+                Marshal.FreeCoTaskMem(pointer);
+            // Cleanup only: a failure here must not hide the compile's own outcome.
+            _ = Nvrtc.nvrtcDestroyProgram(ref program);
+        }
+    }
+
+    private static string Log(nint program)
+    {
+        if (Nvrtc.nvrtcGetProgramLogSize(program, out nuint size) != nvrtcResult.NVRTC_SUCCESS || size <= 1)
+            return "(NVRTC gave no log)";
+        var log = new byte[(int)size];
+        fixed (byte* pointer = log)
+            if (Nvrtc.nvrtcGetProgramLog(program, pointer) != nvrtcResult.NVRTC_SUCCESS)
+                return "(NVRTC's log could not be read)";
+        return Encoding.UTF8.GetString(log, 0, log.Length - 1);
+    }
+
+    internal static string Hash(string source, IReadOnlyList<string> options, string nvrtcVersion, string architecture)
+    {
+        string key = string.Join('\n', [source, .. options, $"nvrtc {nvrtcVersion}", architecture]);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+    }
+
+    /// <summary>Writes the CUBIN and its source into the cache, each atomically; a cache that cannot be written is only logged.</summary>
+    private static string? Store(string directory, string hash, string source, byte[] cubin, TextWriter? log)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            WriteAtomically(Path.Combine(directory, $"kernels.{hash}.cu"), Encoding.UTF8.GetBytes(source));
+            string path = Path.Combine(directory, $"kernels.{hash}.cubin");
+            WriteAtomically(path, cubin);
+            return path;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log?.WriteLine($"scone: the kernel cache {directory} could not be written ({e.Message}); compiling again next time");
+            return null;
+        }
+    }
+
+    private static void WriteAtomically(string path, byte[] bytes)
+    {
+        string temporary = $"{path}.{Environment.ProcessId}.tmp";
+        File.WriteAllBytes(temporary, bytes);
+        File.Move(temporary, path, overwrite: true);
+    }
+}

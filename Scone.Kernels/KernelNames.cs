@@ -1,0 +1,20 @@
+namespace Scone.Kernels;
+
+/// <summary>The extern "C" kernels of kernels.cu, by name: what the backend looks up in the compiled module.</summary>
+public static class KernelNames
+{
+    public const string Fill = "fill";
+    public const string AddBias = "add_bias";
+    public const string ColumnSum = "column_sum";
+    public const string ReducePartials = "reduce_partials";
+    public const string CollageForward = "collage_forward";
+    public const string CollageBackward = "collage_backward";
+    public const string SineForward = "sine_forward";
+    public const string SineBackward = "sine_backward";
+    public const string MseLoss = "mse_loss";
+    public const string AdamStep = "adam_step";
+    public const string GatherRows = "gather_rows";
+
+    public static IReadOnlyList<string> All { get; } =
+        [Fill, AddBias, ColumnSum, ReducePartials, CollageForward, CollageBackward, SineForward, SineBackward, MseLoss, AdamStep, GatherRows];
+}

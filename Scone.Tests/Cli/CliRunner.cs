@@ -1,0 +1,36 @@
+namespace Scone.Tests.Cli;
+
+/// <summary>Runs the scone command line in-process and captures what it prints.</summary>
+internal static class CliRunner
+{
+    private static readonly Lock Gate = new();
+
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    {
+        lock (Gate)
+        {
+            var stdout = new StringWriter();
+            var stderr = new StringWriter();
+            var (oldOut, oldError) = (Console.Out, Console.Error);
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+            try
+            {
+                int code = Scone.Cli.CommandLine.Run(args);
+                return (code, stdout.ToString(), stderr.ToString());
+            }
+            finally
+            {
+                Console.SetOut(oldOut);
+                Console.SetError(oldError);
+            }
+        }
+    }
+
+    public static string TempFolder()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "scone-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        return path;
+    }
+}

@@ -1,0 +1,246 @@
+using System.Numerics;
+using NUnit.Framework;
+using Scone.Engine.Backends.Cpu;
+
+namespace Scone.Tests.Cpu;
+
+/// <summary>CpuGemm against a naive triple loop in double.</summary>
+[TestFixture]
+public sealed class CpuGemmTests
+{
+    // Any summation order of a k-term dot product lies within k unit roundoffs of the exact value, relative to
+    // the sum of absolute products (Higham's gamma_k); scaling by alpha, adding beta * C, summing the partial
+    // products of a split k and the reference's own rounding add a few roundings more. Both the result and
+    // the reference may be off by that much, hence twice the bound.
+    const int ExtraRoundings = 8;
+    // Marks C outside the m x n block, which Gemm must leave exactly as it was.
+    const double Sentinel = 7777;
+
+    public readonly record struct Shape(int M, int N, int K)
+    {
+        public override string ToString() => $"{M}x{N}x{K}";
+    }
+
+    static readonly Shape[] s_shapes =
+    [
+        new(1, 1, 1), new(1, 7, 3), new(7, 1, 5), new(2, 3, 1), new(3, 2, 2),
+        new(6, 16, 256), new(6, 8, 17), new(12, 32, 512), new(13, 33, 513),
+        new(7, 17, 63), new(17, 7, 65), new(63, 65, 17), new(65, 63, 250), new(250, 3, 257), new(257, 250, 7),
+        new(250, 250, 2), new(250, 250, 3), new(2048, 3, 64), new(7, 5, 3000),
+    ];
+
+    // Large enough to run on several threads; the comment names the split the cost model picks.
+    static readonly Shape[] s_splitShapes =
+    [
+        new(2000, 41, 61),   // rows
+        new(10, 1500, 301),  // columns
+        new(25, 31, 6007),   // k, into partial sums
+    ];
+
+    static readonly (double Alpha, double Beta)[] s_scalars = [(1, 0), (1, 1), (-0.5, -0.5), (2, 0.25), (0.75, 1)];
+
+    [Test]
+    public void FloatMatchesReference([ValueSource(nameof(s_shapes))] Shape shape, [Values] bool transA, [Values] bool transB) =>
+        CheckShape<float>(shape, transA, transB);
+
+    [Test]
+    public void DoubleMatchesReference([ValueSource(nameof(s_shapes))] Shape shape, [Values] bool transA, [Values] bool transB) =>
+        CheckShape<double>(shape, transA, transB);
+
+    [Test]
+    public void FloatSplitAcrossThreads([ValueSource(nameof(s_splitShapes))] Shape shape, [Values] bool transA, [Values] bool transB) =>
+        CheckShape<float>(shape, transA, transB, samples: 2000);
+
+    [Test]
+    public void DoubleSplitAcrossThreads([ValueSource(nameof(s_splitShapes))] Shape shape, [Values] bool transA, [Values] bool transB) =>
+        CheckShape<double>(shape, transA, transB, samples: 2000);
+
+    static void CheckShape<T>(Shape shape, bool transA, bool transB, int samples = 0) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // Vary scalars and padding with the shape so that every case also covers some of them.
+        int variant = shape.M + shape.N + shape.K + (transA ? 2 : 0) + (transB ? 1 : 0);
+        (double alpha, double beta) = s_scalars[variant % s_scalars.Length];
+        int pad = variant % 3 == 0 ? 0 : variant % 5 + 1;
+        Check<T>(transA, transB, shape.M, shape.N, shape.K, alpha, beta, pad, seed: variant, samples: samples);
+    }
+
+    [Test]
+    public void AlphaAndBeta([Values(0.0, 1.0, -0.5, 3.0)] double alpha, [Values(0.0, 1.0, -0.5)] double beta,
+        [Values] bool transA, [Values] bool transB)
+    {
+        Check<float>(transA, transB, 19, 37, 41, alpha, beta, pad: 2, seed: 1);
+        Check<double>(transA, transB, 19, 37, 41, alpha, beta, pad: 2, seed: 2);
+    }
+
+    [Test]
+    public void BetaZeroOverwritesNaN([Values] bool transA, [Values] bool transB, [Values(5, 300)] int k)
+    {
+        Check<float>(transA, transB, 31, 45, k, 1, 0, pad: 1, seed: 3, nanC: true);
+        Check<double>(transA, transB, 31, 45, k, -2, 0, pad: 1, seed: 4, nanC: true);
+    }
+
+    /// <summary>The training shapes with N cut to 2048 to 16384 (Debug builds run Gemm unoptimised), checked at sampled entries.</summary>
+    [TestCase(false, true, 2048, 250, 250, 0.0, TestName = "Forward u = z A^T, D = 250")]
+    [TestCase(true, false, 250, 250, 4096, 1.0, TestName = "Weight gradient dA += du^T z, D = 250")]
+    [TestCase(false, false, 2048, 250, 250, 0.0, TestName = "Input gradient dz = du A, D = 250")]
+    [TestCase(false, true, 4096, 64, 64, 0.0, TestName = "Forward u = z A^T, D = 64")]
+    [TestCase(true, false, 64, 64, 4096, 1.0, TestName = "Weight gradient dA += du^T z, D = 64")]
+    [TestCase(false, true, 16384, 250, 2, 0.0, TestName = "First layer, k = 2")]
+    [TestCase(false, true, 8192, 3, 250, 0.0, TestName = "Output layer, n = 3")]
+    [TestCase(true, false, 3, 250, 8192, 1.0, TestName = "Output weight gradient, m = 3")]
+    public void TrainingShape(bool transA, bool transB, int m, int n, int k, double beta) =>
+        Check<float>(transA, transB, m, n, k, 1, beta, pad: 0, seed: 5, samples: 3000);
+
+    [Test]
+    public void ConcurrentCallersGetTheirOwnBuffers()
+    {
+        Parallel.For(0, 8, i => Check<float>(i % 2 == 1, i % 3 == 1, 1000 + 7 * i, 20 + 16 * i, 300 - 9 * i, 1, 0.5,
+            pad: i % 3, seed: 10 + i, samples: 500));
+    }
+
+    [Test]
+    public void KZeroScalesC()
+    {
+        Check<float>(false, false, 5, 7, 0, 1, 0.5, pad: 1, seed: 6);
+        Check<double>(true, true, 5, 7, 0, 1, 0, pad: 0, seed: 7, nanC: true);
+        Check<float>(false, true, 5, 7, 0, 1, 1, pad: 2, seed: 8);
+    }
+
+    [Test]
+    public void AlphaZeroReadsNeitherAnorB()
+    {
+        float[] a = Enumerable.Repeat(float.NaN, 12).ToArray();
+        float[] b = Enumerable.Repeat(float.NaN, 12).ToArray();
+        float[] c = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+        CpuGemm.Gemm(false, false, 3, 3, 4, 0f, a, 4, b, 3, 2f, c, 3);
+        Assert.That(c, Is.EqualTo(new float[] { 2, 4, 6, 8, 10, 12, 14, 16, 18 }));
+    }
+
+    [Test]
+    public void EmptyProductTouchesNothing()
+    {
+        CpuGemm.Gemm<float>(false, false, 0, 5, 3, 1, [], 3, new float[15], 5, 0, [], 5);
+        CpuGemm.Gemm<double>(true, true, 4, 0, 3, 1, new double[12], 4, [], 3, 0, [], 1);
+    }
+
+    [Test]
+    public void RejectsBadArguments()
+    {
+        float[] a = new float[6 * 4], b = new float[4 * 5], c = new float[6 * 5];
+        Assert.Multiple(() =>
+        {
+            AssertRejects("m", () => CpuGemm.Gemm(false, false, -1, 5, 4, 1f, a, 4, b, 5, 0f, c, 5));
+            AssertRejects("n", () => CpuGemm.Gemm(false, false, 6, -1, 4, 1f, a, 4, b, 5, 0f, c, 5));
+            AssertRejects("k", () => CpuGemm.Gemm(false, false, 6, 5, -1, 1f, a, 4, b, 5, 0f, c, 5));
+            AssertRejects("lda", () => CpuGemm.Gemm(false, false, 6, 5, 4, 1f, a, 3, b, 5, 0f, c, 5));
+            AssertRejects("lda", () => CpuGemm.Gemm(true, false, 6, 5, 4, 1f, a, 5, b, 5, 0f, c, 5));
+            AssertRejects("a", () => CpuGemm.Gemm(false, false, 6, 5, 4, 1f, a.AsSpan(1), 4, b, 5, 0f, c, 5));
+            AssertRejects("a", () => CpuGemm.Gemm(false, false, 6, 5, 4, 1f, a, 5, b, 5, 0f, c, 5));
+            AssertRejects("ldb", () => CpuGemm.Gemm(false, false, 6, 5, 4, 1f, a, 4, b, 4, 0f, c, 5));
+            AssertRejects("ldb", () => CpuGemm.Gemm(false, true, 6, 5, 4, 1f, a, 4, b, 3, 0f, c, 5));
+            AssertRejects("b", () => CpuGemm.Gemm(false, false, 6, 5, 4, 1f, a, 4, b.AsSpan(1), 5, 0f, c, 5));
+            AssertRejects("ldc", () => CpuGemm.Gemm(false, false, 6, 5, 4, 1f, a, 4, b, 5, 0f, c, 4));
+            AssertRejects("c", () => CpuGemm.Gemm(false, false, 6, 5, 4, 1f, a, 4, b, 5, 0f, c.AsSpan(1), 5));
+            AssertRejects("c", () => CpuGemm.Gemm(false, false, 6, 5, 4, 1f, a, 4, b, 5, 0f, c, 6));
+            AssertRejects("lda", () => CpuGemm.Gemm(false, false, 6, 5, 0, 1f, a, 0, b, 5, 0f, c, 5));
+        });
+    }
+
+    [Test]
+    public void AcceptsMinimalSpans()
+    {
+        // The last row of a strided matrix needs only its own columns, not a full stride.
+        float[] a = new float[5 * 7 + 4], b = new float[3 * 9 + 5], c = new float[5 * 8 + 5];
+        Assert.That(() => CpuGemm.Gemm(false, false, 6, 5, 4, 1f, a, 7, b, 9, 0f, c, 8), Throws.Nothing);
+    }
+
+    static void AssertRejects(string parameter, Action call) =>
+        Assert.That(call, Throws.InstanceOf<ArgumentException>().With.Property(nameof(ArgumentException.ParamName)).EqualTo(parameter));
+
+    /// <summary>
+    /// Runs Gemm on random data and compares C with a double-precision reference, at every entry or at
+    /// <paramref name="samples"/> random ones. Unused parts of A and B (stride padding, and past the end of
+    /// the spans) hold NaN, so reading them would show; C's padding holds a sentinel that must survive.
+    /// </summary>
+    static void Check<T>(bool transA, bool transB, int m, int n, int k, double alpha, double beta, int pad, int seed,
+        bool nanC = false, int samples = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        var a = new Matrix<T>(transA ? k : m, transA ? m : k, pad, random, T.NaN);
+        var b = new Matrix<T>(transB ? n : k, transB ? k : n, pad + 1, random, T.NaN);
+        var c = new Matrix<T>(m, n, pad + 2, random, T.CreateTruncating(Sentinel));
+        if (nanC) c.FillUsed(T.NaN);
+        T[] before = (T[])c.Data.Clone();
+
+        CpuGemm.Gemm(transA, transB, m, n, k, T.CreateTruncating(alpha), a.Span, a.Ld, b.Span, b.Ld,
+            T.CreateTruncating(beta), c.Data.AsSpan(0, c.Length), c.Ld);
+
+        string what = $"{typeof(T).Name} transA={transA} transB={transB} m={m} n={n} k={k} alpha={alpha} beta={beta} " +
+            $"lda={a.Ld} ldb={b.Ld} ldc={c.Ld}";
+        double unit = 1 - double.CreateTruncating(T.BitDecrement(T.One));
+        double bound = 2 * (k + ExtraRoundings) * unit;
+        int misses = 0;
+        double worst = 0;
+        string first = "";
+        IEnumerable<(int, int)> entries = samples == 0
+            ? Enumerable.Range(0, m * n).Select(e => (e / n, e % n))
+            : Enumerable.Range(0, samples).Select(_ => (random.Next(m), random.Next(n)));
+        foreach ((int i, int j) in entries)
+        {
+            double sum = 0, magnitude = 0;
+            for (int p = 0; p < k; p++)
+            {
+                double x = a.At(transA ? p : i, transA ? i : p) * b.At(transB ? j : p, transB ? p : j);
+                sum += x;
+                magnitude += Math.Abs(x);
+            }
+            double old = double.CreateTruncating(before[i * c.Ld + j]);
+            double expected = alpha * sum + (beta == 0 ? 0 : beta * old);
+            double scale = Math.Abs(alpha) * magnitude + (beta == 0 ? 0 : Math.Abs(beta * old));
+            double got = double.CreateTruncating(c.Data[i * c.Ld + j]);
+            double error = Math.Abs(got - expected);
+            if (error <= bound * scale) continue;
+            if (misses++ == 0) first = $"C[{i},{j}] = {got}, expected {expected} (allowed error {bound * scale:G3})";
+            worst = double.IsNaN(error) ? double.NaN : Math.Max(worst, error / scale);
+        }
+        Assert.That(misses, Is.Zero, $"{what}: {misses} entries off, first {first}, worst relative error {worst:G3} > {bound:G3}");
+
+        for (int i = 0; i < c.Data.Length; i++)
+        {
+            bool used = i < c.Length && i % c.Ld < n;
+            if (!used && !c.Data[i].Equals(before[i]))
+                Assert.Fail($"{what}: wrote C's padding at element {i} ({before[i]} -> {c.Data[i]})");
+        }
+    }
+
+    /// <summary>A rows x cols matrix with row stride cols + pad, inside an array that runs past the span's end.</summary>
+    sealed class Matrix<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int Overhang = 64;
+        public readonly T[] Data;
+        public readonly int Ld, Length;
+        readonly int _cols;
+
+        public Matrix(int rows, int cols, int pad, Random random, T padding)
+        {
+            Ld = Math.Max(1, cols + pad);
+            _cols = cols;
+            Length = rows == 0 || cols == 0 ? 0 : (rows - 1) * Ld + cols;
+            Data = new T[Length + Overhang];
+            Array.Fill(Data, padding);
+            for (int i = 0; i < Length; i++)
+                if (i % Ld < cols) Data[i] = T.CreateTruncating(random.NextDouble() * 2 - 1);
+        }
+
+        public ReadOnlySpan<T> Span => Data.AsSpan(0, Length);
+
+        public double At(int row, int col) => double.CreateTruncating(Data[row * Ld + col]);
+
+        public void FillUsed(T value)
+        {
+            for (int i = 0; i < Length; i++)
+                if (i % Ld < _cols) Data[i] = value;
+        }
+    }
+}

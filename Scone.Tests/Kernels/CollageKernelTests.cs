@@ -1,0 +1,95 @@
+using NUnit.Framework;
+using Scone.Engine;
+using Scone.Engine.Backends;
+
+namespace Scone.Tests.Kernels;
+
+/// <summary>collage_forward and collage_backward against CpuOps.CollageForward/Backward in float32 and float64.</summary>
+public class CollageKernelTests : GpuFixture
+{
+    private static readonly int[] Rows = [1, 37, 300, 1000];
+    private static readonly int[] Widths = [13, 64, 250];
+    private const double W0 = 30, Omega = 90;
+
+    /// <summary>A layer's inputs: u before the bias (forward) or after it (backward), x, a, B, c, dz, and the gradients' prior contents.</summary>
+    private sealed record Inputs(double[] U, double[] X, double[] A, double[] B, double[] C, double[] Dz, double[] PriorDa, double[] PriorDB, double[] PriorDc);
+
+    private static Inputs Draw(int rows, int width, int dims, ulong seed)
+    {
+        var rng = new Rng(seed);
+        // w0 u spans about +-1.5 and omega q about +-150: the ranges a trained layer sees.
+        return new Inputs(Float32(Gpu.Random(rng, rows * width, 0.05)), Float32(Gpu.Random(rng, rows * dims)),
+            Float32(Gpu.Random(rng, width, 0.05)), Float32(Gpu.Random(rng, width * dims, 0.7)), Float32(Gpu.Random(rng, width, 0.7)),
+            Float32(Gpu.Random(rng, rows * width)), Float32(Gpu.Random(rng, width)), Float32(Gpu.Random(rng, width * dims)),
+            Float32(Gpu.Random(rng, width)));
+    }
+
+    private static (double[] Z, double[] U) Forward<T>(IBackend<T> backend, Inputs inputs, int rows, int width, int dims, MaskActivation mask)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        using var tensors = new Tensors<T>(backend);
+        var z = tensors.Zeros(rows * width);
+        var u = tensors.Upload(inputs.U);
+        backend.CollageForward(z, u, tensors.Upload(inputs.X), tensors.Upload(inputs.A), tensors.Upload(inputs.B), tensors.Upload(inputs.C),
+            rows, width, dims, T.CreateTruncating(W0), T.CreateTruncating(Omega), mask);
+        return (tensors.Download(z), tensors.Download(u));
+    }
+
+    private static (double[] Du, double[] Da, double[] DB, double[] Dc) Backward<T>(IBackend<T> backend, Inputs inputs, int rows, int width, int dims,
+        MaskActivation mask, bool duOverDz = false) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        using var tensors = new Tensors<T>(backend);
+        var dz = tensors.Upload(inputs.Dz);
+        var du = duOverDz ? dz : tensors.Zeros(rows * width);
+        var da = tensors.Upload(inputs.PriorDa);
+        var dB = tensors.Upload(inputs.PriorDB);
+        var dc = tensors.Upload(inputs.PriorDc);
+        backend.CollageBackward(du, da, dB, dc, dz, tensors.Upload(inputs.U), tensors.Upload(inputs.X), tensors.Upload(inputs.B), tensors.Upload(inputs.C),
+            rows, width, dims, T.CreateTruncating(W0), T.CreateTruncating(Omega), mask);
+        return (tensors.Download(du), tensors.Download(da), tensors.Download(dB), tensors.Download(dc));
+    }
+
+    private void CheckForward(int rows, int width, int dims, MaskActivation mask)
+    {
+        var inputs = Draw(rows, width, dims, (ulong)(rows * 7919 + width * 31 + dims));
+        var gpu = Forward(Device, inputs, rows, width, dims, mask);
+        var cpu = Forward(CpuFloat, inputs, rows, width, dims, mask);
+        var exact = Forward(CpuDouble, inputs, rows, width, dims, mask);
+        Gpu.AssertClose("u (float32)", gpu.U, cpu.U, Tolerances.SameArithmetic, Tolerances.Floor);
+        Gpu.AssertClose("z (float32)", gpu.Z, cpu.Z, Tolerances.SameArithmetic, Tolerances.Floor);
+        Gpu.AssertClose("z (float64)", gpu.Z, exact.Z, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
+    }
+
+    private void CheckBackward(int rows, int width, int dims, MaskActivation mask, bool duOverDz = false)
+    {
+        var inputs = Draw(rows, width, dims, (ulong)(rows * 104729 + width * 17 + dims));
+        var gpu = Backward(Device, inputs, rows, width, dims, mask, duOverDz);
+        var cpu = Backward(CpuFloat, inputs, rows, width, dims, mask);
+        var exact = Backward(CpuDouble, inputs, rows, width, dims, mask);
+        Gpu.AssertClose("du (float32)", gpu.Du, cpu.Du, Tolerances.SameArithmetic, Tolerances.Floor);
+        Gpu.AssertClose("da (float32)", gpu.Da, cpu.Da, Tolerances.ReorderedSums, Tolerances.OnScale);
+        Gpu.AssertClose("dB (float32)", gpu.DB, cpu.DB, Tolerances.ReorderedSums, Tolerances.OnScale);
+        Gpu.AssertClose("dc (float32)", gpu.Dc, cpu.Dc, Tolerances.ReorderedSums, Tolerances.OnScale);
+        Gpu.AssertClose("du (float64)", gpu.Du, exact.Du, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
+        Gpu.AssertClose("da (float64)", gpu.Da, exact.Da, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
+        Gpu.AssertClose("dB (float64)", gpu.DB, exact.DB, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
+        Gpu.AssertClose("dc (float64)", gpu.Dc, exact.Dc, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
+    }
+
+    [Test]
+    public void ForwardMatchesTheCpu([ValueSource(nameof(Rows))] int rows, [ValueSource(nameof(Widths))] int width, [Values(2, 3)] int dims) =>
+        CheckForward(rows, width, dims, MaskActivation.SinSquared);
+
+    [Test]
+    public void ForwardMatchesTheCpuForEveryMask([Values] MaskActivation mask) => CheckForward(300, 64, 2, mask);
+
+    [Test]
+    public void BackwardMatchesTheCpu([ValueSource(nameof(Rows))] int rows, [ValueSource(nameof(Widths))] int width, [Values(2, 3)] int dims) =>
+        CheckBackward(rows, width, dims, MaskActivation.SinSquared);
+
+    [Test]
+    public void BackwardMatchesTheCpuForEveryMask([Values] MaskActivation mask) => CheckBackward(300, 64, 3, mask);
+
+    [Test]
+    public void BackwardMayWriteDuOverDz() => CheckBackward(37, 250, 2, MaskActivation.SinSquared, duOverDz: true);
+}

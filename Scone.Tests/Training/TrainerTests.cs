@@ -1,0 +1,77 @@
+using NUnit.Framework;
+using Scone.Engine.Backends.Cpu;
+using Scone.Engine.Models;
+using Scone.Engine.Signals;
+using Scone.Engine.Training;
+
+namespace Scone.Tests.Training;
+
+public class TrainerTests
+{
+    private static readonly ModelConfig Small = ModelConfig.SconeImage() with { Hidden = 32 };
+
+    private static List<StepResult> Train(ModelConfig config, int steps, int batch = 0, ulong seed = 0, double lr = 1e-3)
+    {
+        var data = ImageSignal.ToTrainingData<float>(SiemensStar.Create(32));
+        var backend = new CpuBackend<float>();
+        using var network = Networks.Create(backend, config, batch == 0 ? data.Rows : batch);
+        using var trainer = new Trainer<float>(backend, network, data, new TrainerOptions(steps, lr, batch, seed), Networks.InitialParameters(config, seed));
+        return Enumerable.Range(0, steps).Select(_ => trainer.Step()).ToList();
+    }
+
+    [TestCase(ModelKind.Scone)]
+    [TestCase(ModelKind.Siren)]
+    public void LossFallsOnASmallImage(ModelKind kind)
+    {
+        var config = kind == ModelKind.Scone ? Small : ModelConfig.SirenImage() with { Hidden = 32 };
+        var curve = Train(config, 120);
+        Assert.That(curve[^1].Loss, Is.LessThan(curve[0].Loss / 2), $"loss {curve[0].Loss} -> {curve[^1].Loss}");
+        Assert.That(curve[^1].Psnr, Is.GreaterThan(curve[0].Psnr + 3));
+    }
+
+    [Test]
+    public void SameSeedGivesTheSameBits()
+    {
+        var first = Train(Small, 5, seed: 3);
+        var second = Train(Small, 5, seed: 3);
+        Assert.That(second.Select(r => r.Loss), Is.EqualTo(first.Select(r => r.Loss)));
+        Assert.That(Train(Small, 2, seed: 4)[0].Loss, Is.Not.EqualTo(first[0].Loss));
+    }
+
+    [Test]
+    public void MiniBatchesAreReproducibleAndLearn()
+    {
+        var first = Train(Small, 60, batch: 300, seed: 1);
+        var second = Train(Small, 60, batch: 300, seed: 1);
+        Assert.That(second.Select(r => r.Loss), Is.EqualTo(first.Select(r => r.Loss)));
+        Assert.That(first.Skip(50).Average(r => r.Loss), Is.LessThan(first.Take(10).Average(r => r.Loss)));
+    }
+
+    [Test]
+    public void BestPsnrIsTrackedAndRecoverable()
+    {
+        var data = ImageSignal.ToTrainingData<float>(SiemensStar.Create(16));
+        var backend = new CpuBackend<float>();
+        using var network = Networks.Create(backend, Small, data.Rows);
+        using var trainer = new Trainer<float>(backend, network, data, new TrainerOptions(20, 1e-3), Networks.InitialParameters(Small, 0));
+        var curve = Enumerable.Range(0, 20).Select(_ => trainer.Step()).ToList();
+        double finalPsnr = trainer.Evaluate();
+        double expectedBest = Math.Max(curve.Max(r => r.Psnr), finalPsnr);
+        Assert.That(trainer.BestPsnr, Is.EqualTo(expectedBest));
+        var best = ImageRenderer.Render(backend, Small, trainer.DownloadParameters(best: true), 16, 16);
+        var target = SiemensStar.Create(16);
+        Assert.That(Scone.Engine.Metrics.Psnr.Compute(target, best), Is.EqualTo(trainer.BestPsnr).Within(0.05));
+    }
+
+    [Test]
+    public void ZeroStepsEvaluatesTheInitialNetwork()
+    {
+        var data = ImageSignal.ToTrainingData<float>(SiemensStar.Create(16));
+        var backend = new CpuBackend<float>();
+        using var network = Networks.Create(backend, Small, data.Rows);
+        using var trainer = new Trainer<float>(backend, network, data, new TrainerOptions(0, 1e-4), Networks.InitialParameters(Small, 0));
+        double psnr = trainer.Evaluate();
+        Assert.That(trainer.BestPsnr, Is.EqualTo(psnr));
+        Assert.That(trainer.BestStep, Is.EqualTo(0));
+    }
+}

@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""SCONE image training in PyTorch, written from the spec (shared/spec/SCONE.md §1-§2), as the baseline of
+`scone bench --device cuda` (issue 3, "Benchmark").
+
+The paper's image protocol: a 768 x 512 image, every pixel every step (393,216 samples), SCONE with
+L = 5 (four collage layers of width 250 and a linear output), w0 = 30, omegas 90, 60, 30, 10,
+sin^2 masks, Adam (0.9, 0.999, 1e-8) at lr 1e-4 with cosine annealing to 1e-6.
+
+Runs each requested variant (eager or torch.compile, strict float32 or TF32) from the same
+initial parameters, times every step with CUDA events, and prints one JSON document:
+the median (and 10th/90th percentile) milliseconds per step over the steps after warm-up, and the
+final and best PSNR (spec §4: both images mapped to [0, 1] and clipped) after all steps.
+
+    python scone_torch.py [--image kodim01.png] [--steps 2000] [--warmup 50]
+                          [--variants eager-fp32,eager-tf32,compile-fp32,compile-tf32]
+
+Without --image a deterministic synthetic 768 x 512 test pattern is used.
+"""
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+
+import torch
+from torch import nn
+
+HEIGHT, WIDTH = 512, 768
+HIDDEN, LAYERS = 250, 5
+W0 = 30.0
+OMEGAS = (90.0, 60.0, 30.0, 10.0)
+LR, FINAL_LR = 1e-4, 1e-6
+
+
+class Linear(nn.Module):
+    """nn.Linear under a `.linear` name, so that parameter names match the authors' code and Scone's checkpoints."""
+
+    def __init__(self, fan_in, fan_out):
+        super().__init__()
+        self.linear = nn.Linear(fan_in, fan_out)
+
+    def forward(self, x):
+        return self.linear(x)
+
+
+class Scone(nn.Module):
+    """Spec §1: z_l = sin^2(w0 (A_l z_{l-1} + a_l)) * sin(omega_l (B_l x + c_l)); y = W z + b."""
+
+    def __init__(self, dims=2, outputs=3, hidden=HIDDEN, layers=LAYERS, w0=W0, omegas=OMEGAS):
+        super().__init__()
+        hidden_layers = layers - 1
+        assert len(omegas) == hidden_layers
+        self.w0 = w0
+        self.omegas = tuple(omegas)
+        self.net = nn.ModuleList(Linear(dims if l == 0 else hidden, hidden) for l in range(hidden_layers))
+        self.rffs = nn.ModuleList(Linear(dims, hidden) for _ in range(hidden_layers))
+        self.last_layer = Linear(hidden, outputs)
+        self.reset_parameters(dims, hidden)
+
+    @torch.no_grad()
+    def reset_parameters(self, dims, hidden):
+        # Spec §1, "Initialisation": the first mask layer U(-1/d, 1/d); later mask layers and the
+        # output U(-sqrt(6/D)/w0, sqrt(6/D)/w0), weights and biases; bases U(-1/sqrt(d), 1/sqrt(d)).
+        for l, layer in enumerate(self.net):
+            bound = 1.0 / dims if l == 0 else math.sqrt(6.0 / hidden) / self.w0
+            layer.linear.weight.uniform_(-bound, bound)
+            layer.linear.bias.uniform_(-bound, bound)
+        for basis in self.rffs:
+            bound = 1.0 / math.sqrt(dims)
+            basis.linear.weight.uniform_(-bound, bound)
+            basis.linear.bias.uniform_(-bound, bound)
+        bound = math.sqrt(6.0 / hidden) / self.w0
+        self.last_layer.linear.weight.uniform_(-bound, bound)
+        self.last_layer.linear.bias.uniform_(-bound, bound)
+
+    def forward(self, x):
+        z = x
+        for mask, basis, omega in zip(self.net, self.rffs, self.omegas):
+            g = torch.sin(omega * basis(x))  # every basis from the raw coordinates
+            m = torch.sin(self.w0 * mask(z)) ** 2
+            z = m * g
+        return self.last_layer(z)
+
+
+def coordinates(height, width, device):
+    """Spec §3: pixel (i, j) at (-1 + 2i/(H-1), -1 + 2j/(W-1)), row first; [H*W, 2]."""
+    rows = torch.linspace(-1, 1, height, device=device)
+    cols = torch.linspace(-1, 1, width, device=device)
+    grid = torch.stack(torch.meshgrid(rows, cols, indexing="ij"), dim=-1)
+    return grid.reshape(-1, 2).contiguous()
+
+
+def load_image(path, device):
+    """An RGB image in [0, 1] as [H, W, 3]; alpha dropped (spec §3)."""
+    if path is None:
+        x = coordinates(HEIGHT, WIDTH, device).reshape(HEIGHT, WIDTH, 2)
+        r, c = x[..., 0], x[..., 1]
+        # Smooth gradients, a ring pattern and a hard edge: a signal with detail at several scales.
+        red = 0.5 + 0.4 * torch.sin(6 * c + 2 * r)
+        green = 0.5 + 0.45 * torch.cos(40 * torch.sqrt(r * r + c * c))
+        blue = 0.2 + 0.6 * (r * c > 0).float() + 0.1 * torch.sin(25 * c)
+        return torch.stack([red, green, blue], dim=-1).clamp(0, 1)
+    from PIL import Image  # only needed for a real image
+
+    image = Image.open(path).convert("RGB")
+    data = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8).reshape(image.height, image.width, 3)
+    return (data.to(device=device, dtype=torch.float32) / 255.0).contiguous()
+
+
+def cosine_lr(step, steps, lr=LR, final=FINAL_LR):
+    """Spec §2: lr_t = final + (lr - final) (1 + cos(pi t / T)) / 2, t = 0 .. T-1."""
+    return final + (lr - final) * (1 + math.cos(math.pi * step / steps)) / 2
+
+
+def psnr_from_mse(mse):
+    return 10 * math.log10(1 / mse)
+
+
+def run(variant, image, steps, warmup, seed, adam_impl):
+    compiled, precision = variant.split("-")
+    tf32 = precision == "tf32"
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
+    torch.set_float32_matmul_precision("high" if tf32 else "highest")
+
+    device = image.device
+    height, width, _ = image.shape
+    x = coordinates(height, width, device)
+    target = (image.reshape(-1, 3) * 2 - 1).contiguous()  # [0, 1] -> [-1, 1] (spec §2)
+
+    torch.manual_seed(seed)
+    model = Scone().to(device)
+    options = {"fused": True} if adam_impl == "fused" else {"foreach": True}
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, **options)
+
+    def forward_loss(inputs, targets):
+        y = model(inputs)
+        loss = torch.mean((y - targets) ** 2)
+        # The PSNR's squared error (spec §4), computed in the step as Scone's loss kernel does.
+        with torch.no_grad():
+            clipped = torch.mean((((y + 1) / 2).clamp(0, 1) - ((targets + 1) / 2).clamp(0, 1)) ** 2)
+        return loss, clipped
+
+    step_forward = torch.compile(forward_loss) if compiled == "compile" else forward_loss
+
+    losses = torch.zeros(steps, device=device)
+    clipped_mse = torch.zeros(steps, device=device)
+    starts = [torch.cuda.Event(enable_timing=True) for _ in range(steps)]
+    ends = [torch.cuda.Event(enable_timing=True) for _ in range(steps)]
+
+    wall = time.perf_counter()
+    for step in range(steps):
+        for group in optimizer.param_groups:
+            group["lr"] = cosine_lr(step, steps)
+        starts[step].record()
+        loss, clipped = step_forward(x, target)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        ends[step].record()
+        # Stored on the device: no host synchronisation inside the timed loop.
+        losses[step] = loss.detach()
+        clipped_mse[step] = clipped
+    torch.cuda.synchronize()
+    wall = time.perf_counter() - wall
+
+    timed = [starts[s].elapsed_time(ends[s]) for s in range(min(warmup, steps), steps)]
+    timed.sort()
+    mse = clipped_mse.double().cpu().tolist()
+    # The network after the last update, as Scone's final evaluation measures it.
+    with torch.no_grad():
+        _, final = forward_loss(x, target)
+    final_mse = float(final)
+    return {
+        "variant": variant,
+        "compile": compiled == "compile",
+        "tf32": tf32,
+        "adam": adam_impl,
+        "steps": steps,
+        "warmup_steps": min(warmup, steps),
+        "median_ms_per_step": statistics.median(timed) if timed else None,
+        "p10_ms_per_step": timed[len(timed) // 10] if timed else None,
+        "p90_ms_per_step": timed[(9 * len(timed)) // 10] if timed else None,
+        "wall_seconds": wall,
+        "final_loss": float(losses[-1]),
+        # Step t measures the parameters before its update; the final network is measured after the last.
+        "psnr_final": psnr_from_mse(final_mse),
+        "psnr_best": max(psnr_from_mse(m) for m in mse + [final_mse]),
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--image", help="an RGB image (the paper uses Kodak's 768 x 512 ones); default: a synthetic 768 x 512 pattern")
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=50, help="steps left out of the timing (compilation, allocator warm-up)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--variants", default="eager-fp32,eager-tf32,compile-fp32,compile-tf32")
+    parser.add_argument("--adam", choices=["foreach", "fused"], default="foreach", help="PyTorch's default on CUDA is foreach")
+    args = parser.parse_args()
+
+    if not torch.cuda.is_available():
+        sys.exit("scone_torch.py: needs a CUDA GPU")
+    device = torch.device("cuda")
+    image = load_image(args.image, device)
+    results = [run(v, image, args.steps, args.warmup, args.seed, args.adam) for v in args.variants.split(",")]
+    print(json.dumps({
+        "reference": "bench/reference/scone_torch.py",
+        "device": torch.cuda.get_device_name(device),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "image": args.image or f"synthetic {WIDTH}x{HEIGHT}",
+        "height": image.shape[0],
+        "width": image.shape[1],
+        "results": results,
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
