@@ -112,12 +112,14 @@ __device__ __forceinline__ BasisColumn load_basis_column(const float* basis_weig
     return column;
 }
 
-// q = c[j] + sum_k x[k] B[j,k], summed in the CPU reference's order.
+// q = c[j] + sum_k x[k] B[j,k], summed in the CPU reference's order. Loops over the 3 possible
+// dimensions run to a constant bound so that they unroll and the small arrays stay in registers.
 __device__ __forceinline__ float basis_argument(const BasisColumn& column, const float* x_row, int dims)
 {
     float q = column.bias;
-    for (int k = 0; k < dims; k++)
-        q = q + x_row[k] * column.weight[k];
+    for (int k = 0; k < 3; k++)
+        if (k < dims)
+            q = q + x_row[k] * column.weight[k];
     return q;
 }
 
@@ -228,8 +230,9 @@ extern "C" __global__ void collage_backward(float* du, float* __restrict__ parti
             du[i] = du_i;
             sum_da += du_i;
             sum_dc += dq;
-            for (int k = 0; k < dims; k++)
-                sum_dB[k] += dq * x_row[k];
+            for (int k = 0; k < 3; k++)
+                if (k < dims)
+                    sum_dB[k] += dq * x_row[k];
         }
     }
     tile[0][threadIdx.y][threadIdx.x] = sum_da;
@@ -246,8 +249,9 @@ extern "C" __global__ void collage_backward(float* du, float* __restrict__ parti
                 totals[slot] += tile[slot][r][threadIdx.x];
         part[j] = totals[0];
         part[width + j] = totals[1];
-        for (int k = 0; k < dims; k++)
-            part[2 * width + j * dims + k] = totals[2 + k];
+        for (int k = 0; k < 3; k++)
+            if (k < dims)
+                part[2 * width + j * dims + k] = totals[2 + k];
     }
 }
 

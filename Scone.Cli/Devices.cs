@@ -1,25 +1,34 @@
 using Scone.Engine;
 using Scone.Engine.Backends;
 using Scone.Engine.Backends.Cpu;
+using Scone.Kernels;
 
 namespace Scone.Cli;
 
-/// <summary>Turns --device into a backend. The CUDA backend is its own piece of work; until it exists, auto means the CPU.</summary>
+/// <summary>
+/// Turns --device into a backend: cuda needs a usable CUDA (driver, NVRTC, cuBLAS, a device, or
+/// the CPU emulator named by SCONE_CUDA_EMULATOR); auto takes it when present, else the CPU with
+/// a one-line notice.
+/// </summary>
 public static class Devices
 {
     public static readonly string[] Names = ["auto", "cpu", "cuda"];
 
-    public static IBackend<float> Open(string device, TextWriter notices)
+    public static IBackend<float> Open(string device, TextWriter notices, bool tf32 = false)
     {
         switch (device.ToLowerInvariant())
         {
             case "cpu":
                 return new CpuBackend<float>();
-            case "auto":
-                notices.WriteLine("scone: this build has no CUDA backend; using the CPU");
-                return new CpuBackend<float>();
             case "cuda":
-                throw new InputException("--device cuda: this build has no CUDA backend yet; use --device cpu or auto");
+                if (!Cuda.IsAvailable)
+                    throw new InputException($"--device cuda: {Cuda.UnavailableReason}");
+                return new CudaBackend(new CudaBackendOptions(Tf32: tf32, Log: notices));
+            case "auto":
+                if (Cuda.IsAvailable)
+                    return new CudaBackend(new CudaBackendOptions(Tf32: tf32, Log: notices));
+                notices.WriteLine($"scone: CUDA is not available ({Cuda.UnavailableReason}); using the CPU");
+                return new CpuBackend<float>();
             default:
                 throw new InputException($"--device {device}: valid devices are {string.Join(", ", Names)}");
         }

@@ -30,21 +30,22 @@ public static class FitImageCommand
         var evalEvery = new Option<int>("--eval-every") { Description = "with --batch: evaluate the whole image every N steps", DefaultValueFactory = _ => 100 };
         var seed = new Option<ulong>("--seed") { Description = "seed of the initialisation and the batches", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
+        var tf32 = new Option<bool>("--tf32") { Description = "CUDA: let cuBLAS use TF32 tensor cores for the GEMMs" };
         var scale = new Option<double>("--scale") { Description = "resize the image by this factor before fitting (quick CPU runs)", DefaultValueFactory = _ => 1.0 };
         var output = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => "runs/fit-image" };
 
         var command = new Command("image", "Fit a network to an image; writes reconstruction.png, metrics.json, curve.csv, curve.png and model.safetensors.") { path };
         model.AddTo(command);
-        foreach (var option in new Option[] { steps, lr, batch, evalEvery, seed, device, scale, output })
+        foreach (var option in new Option[] { steps, lr, batch, evalEvery, seed, device, tf32, scale, output })
             command.Add(option);
         command.SetAction(parse => Run(new Settings(
             parse.GetValue(path), model.Config(parse, ImageSignal.Dims, ImageSignal.Channels),
             new TrainerOptions(parse.GetValue(steps), parse.GetValue(lr), parse.GetValue(batch), parse.GetValue(seed)).Validate(),
-            parse.GetValue(evalEvery), parse.GetValue(device)!, parse.GetValue(scale), parse.GetValue(output)!)));
+            parse.GetValue(evalEvery), parse.GetValue(device)!, parse.GetValue(tf32), parse.GetValue(scale), parse.GetValue(output)!)));
         return command;
     }
 
-    private sealed record Settings(string? Path, ModelConfig Model, TrainerOptions Training, int EvalEvery, string Device, double Scale, string Out);
+    private sealed record Settings(string? Path, ModelConfig Model, TrainerOptions Training, int EvalEvery, string Device, bool Tf32, double Scale, string Out);
 
     private static int Run(Settings settings)
     {
@@ -57,7 +58,7 @@ public static class FitImageCommand
             image = ImageResize.Resize(image, height, width);
         }
         var data = ImageSignal.ToTrainingData<float>(image);
-        using var backend = Devices.Open(settings.Device, Console.Error);
+        using var backend = Devices.Open(settings.Device, Console.Error, settings.Tf32);
         int capacity = settings.Training.BatchSize == 0 ? data.Rows : settings.Training.BatchSize;
         using var network = Networks.Create(backend, settings.Model, capacity);
         using var trainer = new Trainer<float>(backend, network, data, settings.Training, Networks.InitialParameters(settings.Model, settings.Training.Seed));
@@ -91,6 +92,7 @@ public static class FitImageCommand
         {
             ["model"] = settings.Model.Kind.ToString().ToLowerInvariant(),
             ["device"] = backend.Name,
+            ["tf32"] = settings.Tf32,
             ["parameters"] = network.Layout.Count,
             ["steps"] = settings.Training.Steps,
             ["seconds"] = seconds,

@@ -107,6 +107,9 @@ internal static unsafe partial class CuDriver
     public static partial CUresult cuLaunchKernel(nint f, uint gridDimX, uint gridDimY, uint gridDimZ,
         uint blockDimX, uint blockDimY, uint blockDimZ, uint sharedMemBytes, nint hStream, void** kernelParams, void** extra);
 
+    [LibraryImport(Library)] public static partial CUresult cuProfilerStart();
+    [LibraryImport(Library)] public static partial CUresult cuProfilerStop();
+
     [LibraryImport(Library)] public static partial CUresult cuStreamBeginCapture_v2(nint hStream, CUstreamCaptureMode mode);
     [LibraryImport(Library)] public static partial CUresult cuStreamEndCapture(nint hStream, out nint phGraph);
     [LibraryImport(Library)] public static partial CUresult cuGraphInstantiateWithFlags(out nint phGraphExec, nint hGraph, ulong flags);

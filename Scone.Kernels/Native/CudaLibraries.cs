@@ -18,6 +18,7 @@ internal static class CudaLibraries
     public const string Driver = "scone-cuda-driver";
     public const string Nvrtc = "scone-nvrtc";
     public const string Cublas = "scone-cublas";
+    public const string Nvtx = "scone-nvtx";
 
     public const string EmulatorVariable = "SCONE_CUDA_EMULATOR";
     public const string LibraryDirectoryVariable = "SCONE_CUDA_LIB_DIR";
@@ -34,11 +35,17 @@ internal static class CudaLibraries
     // cuBLAS depends on cublasLt of the same version; same reason.
     private static readonly Spec CublasSpec = new("cuBLAS (libcublas)", ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11"], "libcublasLt.so", false);
 
+    // NVTX names profiler ranges; optional, and never the emulator's (it is not one of the three APIs).
+    private static readonly Spec NvtxSpec = new("NVTX (libnvToolsExt)", ["libnvToolsExt.so.1"], null, false);
+
     private static readonly object Gate = new();
     private static bool _registered;
     private static readonly Lazy<Loaded> DriverLibrary = new(() => Load(DriverSpec));
     private static readonly Lazy<Loaded> NvrtcLibrary = new(() => Load(NvrtcSpec));
     private static readonly Lazy<Loaded> CublasLibrary = new(() => Load(CublasSpec));
+    private static readonly Lazy<Loaded> NvtxLibrary = new(() => string.IsNullOrEmpty(Environment.GetEnvironmentVariable(EmulatorVariable))
+        ? Load(NvtxSpec, allowEmulator: false)
+        : new Loaded(0, null, $"{NvtxSpec.Description} is not used under the emulator ({EmulatorVariable} is set)"));
 
     /// <summary>The outcome of one search: a handle and where it came from, or why there is none.</summary>
     private sealed record Loaded(nint Handle, string? Path, string? Error);
@@ -87,7 +94,7 @@ internal static class CudaLibraries
     }
 
     private static nint Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath) =>
-        libraryName is Driver or Nvrtc or Cublas ? Handle(libraryName) : 0;
+        libraryName is Driver or Nvrtc or Cublas or Nvtx ? Handle(libraryName) : 0;
 
     private static nint Handle(string logicalName)
     {
@@ -96,15 +103,16 @@ internal static class CudaLibraries
             Driver => DriverLibrary.Value,
             Nvrtc => NvrtcLibrary.Value,
             Cublas => CublasLibrary.Value,
+            Nvtx => NvtxLibrary.Value,
             _ => throw new ArgumentOutOfRangeException(nameof(logicalName)),
         };
         return loaded.Handle != 0 ? loaded.Handle : throw new DllNotFoundException(loaded.Error);
     }
 
-    private static Loaded Load(Spec spec)
+    private static Loaded Load(Spec spec, bool allowEmulator = true)
     {
         string? emulator = Environment.GetEnvironmentVariable(EmulatorVariable);
-        if (!string.IsNullOrEmpty(emulator))
+        if (allowEmulator && !string.IsNullOrEmpty(emulator))
             return LoadEmulator(emulator, spec);
 
         var directories = SearchDirectories(Environment.GetEnvironmentVariable);

@@ -73,13 +73,20 @@ public class CliErrorTests
     [TestCase("--model", "wire", "wire")]
     [TestCase("--mask", "relu", "relu")]
     [TestCase("--device", "tpu", "tpu")]
-    [TestCase("--device", "cuda", "cuda")]
     [TestCase("--scale", "0", "scale")]
     [TestCase("--layers", "1", "--layers")]
     [TestCase("--hidden", "0", "--hidden")]
     [TestCase("--batch", "-5", "--batch")]
     public void BadOptionValue(string option, string value, string mentions) =>
         AssertBadInput(mentions, option == "--steps" ? ["fit", "image", "--out", Out, option, value] : ["fit", "image", "--out", Out, "--steps", "1", option, value]);
+
+    [Test]
+    public void CudaWithoutCudaNamesWhatIsMissing()
+    {
+        if (Scone.Kernels.Cuda.IsAvailable)
+            Assert.Ignore("CUDA is available here (a GPU or the emulator), so --device cuda is valid input");
+        AssertBadInput("--device cuda", "fit", "image", "--out", Out, "--steps", "1", "--device", "cuda");
+    }
 
     [Test]
     public void OutIsAFile()

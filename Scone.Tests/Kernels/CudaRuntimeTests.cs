@@ -51,6 +51,21 @@ public class CudaRuntimeTests : GpuFixture
     }
 
     [Test]
+    public void TheProfilerApiBracketsWork()
+    {
+        try
+        {
+            CudaProfiler.Start(Device.Context);
+        }
+        catch (EntryPointNotFoundException) when (Scone.Kernels.Cuda.IsEmulated)
+        {
+            Assert.Ignore("the emulator does not export cuProfilerStart/cuProfilerStop");
+        }
+        Device.Synchronize();
+        CudaProfiler.Stop(Device.Context);
+    }
+
+    [Test]
     public void TheTimerMeasuresWorkOnTheStream()
     {
         using var buffer = Device.Allocate<float>(1 << 20);

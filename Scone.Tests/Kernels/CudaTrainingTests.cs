@@ -75,6 +75,49 @@ public class CudaTrainingTests
         Assert.That(gpu.Curve[^1].Psnr, Is.EqualTo(cpu.Curve[^1].Psnr).Within(0.01), "PSNR in dB");
     }
 
+    /// <summary>
+    /// A whole training step (forward, loss, zeroed gradients, backward, Adam) captured once as a
+    /// CUDA graph: a replay gives what the step gives when launched directly. cuBLAS may pick other
+    /// GEMM kernels under capture, hence float32 rounding rather than equal bits.
+    /// </summary>
+    [Test]
+    public void ATrainingStepCapturedAsAGraphReplaysLikeTheDirectStep()
+    {
+        var data = Image();
+        int rows = data.Rows, count = Networks.Layout(Small).Count;
+        float[] initial = Array.ConvertAll(Networks.InitialParameters(Small, 3), v => (float)v);
+        using var network = Networks.Create(_gpu, Small, rows);
+        using var tensors = new Tensors<float>(_gpu);
+        var x = tensors.Upload(Array.ConvertAll(data.Inputs, v => (double)v));
+        var target = tensors.Upload(Array.ConvertAll(data.Targets, v => (double)v));
+        var (y, dy, sums) = (tensors.Zeros(rows * 3), tensors.Zeros(rows * 3), tensors.Zeros(2));
+        var (parameters, gradients, m, v) = (tensors.Zeros(count), tensors.Zeros(count), tensors.Zeros(count), tensors.Zeros(count));
+
+        void Step()
+        {
+            network.Forward(y, x, parameters, rows);
+            _gpu.MseLoss(dy, sums, y, target, rows, 3);
+            _gpu.Fill(gradients, 0f);
+            network.Backward(gradients, dy, x, parameters, rows);
+            _gpu.AdamStep(parameters, m, v, gradients, new AdamArguments(1e-3, 1));
+        }
+
+        double[] Run(Action step)
+        {
+            _gpu.Upload(parameters, initial);
+            _gpu.Fill(m, 0f);
+            _gpu.Fill(v, 0f);
+            step();
+            return tensors.Download(parameters);
+        }
+
+        var direct = Run(Step);
+        using var graph = _gpu.Capture(Step);
+        var replayed = Run(graph.Launch);
+        Gpu.AssertClose("parameters after one step", replayed, direct, Tolerances.SameArithmetic, Tolerances.Floor);
+        Assert.That(replayed, Is.Not.EqualTo(Array.ConvertAll(initial, p => (double)p)), "the replay updated the parameters");
+    }
+
     [Test]
     public void ACheckpointOfGpuTrainingRendersOnTheCpuAsOnTheGpu()
     {

@@ -1,0 +1,41 @@
+using System.Text.Json.Nodes;
+using NUnit.Framework;
+using Scone.Tests.Cli;
+
+namespace Scone.Tests.Kernels;
+
+/// <summary>scone fit image --device cuda end to end (on a GPU, or on the CPU emulation in CI) against --device cpu.</summary>
+[Category("Gpu")]
+public class CudaFitCommandTests
+{
+    /// <summary>20 steps of float32 training on both backends stay within float32 rounding of each other.</summary>
+    private const double PsnrToleranceDb = 1e-3;
+
+    [Test]
+    public void FitOnCudaMatchesTheCpu()
+    {
+        using var _ = Gpu.OpenOrIgnore();
+        string folder = CliRunner.TempFolder();
+        try
+        {
+            JsonObject Fit(string device)
+            {
+                string output = Path.Combine(folder, device);
+                var (code, _, stderr) = CliRunner.Run("fit", "image", "--device", device, "--hidden", "16", "--steps", "20", "--lr", "3e-3", "--scale", "0.125", "--out", output);
+                Assert.That(code, Is.EqualTo(0), stderr);
+                return JsonNode.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")))!.AsObject();
+            }
+
+            var cuda = Fit("cuda");
+            var cpu = Fit("cpu");
+            Assert.That((string?)cuda["device"], Is.EqualTo("cuda"));
+            Assert.That((double)cuda["psnr"]!, Is.EqualTo((double)cpu["psnr"]!).Within(PsnrToleranceDb));
+            Assert.That((double)cuda["psnr_best"]!, Is.EqualTo((double)cpu["psnr_best"]!).Within(PsnrToleranceDb));
+            Assert.That((double)cuda["psnr"]!, Is.GreaterThan(12), "20 steps at this rate fit the star well past its mean");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
