@@ -73,7 +73,10 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// <summary>One Adam step over a flat parameter buffer with its gradients and moments.</summary>
     void AdamStep(Slice<T> parameters, Slice<T> m, Slice<T> v, Slice<T> gradients, AdamArguments arguments);
 
-    /// <summary>destination[i, :] = source[indices[i], :] for i below rows.</summary>
+    /// <summary>
+    /// destination[i, :] = source[indices[i], :] for i below rows. Indices must lie inside source:
+    /// the CPU backend checks them; a GPU cannot without waiting, so callers guarantee it.
+    /// </summary>
     void GatherRows(Slice<T> destination, Slice<T> source, Slice<int> indices, int rows, int cols);
 
     /// <summary>Waits until all queued work is done (a no-op where work is synchronous).</summary>

@@ -17,7 +17,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     private readonly INetwork<T> _network;
     private readonly TrainingData<T> _data;
     private readonly TrainerOptions _options;
-    private readonly DeviceBuffer<T> _parameters, _gradients, _m, _v, _best;
+    private readonly DeviceBuffer<T> _parameters, _gradients, _m, _v, _best, _stepStart;
     private readonly DeviceBuffer<T> _inputs, _targets, _y, _dy, _sums;
     private readonly DeviceBuffer<T>? _batchInputs, _batchTargets;
     private readonly DeviceBuffer<int>? _indices;
@@ -46,6 +46,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         _m = backend.Allocate<T>(count);
         _v = backend.Allocate<T>(count);
         _best = backend.Allocate<T>(count);
+        _stepStart = backend.Allocate<T>(count);
         backend.Upload(_parameters.All, Convert(initialParameters));
         backend.Copy(_best.All, _parameters.All);
 
@@ -80,24 +81,30 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
 
     public bool FullBatch => _options.BatchSize == 0;
 
+    /// <summary>
+    /// One step. Its loss and PSNR are measured before its update; they are read back once, after
+    /// the update, so that nothing waits on the device inside the step. For the best-PSNR copy the
+    /// parameters the step started from are kept on the device.
+    /// </summary>
     public StepResult Step()
     {
         int step = StepsTaken;
         var (x, target) = NextBatch();
         var y = _y.Slice(0, BatchRows * _data.Channels);
         var dy = _dy.Slice(0, BatchRows * _data.Channels);
+        if (FullBatch)
+            _backend.Copy(_stepStart.All, _parameters.All);
 
         _network.Forward(y, x, _parameters.All, BatchRows);
         _backend.MseLoss(dy, _sums.All, y, target, BatchRows, _data.Channels);
-        var (loss, psnr) = ReadSums(BatchRows);
-        if (FullBatch)
-            Consider(psnr, step);
-
         _backend.Fill(_gradients.All, T.Zero);
         _network.Backward(_gradients.All, dy, x, _parameters.All, BatchRows);
         double rate = CosineSchedule.LearningRate(step, _options.Steps, _options.LearningRate, _options.FinalLearningRate);
         _backend.AdamStep(_parameters.All, _m.All, _v.All, _gradients.All, new AdamArguments(rate, step + 1));
 
+        var (loss, psnr) = ReadSums(BatchRows);
+        if (FullBatch)
+            Consider(psnr, step, _stepStart);
         StepsTaken++;
         return new StepResult(step, loss, psnr, rate);
     }
@@ -119,7 +126,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
             clipped += double.CreateTruncating(_hostSums[1]);
         }
         double psnr = Psnr.FromMse(clipped / ((double)_data.Rows * _data.Channels));
-        Consider(psnr, StepsTaken);
+        Consider(psnr, StepsTaken, _parameters);
         return psnr;
     }
 
@@ -150,12 +157,12 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         return (double.CreateTruncating(_hostSums[0]) / count, Psnr.FromMse(double.CreateTruncating(_hostSums[1]) / count));
     }
 
-    private void Consider(double psnr, int step)
+    private void Consider(double psnr, int step, DeviceBuffer<T> parameters)
     {
         if (psnr <= BestPsnr) return;
         BestPsnr = psnr;
         BestStep = step;
-        _backend.Copy(_best.All, _parameters.All);
+        _backend.Copy(_best.All, parameters.All);
     }
 
     private static T[] Convert(ReadOnlySpan<double> values)
@@ -168,7 +175,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
 
     public void Dispose()
     {
-        foreach (var buffer in new DeviceBuffer<T>?[] { _parameters, _gradients, _m, _v, _best, _inputs, _targets, _y, _dy, _sums, _batchInputs, _batchTargets })
+        foreach (var buffer in new DeviceBuffer<T>?[] { _parameters, _gradients, _m, _v, _best, _stepStart, _inputs, _targets, _y, _dy, _sums, _batchInputs, _batchTargets })
             buffer?.Dispose();
         _indices?.Dispose();
     }
