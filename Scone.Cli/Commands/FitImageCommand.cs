@@ -34,7 +34,7 @@ public static class FitImageCommand
         var scale = new Option<double>("--scale") { Description = "resize the image by this factor before fitting (quick CPU runs)", DefaultValueFactory = _ => 1.0 };
         var output = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => "runs/fit-image" };
 
-        var command = new Command("image", "Fit a network to an image; writes reconstruction.png, metrics.json, curve.csv, curve.png and model.safetensors.") { path };
+        var command = new Command("image", "Fit a network to an image; writes reconstruction.png, comparison.png, metrics.json, curve.csv, curve.png and model.safetensors.") { path };
         model.AddTo(command);
         foreach (var option in new Option[] { steps, lr, batch, evalEvery, seed, device, tf32, scale, output })
             command.Add(option);
@@ -117,6 +117,7 @@ public static class FitImageCommand
         };
 
         ImageFile.SavePng(System.IO.Path.Combine(folder, "reconstruction.png"), reconstruction);
+        ImageFile.SavePng(System.IO.Path.Combine(folder, "comparison.png"), ComparisonImage.Create(image, reconstruction));
         RunFiles.WriteCurve(System.IO.Path.Combine(folder, "curve.csv"), curve);
         CurvePlot.SavePsnrCurve(System.IO.Path.Combine(folder, "curve.png"), curve.Select(r => r.Step).ToList(), curve.Select(r => r.Psnr).ToList(),
             $"{settings.Model.Kind} on {name}");

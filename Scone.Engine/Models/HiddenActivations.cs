@@ -18,6 +18,17 @@ internal sealed class HiddenActivations<T> : IDisposable where T : unmanaged
         _buffers = Enumerable.Range(0, 2 * layers + 2).Select(_ => allocate(size)).ToArray();
         Layers = layers;
         Width = width;
+        Capacity = capacity;
+    }
+
+    /// <summary>The most samples a forward pass can take.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Throws unless 1 <= rows <= Capacity.</summary>
+    public void CheckRows(int rows)
+    {
+        if (rows < 1 || rows > Capacity)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows for a network allocated for at most {Capacity}");
     }
 
     public int Layers { get; }

@@ -21,14 +21,13 @@ public sealed class SconeNetwork<T> : INetwork<T> where T : unmanaged, IFloating
         if (config.Kind != ModelKind.Scone) throw new ArgumentException("not a SCONE configuration", nameof(config));
         _backend = backend;
         Config = config.Validate();
-        Capacity = capacity;
         (Layout, _masks, _bases, _output) = BuildLayout(config);
         _activations = new HiddenActivations<T>(config.HiddenLayers, config.Hidden, capacity, backend.Allocate<T>);
     }
 
     public ModelConfig Config { get; }
     public ParameterLayout Layout { get; }
-    public int Capacity { get; }
+    public int Capacity => _activations.Capacity;
 
     public static ParameterLayout LayoutFor(ModelConfig config) => BuildLayout(config).Layout;
 
@@ -66,7 +65,7 @@ public sealed class SconeNetwork<T> : INetwork<T> where T : unmanaged, IFloating
 
     public void Forward(Slice<T> y, Slice<T> x, Slice<T> parameters, int rows)
     {
-        CheckRows(rows);
+        _activations.CheckRows(rows);
         int width = Config.Hidden, dims = Config.InputDims;
         T w0 = T.CreateTruncating(Config.W0);
         Slice<T> input = x;
@@ -86,7 +85,7 @@ public sealed class SconeNetwork<T> : INetwork<T> where T : unmanaged, IFloating
 
     public void Backward(Slice<T> gradients, Slice<T> dy, Slice<T> x, Slice<T> parameters, int rows)
     {
-        CheckRows(rows);
+        _activations.CheckRows(rows);
         int width = Config.Hidden, dims = Config.InputDims, last = Config.HiddenLayers - 1;
         T w0 = T.CreateTruncating(Config.W0);
         var dz = _activations.Gradient(0, rows);
@@ -105,12 +104,6 @@ public sealed class SconeNetwork<T> : INetwork<T> where T : unmanaged, IFloating
             _backend.Gemm(false, false, rows, width, width, T.One, dz, width, parameters.Of(_masks[l].Weight), width, T.Zero, spare, width);
             (dz, spare) = (spare, dz);
         }
-    }
-
-    private void CheckRows(int rows)
-    {
-        if (rows < 1 || rows > Capacity)
-            throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows for a network allocated for at most {Capacity}");
     }
 
     public void Dispose() => _activations.Dispose();

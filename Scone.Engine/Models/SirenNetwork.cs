@@ -19,14 +19,13 @@ public sealed class SirenNetwork<T> : INetwork<T> where T : unmanaged, IFloating
         if (config.Kind != ModelKind.Siren) throw new ArgumentException("not a SIREN configuration", nameof(config));
         _backend = backend;
         Config = config.Validate();
-        Capacity = capacity;
         (Layout, _layers, _output) = BuildLayout(config);
         _activations = new HiddenActivations<T>(config.HiddenLayers, config.Hidden, capacity, backend.Allocate<T>);
     }
 
     public ModelConfig Config { get; }
     public ParameterLayout Layout { get; }
-    public int Capacity { get; }
+    public int Capacity => _activations.Capacity;
 
     public static ParameterLayout LayoutFor(ModelConfig config) => BuildLayout(config).Layout;
 
@@ -67,7 +66,7 @@ public sealed class SirenNetwork<T> : INetwork<T> where T : unmanaged, IFloating
 
     public void Forward(Slice<T> y, Slice<T> x, Slice<T> parameters, int rows)
     {
-        CheckRows(rows);
+        _activations.CheckRows(rows);
         int width = Config.Hidden;
         T w0 = T.CreateTruncating(Config.W0);
         Slice<T> input = x;
@@ -86,7 +85,7 @@ public sealed class SirenNetwork<T> : INetwork<T> where T : unmanaged, IFloating
 
     public void Backward(Slice<T> gradients, Slice<T> dy, Slice<T> x, Slice<T> parameters, int rows)
     {
-        CheckRows(rows);
+        _activations.CheckRows(rows);
         int width = Config.Hidden, last = Config.HiddenLayers - 1;
         T w0 = T.CreateTruncating(Config.W0);
         var dz = _activations.Gradient(0, rows);
@@ -103,12 +102,6 @@ public sealed class SirenNetwork<T> : INetwork<T> where T : unmanaged, IFloating
             _backend.Gemm(false, false, rows, width, width, T.One, dz, width, parameters.Of(_layers[l].Weight), width, T.Zero, spare, width);
             (dz, spare) = (spare, dz);
         }
-    }
-
-    private void CheckRows(int rows)
-    {
-        if (rows < 1 || rows > Capacity)
-            throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows for a network allocated for at most {Capacity}");
     }
 
     public void Dispose() => _activations.Dispose();

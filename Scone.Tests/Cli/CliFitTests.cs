@@ -22,7 +22,7 @@ public class CliFitTests
         string output = Path.Combine(_folder, "run");
         var (code, _, stderr) = CliRunner.Run("fit", "image", "--steps", "30", "--hidden", "24", "--lr", "1e-3", "--scale", "0.125", "--device", "cpu", "--out", output);
         Assert.That(code, Is.EqualTo(0), stderr);
-        foreach (string file in new[] { "reconstruction.png", "metrics.json", "curve.csv", "curve.png", "model.safetensors" })
+        foreach (string file in new[] { "reconstruction.png", "comparison.png", "metrics.json", "curve.csv", "curve.png", "model.safetensors" })
             Assert.That(File.Exists(Path.Combine(output, file)), file);
         Assert.That(Directory.GetFiles(output, "*.tmp"), Is.Empty);
 

@@ -38,6 +38,23 @@ public static class CpuOps
         ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias, int rows, int width, int dims, T w0, T omega, MaskActivation mask)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        switch (mask)
+        {
+            case MaskActivation.SinSquared: CollageForward<T, SinSquaredMask>(z, u, x, a, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.Sigmoid: CollageForward<T, SigmoidMask>(z, u, x, a, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.Gaussian: CollageForward<T, GaussianMask>(z, u, x, a, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.NormalizedSin: CollageForward<T, NormalizedSinMask>(z, u, x, a, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.NormalizedCos: CollageForward<T, NormalizedCosMask>(z, u, x, a, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.NormalizedTanh: CollageForward<T, NormalizedTanhMask>(z, u, x, a, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            default: throw new ArgumentOutOfRangeException(nameof(mask));
+        }
+    }
+
+    private static void CollageForward<T, TMask>(Span<T> z, Span<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> a,
+        ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias, int rows, int width, int dims, T w0, T omega)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TMask : IMaskFunction
+    {
         T[] basisT = Transpose(basisWeight, width, dims);
         var w0v = Vector256.Create(w0);
         var omegaV = Vector256.Create(omega);
@@ -49,7 +66,7 @@ public static class CpuOps
             for (int j = 0; j < width; j += Vector256<T>.Count)
             {
                 var uv = Vectors.Load(uRow, j) + Vectors.Load(a, j);
-                var (m, _) = SimdMath.Mask(mask, w0v * uv);
+                var (m, _) = TMask.Evaluate(w0v * uv);
                 var g = SimdMath.Sin(omegaV * Basis(xRow, basisT, basisBias, j, width));
                 Vectors.Store(uv, uRow, j);
                 Vectors.Store(m * g, zRow, j);
@@ -62,6 +79,24 @@ public static class CpuOps
         ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias,
         int rows, int width, int dims, T w0, T omega, MaskActivation mask)
         where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (mask)
+        {
+            case MaskActivation.SinSquared: CollageBackward<T, SinSquaredMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.Sigmoid: CollageBackward<T, SigmoidMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.Gaussian: CollageBackward<T, GaussianMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.NormalizedSin: CollageBackward<T, NormalizedSinMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.NormalizedCos: CollageBackward<T, NormalizedCosMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.NormalizedTanh: CollageBackward<T, NormalizedTanhMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            default: throw new ArgumentOutOfRangeException(nameof(mask));
+        }
+    }
+
+    private static void CollageBackward<T, TMask>(Span<T> du, Span<T> da, Span<T> dBasisWeight, Span<T> dBasisBias,
+        ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias,
+        int rows, int width, int dims, T w0, T omega)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TMask : IMaskFunction
     {
         T[] basisT = Transpose(basisWeight, width, dims);
         T[] dBasisT = ArrayPool<T>.Shared.Rent(width * dims);
@@ -76,7 +111,7 @@ public static class CpuOps
             var duRow = du.Slice(row * width, width);
             for (int j = 0; j < width; j += Vector256<T>.Count)
             {
-                var (m, dm) = SimdMath.Mask(mask, w0v * Vectors.Load(uRow, j));
+                var (m, dm) = TMask.Evaluate(w0v * Vectors.Load(uRow, j));
                 var (s, c) = SimdMath.SinCos(omegaV * Basis(xRow, basisT, basisBias, j, width));
                 var g = Vectors.Load(dzRow, j);
                 var duv = g * s * w0v * dm;

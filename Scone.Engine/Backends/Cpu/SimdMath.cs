@@ -77,48 +77,4 @@ internal static class SimdMath
         var one = Vector256<T>.One;
         return one - (one + one) / (Exp(x + x) + one);
     }
-
-    /// <summary>The mask sigma(t) and its derivative sigma'(t) (spec §1).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static (Vector256<T> Value, Vector256<T> Derivative) Mask<T>(MaskActivation mask, Vector256<T> t)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var one = Vector256<T>.One;
-        var half = Vector256.Create(T.CreateTruncating(0.5));
-        switch (mask)
-        {
-            case MaskActivation.SinSquared:
-            {
-                var (s, c) = SinCos(t);
-                return (s * s, (s + s) * c);
-            }
-            case MaskActivation.Sigmoid:
-            {
-                var sigma = one / (one + Exp(-t));
-                return (sigma, sigma * (one - sigma));
-            }
-            case MaskActivation.Gaussian:
-            {
-                var e = Exp(-(t * t));
-                return (e, -(t + t) * e);
-            }
-            case MaskActivation.NormalizedSin:
-            {
-                var (s, c) = SinCos(t);
-                return ((s + one) * half, c * half);
-            }
-            case MaskActivation.NormalizedCos:
-            {
-                var (s, c) = SinCos(t);
-                return ((c + one) * half, -s * half);
-            }
-            case MaskActivation.NormalizedTanh:
-            {
-                var h = Tanh(t);
-                return ((h + one) * half, (one - h * h) * half);
-            }
-            default:
-                throw new ArgumentOutOfRangeException(nameof(mask));
-        }
-    }
 }
