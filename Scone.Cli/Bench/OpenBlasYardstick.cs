@@ -10,6 +10,7 @@ namespace Scone.Cli.Bench;
 /// <remarks>
 /// The import binds to a logical name that this assembly's DllImport resolver maps to whichever
 /// candidate loaded, so a missing library is found out here, never by a DllNotFoundException at a call.
+/// OpenBLAS runs on all cores unless OPENBLAS_NUM_THREADS says otherwise.
 /// </remarks>
 public static unsafe partial class OpenBlasYardstick
 {
@@ -28,15 +29,26 @@ public static unsafe partial class OpenBlasYardstick
         foreach (string name in s_candidates)
         {
             if (!NativeLibrary.TryLoad(name, out nint handle)) continue;
-            if (NativeLibrary.TryGetExport(handle, nameof(cblas_sgemm), out _))
+            if (!NativeLibrary.TryGetExport(handle, nameof(cblas_sgemm), out _))
             {
-                s_handle = handle;
-                Status = name;
+                NativeLibrary.Free(handle);
+                continue;
+            }
+            try
+            {
                 NativeLibrary.SetDllImportResolver(typeof(OpenBlasYardstick).Assembly,
-                    (library, _, _) => library == Library ? s_handle : 0);
+                    (library, _, _) => library == Library ? handle : 0);
+            }
+            catch (InvalidOperationException)
+            {
+                // An assembly has one resolver; if someone else set it, go without the yardstick.
+                NativeLibrary.Free(handle);
+                Status = $"{name} loaded, but {typeof(OpenBlasYardstick).Assembly.GetName().Name} already has a DllImport resolver";
                 return;
             }
-            NativeLibrary.Free(handle);
+            s_handle = handle;
+            Status = name;
+            return;
         }
         Status = $"no {nameof(cblas_sgemm)} found (tried {string.Join(", ", s_candidates)})";
     }
@@ -48,25 +60,33 @@ public static unsafe partial class OpenBlasYardstick
     public static double? TimeSgemm(bool transA, bool transB, int m, int n, int k, float beta = 0,
         int warmup = 2, int repetitions = 9)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
         if (!IsAvailable) return null;
         var random = new Random(1);
         float[] a = RandomArray(random, m * k), b = RandomArray(random, k * n), c = RandomArray(random, m * n);
-        int lda = transA ? m : k, ldb = transB ? k : n;
+        // BLAS wants every stride at least 1, even for an empty matrix.
+        int lda = Math.Max(1, transA ? m : k), ldb = Math.Max(1, transB ? k : n), ldc = Math.Max(1, n);
         fixed (float* pa = a, pb = b, pc = c)
         {
             float* ca = pa, cb = pb, cc = pc;
             return MedianMilliseconds(() => cblas_sgemm(CBLAS_ORDER.CblasRowMajor, Transpose(transA), Transpose(transB),
-                m, n, k, 1, ca, lda, cb, ldb, beta, cc, n), warmup, repetitions);
+                m, n, k, 1, ca, lda, cb, ldb, beta, cc, ldc), warmup, repetitions);
         }
     }
 
     /// <summary>
     /// Row-major C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C with OpenBLAS, the arguments as for
-    /// CpuGemm.Gemm; false, leaving C alone, without OpenBLAS. Spans are not checked against the sizes.
+    /// CpuGemm.Gemm; false, leaving C alone, without OpenBLAS.
     /// </summary>
     public static bool Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
     {
+        // OpenBLAS would read or write past a short span, so check what it cannot.
+        CheckFits(a.Length, transA ? k : m, transA ? m : k, lda, nameof(a));
+        CheckFits(b.Length, transB ? n : k, transB ? k : n, ldb, nameof(b));
+        CheckFits(c.Length, m, n, ldc, nameof(c));
         if (!IsAvailable) return false;
         fixed (float* pa = a, pb = b, pc = c)
             cblas_sgemm(CBLAS_ORDER.CblasRowMajor, Transpose(transA), Transpose(transB),
@@ -88,6 +108,14 @@ public static unsafe partial class OpenBlasYardstick
         }
         Array.Sort(times);
         return times[repetitions / 2];
+    }
+
+    static void CheckFits(int length, int rows, int cols, int ld, string name)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows, name);
+        ArgumentOutOfRangeException.ThrowIfNegative(cols, name);
+        if (ld < Math.Max(1, cols) || length < (rows == 0 || cols == 0 ? 0 : (long)(rows - 1) * ld + cols))
+            throw new ArgumentException($"{name}: {rows} x {cols} with stride {ld} does not fit {length} elements", name);
     }
 
     static float[] RandomArray(Random random, int length)

@@ -49,11 +49,11 @@ public sealed class CpuGemmTests
 
     [Test]
     public void FloatSplitAcrossThreads([ValueSource(nameof(s_splitShapes))] Shape shape, [Values] bool transA, [Values] bool transB) =>
-        CheckShape<float>(shape, transA, transB, samples: 2000);
+        CheckShape<float>(shape, transA, transB, samples: 500);
 
     [Test]
     public void DoubleSplitAcrossThreads([ValueSource(nameof(s_splitShapes))] Shape shape, [Values] bool transA, [Values] bool transB) =>
-        CheckShape<double>(shape, transA, transB, samples: 2000);
+        CheckShape<double>(shape, transA, transB, samples: 500);
 
     static void CheckShape<T>(Shape shape, bool transA, bool transB, int samples = 0) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -79,17 +79,20 @@ public sealed class CpuGemmTests
         Check<double>(transA, transB, 31, 45, k, -2, 0, pad: 1, seed: 4, nanC: true);
     }
 
-    /// <summary>The training shapes with N cut to 2048 to 16384 (Debug builds run Gemm unoptimised), checked at sampled entries.</summary>
-    [TestCase(false, true, 2048, 250, 250, 0.0, TestName = "Forward u = z A^T, D = 250")]
-    [TestCase(true, false, 250, 250, 4096, 1.0, TestName = "Weight gradient dA += du^T z, D = 250")]
-    [TestCase(false, false, 2048, 250, 250, 0.0, TestName = "Input gradient dz = du A, D = 250")]
-    [TestCase(false, true, 4096, 64, 64, 0.0, TestName = "Forward u = z A^T, D = 64")]
+    /// <summary>
+    /// The training shapes, with N cut down (Debug builds run Gemm unoptimised) but each still taking the
+    /// split it takes at N = 65,536, checked at sampled entries.
+    /// </summary>
+    [TestCase(false, true, 512, 250, 250, 0.0, TestName = "Forward u = z A^T, D = 250")]
+    [TestCase(true, false, 250, 250, 2048, 1.0, TestName = "Weight gradient dA += du^T z, D = 250")]
+    [TestCase(false, false, 512, 250, 250, 0.0, TestName = "Input gradient dz = du A, D = 250")]
+    [TestCase(false, true, 2048, 64, 64, 0.0, TestName = "Forward u = z A^T, D = 64")]
     [TestCase(true, false, 64, 64, 4096, 1.0, TestName = "Weight gradient dA += du^T z, D = 64")]
     [TestCase(false, true, 16384, 250, 2, 0.0, TestName = "First layer, k = 2")]
     [TestCase(false, true, 8192, 3, 250, 0.0, TestName = "Output layer, n = 3")]
     [TestCase(true, false, 3, 250, 8192, 1.0, TestName = "Output weight gradient, m = 3")]
     public void TrainingShape(bool transA, bool transB, int m, int n, int k, double beta) =>
-        Check<float>(transA, transB, m, n, k, 1, beta, pad: 0, seed: 5, samples: 3000);
+        Check<float>(transA, transB, m, n, k, 1, beta, pad: 0, seed: 5, samples: 1000);
 
     [Test]
     public void ConcurrentCallersGetTheirOwnBuffers()
@@ -107,7 +110,7 @@ public sealed class CpuGemmTests
     }
 
     [Test]
-    public void AlphaZeroReadsNeitherAnorB()
+    public void AlphaZeroReadsNeitherANorB()
     {
         float[] a = Enumerable.Repeat(float.NaN, 12).ToArray();
         float[] b = Enumerable.Repeat(float.NaN, 12).ToArray();
@@ -186,12 +189,15 @@ public sealed class CpuGemmTests
         IEnumerable<(int, int)> entries = samples == 0
             ? Enumerable.Range(0, m * n).Select(e => (e / n, e % n))
             : Enumerable.Range(0, samples).Select(_ => (random.Next(m), random.Next(n)));
+        double[] ad = a.ToDouble(), bd = b.ToDouble();
+        // Steps along k through A and B as stored.
+        int aStep = transA ? a.Ld : 1, bStep = transB ? 1 : b.Ld;
         foreach ((int i, int j) in entries)
         {
             double sum = 0, magnitude = 0;
-            for (int p = 0; p < k; p++)
+            for (int p = 0, ai = transA ? i : i * a.Ld, bi = transB ? j * b.Ld : j; p < k; p++, ai += aStep, bi += bStep)
             {
-                double x = a.At(transA ? p : i, transA ? i : p) * b.At(transB ? j : p, transB ? p : j);
+                double x = ad[ai] * bd[bi];
                 sum += x;
                 magnitude += Math.Abs(x);
             }
@@ -235,7 +241,7 @@ public sealed class CpuGemmTests
 
         public ReadOnlySpan<T> Span => Data.AsSpan(0, Length);
 
-        public double At(int row, int col) => double.CreateTruncating(Data[row * Ld + col]);
+        public double[] ToDouble() => Array.ConvertAll(Data, double.CreateTruncating);
 
         public void FillUsed(T value)
         {

@@ -15,7 +15,9 @@ namespace Scone.Engine.Backends.Cpu;
 /// a 6-row slice of op(A) (packed only when transposed, where its rows are strided) stays in L1 while
 /// it sweeps those panels, and a 6 x NR register tile of C (12 vector accumulators) takes one FMA
 /// per vector per step of k. Threads split C by rows, by columns, or split k into private partial
-/// sums, whichever repeats the least packing for the shape at hand.
+/// sums, whichever repeats the least packing for the shape at hand. The loops are compiled fully
+/// optimised at once: each runs only a few times per call, so tiering would leave the first dozens
+/// of calls in unoptimised code.
 /// </remarks>
 public static unsafe class CpuGemm
 {
@@ -126,6 +128,8 @@ public static unsafe class CpuGemm
         }
     }
 
+    /// <summary>dst[0:n] += src[0:n].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Add<T>(T* dst, T* src, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int j = 0;
@@ -233,6 +237,7 @@ public static unsafe class CpuGemm
     }
 
     /// <summary>C[i0:i1, j0:j1] = alpha * op(A)[i0:i1, p0:p1] * op(B)[p0:p1, j0:j1] + beta * C, on this thread.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Block<T>(in Operands<T> o, int i0, int i1, int j0, int j1, int p0, int p1, T* c, nint ldc, T beta)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -280,6 +285,7 @@ public static unsafe class CpuGemm
     /// op(B)[p0:p0+kc, j0:j0+nc] into NR-wide panels, each kc rows of NR contiguous values,
     /// the last panel padded with zeros so that the kernel always runs full width.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void PackB<T>(in Operands<T> o, int p0, int kc, int j0, int nc, T* dst)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -323,6 +329,7 @@ public static unsafe class CpuGemm
     /// op(A)[i0:i0+mc, p0:p0+kc] for transposed A, whose rows are strided, as MR-row slices of kc groups
     /// of MR contiguous values. Each stored row is read once, in order, so that a large A streams from memory.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void PackA<T>(in Operands<T> o, int i0, int mc, int p0, int kc, T* dst)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -23,14 +23,30 @@ public static class CpuOps
         return result;
     }
 
-    /// <summary>q = c + x B^T for one sample and the columns j .. j+V.</summary>
+    /// <summary>One sample's coordinates, each broadcast to a vector (d is at most 3).</summary>
+    private readonly struct Coordinates<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public readonly Vector256<T> X0, X1, X2;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Coordinates(ReadOnlySpan<T> x)
+        {
+            X0 = Vector256.Create(x[0]);
+            X1 = x.Length > 1 ? Vector256.Create(x[1]) : Vector256<T>.Zero;
+            X2 = x.Length > 2 ? Vector256.Create(x[2]) : Vector256<T>.Zero;
+        }
+
+        public Vector256<T> this[int k] => k == 0 ? X0 : k == 1 ? X1 : X2;
+    }
+
+    /// <summary>q = c + x B^T for one sample and the columns j .. j+V; basisT is B transposed, [d, D].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> Basis<T>(ReadOnlySpan<T> xRow, ReadOnlySpan<T> basisT, ReadOnlySpan<T> basisBias, int j, int width)
+    private static Vector256<T> Basis<T>(in Coordinates<T> x, int dims, ReadOnlySpan<T> basisT, ReadOnlySpan<T> basisBias, int j, int width)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var q = Vectors.Load(basisBias, j);
-        for (int k = 0; k < xRow.Length; k++)
-            q += Vector256.Create(xRow[k]) * Vectors.Load(basisT.Slice(k * width, width), j);
+        var q = Vectors.Load(basisBias, j) + x.X0 * Vectors.Load(basisT, j);
+        if (dims > 1) q += x.X1 * Vectors.Load(basisT, width + j);
+        if (dims > 2) q += x.X2 * Vectors.Load(basisT, 2 * width + j);
         return q;
     }
 
@@ -60,14 +76,14 @@ public static class CpuOps
         var omegaV = Vector256.Create(omega);
         for (int row = 0; row < rows; row++)
         {
-            var xRow = x.Slice(row * dims, dims);
+            var xRow = new Coordinates<T>(x.Slice(row * dims, dims));
             var uRow = u.Slice(row * width, width);
             var zRow = z.Slice(row * width, width);
             for (int j = 0; j < width; j += Vector256<T>.Count)
             {
                 var uv = Vectors.Load(uRow, j) + Vectors.Load(a, j);
                 var (m, _) = TMask.Evaluate(w0v * uv);
-                var g = SimdMath.Sin(omegaV * Basis(xRow, basisT, basisBias, j, width));
+                var g = SimdMath.Sin(omegaV * Basis(xRow, dims, basisT, basisBias, j, width));
                 Vectors.Store(uv, uRow, j);
                 Vectors.Store(m * g, zRow, j);
             }
@@ -105,14 +121,14 @@ public static class CpuOps
         var omegaV = Vector256.Create(omega);
         for (int row = 0; row < rows; row++)
         {
-            var xRow = x.Slice(row * dims, dims);
+            var xRow = new Coordinates<T>(x.Slice(row * dims, dims));
             var uRow = u.Slice(row * width, width);
             var dzRow = dz.Slice(row * width, width);
             var duRow = du.Slice(row * width, width);
             for (int j = 0; j < width; j += Vector256<T>.Count)
             {
                 var (m, dm) = TMask.Evaluate(w0v * Vectors.Load(uRow, j));
-                var (s, c) = SimdMath.SinCos(omegaV * Basis(xRow, basisT, basisBias, j, width));
+                var (s, c) = SimdMath.SinCos(omegaV * Basis(xRow, dims, basisT, basisBias, j, width));
                 var g = Vectors.Load(dzRow, j);
                 var duv = g * s * w0v * dm;
                 var dq = g * m * omegaV * c;
@@ -122,7 +138,7 @@ public static class CpuOps
                 for (int k = 0; k < dims; k++)
                 {
                     var dBk = dBasisT.AsSpan(k * width, width);
-                    Vectors.Store(Vectors.Load(dBk, j) + dq * Vector256.Create(xRow[k]), dBk, j);
+                    Vectors.Store(Vectors.Load(dBk, j) + dq * xRow[k], dBk, j);
                 }
             }
         }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Scone.Engine.Backends.Cpu;
@@ -11,7 +12,9 @@ internal static class Vectors
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Load<T>(ReadOnlySpan<T> span, int i) where T : unmanaged =>
-        i + Vector256<T>.Count <= span.Length ? Vector256.Create(span.Slice(i, Vector256<T>.Count)) : LoadPartial(span, i);
+        (uint)i + (uint)Vector256<T>.Count <= (uint)span.Length
+            ? Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(span), (nuint)i)
+            : LoadPartial(span, i);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> Load<T>(Span<T> span, int i) where T : unmanaged => Load((ReadOnlySpan<T>)span, i);
@@ -19,8 +22,8 @@ internal static class Vectors
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store<T>(Vector256<T> value, Span<T> span, int i) where T : unmanaged
     {
-        if (i + Vector256<T>.Count <= span.Length)
-            value.CopyTo(span.Slice(i, Vector256<T>.Count));
+        if ((uint)i + (uint)Vector256<T>.Count <= (uint)span.Length)
+            value.StoreUnsafe(ref MemoryMarshal.GetReference(span), (nuint)i);
         else
             StorePartial(value, span, i);
     }
