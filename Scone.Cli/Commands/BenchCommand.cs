@@ -17,12 +17,14 @@ public static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "timed steps (the median is reported)", DefaultValueFactory = _ => 5 };
         var only = new Option<string?>("--only") { Description = "run only the named case (e.g. scone-5x250)" };
         var output = new Option<string?>("--out") { Description = "also write the JSON to this file" };
-        var command = new Command("bench", "Benchmark training steps; prints JSON.") { device, size, warmup, steps, only, output };
-        command.SetAction(parse => Run(parse.GetValue(device)!, parse.GetValue(size), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(only), parse.GetValue(output)));
+        var tf32 = new Option<bool>("--tf32") { Description = "CUDA: let cuBLAS use TF32 tensor cores for the GEMMs" };
+        var command = new Command("bench", "Benchmark training steps; prints JSON.") { device, size, warmup, steps, only, output, tf32 };
+        command.SetAction(parse => Run(parse.GetValue(device)!, parse.GetValue(size), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(only),
+            parse.GetValue(output), parse.GetValue(tf32)));
         return command;
     }
 
-    private static int Run(string device, int size, int warmup, int steps, string? only, string? output)
+    private static int Run(string device, int size, int warmup, int steps, string? only, string? output, bool tf32)
     {
         if (size is < 8 or > 4096) throw new InputException($"--size {size} is out of range: 8 to 4096");
         if (warmup < 0) throw new InputException($"--warmup {warmup} must not be negative");
@@ -30,7 +32,7 @@ public static class BenchCommand
         var cases = TrainingBenchmark.CpuCases(size).Where(c => only is null || c.Name.Equals(only, StringComparison.OrdinalIgnoreCase)).ToList();
         if (cases.Count == 0)
             throw new InputException($"--only {only}: valid cases are {string.Join(", ", TrainingBenchmark.CpuCases(size).Select(c => c.Name))}");
-        using var backend = Devices.Open(device, Console.Error);
+        using var backend = Devices.Open(device, Console.Error, tf32);
         var results = new JsonArray();
         foreach (var benchCase in cases)
         {
@@ -46,6 +48,8 @@ public static class BenchCommand
                 ["dotnet"] = Environment.Version.ToString(),
                 ["openblas"] = OpenBlasYardstick.Status,
             },
+            ["backend"] = backend is Scone.Kernels.CudaBackend cuda ? cuda.Description : backend.Name,
+            ["tf32"] = tf32,
             ["warmup"] = warmup,
             ["timed_steps"] = steps,
             ["cases"] = results,
