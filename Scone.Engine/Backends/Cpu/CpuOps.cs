@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Scone.Engine.Backends.Cpu;
@@ -13,16 +14,6 @@ namespace Scone.Engine.Backends.Cpu;
 /// </summary>
 public static class CpuOps
 {
-    /// <summary>Transposes B[D,d] into a pooled [d,D] array, so columns vectorise. Return it to the pool.</summary>
-    private static T[] Transpose<T>(ReadOnlySpan<T> source, int rows, int cols) where T : unmanaged
-    {
-        T[] result = ArrayPool<T>.Shared.Rent(rows * cols);
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++)
-                result[c * rows + r] = source[r * cols + c];
-        return result;
-    }
-
     /// <summary>One sample's coordinates, each broadcast to a vector (d is at most 3).</summary>
     private readonly struct Coordinates<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -39,16 +30,67 @@ public static class CpuOps
         public Vector256<T> this[int k] => k == 0 ? X0 : k == 1 ? X1 : X2;
     }
 
-    /// <summary>q = c + x B^T for one sample and the columns j .. j+V; basisT is B transposed, [d, D].</summary>
+    /// <summary>q = c + x B^T for one sample and the columns j .. j+V, from a <see cref="PaddedColumns"/> table.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> Basis<T>(in Coordinates<T> x, int dims, ReadOnlySpan<T> basisT, ReadOnlySpan<T> basisBias, int j, int width)
+    private static Vector256<T> BasisLanes<T>(ref T table, int padded, int j, in Coordinates<T> x, int dims)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var q = Vectors.Load(basisBias, j) + x.X0 * Vectors.Load(basisT, j);
-        if (dims > 1) q += x.X1 * Vectors.Load(basisT, width + j);
-        if (dims > 2) q += x.X2 * Vectors.Load(basisT, 2 * width + j);
+        var q = Vector256.LoadUnsafe(ref table, (nuint)(padded + j)) + x.X0 * Vector256.LoadUnsafe(ref table, (nuint)(2 * padded + j));
+        if (dims > 1) q += x.X1 * Vector256.LoadUnsafe(ref table, (nuint)(3 * padded + j));
+        if (dims > 2) q += x.X2 * Vector256.LoadUnsafe(ref table, (nuint)(4 * padded + j));
         return q;
     }
+
+    /// <summary>[a | c | B^T row 0 | ... ] (B^T so that columns vectorise) with each part padded with zeros to a whole number of vectors (a may be empty: zeros); pooled.</summary>
+    private static T[] PaddedColumns<T>(int padded, ReadOnlySpan<T> a, ReadOnlySpan<T> c, ReadOnlySpan<T> basisWeight, int width, int dims) where T : unmanaged
+    {
+        T[] table = ArrayPool<T>.Shared.Rent((2 + dims) * padded);
+        Array.Clear(table);
+        a.CopyTo(table);
+        c[..width].CopyTo(table.AsSpan(padded));
+        for (int r = 0; r < width; r++)
+            for (int k = 0; k < dims; k++)
+                table[(2 + k) * padded + r] = basisWeight[r * dims + k];
+        return table;
+    }
+
+    /// <summary>One vector of the collage forward: (u + a, sigma(w0 (u + a)) sin(omega (c + x B^T))).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<T> U, Vector256<T> Z) ForwardLanes<T, TMask>(Vector256<T> u, ref T table, int padded, int j,
+        in Coordinates<T> x, int dims, Vector256<T> w0v, Vector256<T> omegaV)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TMask : IMaskFunction
+    {
+        var uv = u + Vector256.LoadUnsafe(ref table, (nuint)j);
+        var (m, _) = TMask.Evaluate(w0v * uv);
+        return (uv, m * SimdMath.Sin(omegaV * BasisLanes(ref table, padded, j, x, dims)));
+    }
+
+    /// <summary>
+    /// One vector of the collage backward: returns du and adds sum du, sum dq and dq x_k into the
+    /// accumulator table laid out like <see cref="PaddedColumns"/> ([da | dc | dB^T rows]).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> BackwardLanes<T, TMask>(Vector256<T> u, Vector256<T> dz, ref T table, ref T sums, int padded, int j,
+        in Coordinates<T> x, int dims, Vector256<T> w0v, Vector256<T> omegaV)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TMask : IMaskFunction
+    {
+        var (m, dm) = TMask.Evaluate(w0v * u);
+        var (s, c) = SimdMath.SinCos(omegaV * BasisLanes(ref table, padded, j, x, dims));
+        var du = dz * s * w0v * dm;
+        var dq = dz * m * omegaV * c;
+        Accumulate(ref sums, j, du);
+        Accumulate(ref sums, padded + j, dq);
+        Accumulate(ref sums, 2 * padded + j, dq * x.X0);
+        if (dims > 1) Accumulate(ref sums, 3 * padded + j, dq * x.X1);
+        if (dims > 2) Accumulate(ref sums, 4 * padded + j, dq * x.X2);
+        return du;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate<T>(ref T sums, int offset, Vector256<T> value) where T : unmanaged, IFloatingPointIeee754<T> =>
+        (Vector256.LoadUnsafe(ref sums, (nuint)offset) + value).StoreUnsafe(ref sums, (nuint)offset);
 
     public static void CollageForward<T>(Span<T> z, Span<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> a,
         ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias, int rows, int width, int dims, T w0, T omega, MaskActivation mask)
@@ -71,24 +113,35 @@ public static class CpuOps
         where T : unmanaged, IFloatingPointIeee754<T>
         where TMask : IMaskFunction
     {
-        T[] basisT = Transpose(basisWeight, width, dims);
         var w0v = Vector256.Create(w0);
         var omegaV = Vector256.Create(omega);
+        // Parameters padded to whole vectors: [a | c | B^T rows], so their loads never need a bound.
+        int padded = (width + Vector256<T>.Count - 1) / Vector256<T>.Count * Vector256<T>.Count;
+        T[] table = PaddedColumns(padded, a, basisBias, basisWeight, width, dims);
+        ref T p = ref table[0];
+        int full = width - width % Vector256<T>.Count;
         for (int row = 0; row < rows; row++)
         {
             var xRow = new Coordinates<T>(x.Slice(row * dims, dims));
             var uRow = u.Slice(row * width, width);
             var zRow = z.Slice(row * width, width);
-            for (int j = 0; j < width; j += Vector256<T>.Count)
+            ref T uRef = ref MemoryMarshal.GetReference(uRow);
+            ref T zRef = ref MemoryMarshal.GetReference(zRow);
+            int j = 0;
+            for (; j < full; j += Vector256<T>.Count)
             {
-                var uv = Vectors.Load(uRow, j) + Vectors.Load(a, j);
-                var (m, _) = TMask.Evaluate(w0v * uv);
-                var g = SimdMath.Sin(omegaV * Basis(xRow, dims, basisT, basisBias, j, width));
+                var (uv, zv) = ForwardLanes<T, TMask>(Vector256.LoadUnsafe(ref uRef, (nuint)j), ref p, padded, j, xRow, dims, w0v, omegaV);
+                uv.StoreUnsafe(ref uRef, (nuint)j);
+                zv.StoreUnsafe(ref zRef, (nuint)j);
+            }
+            if (j < width)
+            {
+                var (uv, zv) = ForwardLanes<T, TMask>(Vectors.Load(uRow, j), ref p, padded, j, xRow, dims, w0v, omegaV);
                 Vectors.Store(uv, uRow, j);
-                Vectors.Store(m * g, zRow, j);
+                Vectors.Store(zv, zRow, j);
             }
         }
-        ArrayPool<T>.Shared.Return(basisT);
+        ArrayPool<T>.Shared.Return(table);
     }
 
     public static void CollageBackward<T>(Span<T> du, Span<T> da, Span<T> dBasisWeight, Span<T> dBasisBias,
@@ -114,39 +167,40 @@ public static class CpuOps
         where T : unmanaged, IFloatingPointIeee754<T>
         where TMask : IMaskFunction
     {
-        T[] basisT = Transpose(basisWeight, width, dims);
-        T[] dBasisT = ArrayPool<T>.Shared.Rent(width * dims);
-        Array.Clear(dBasisT, 0, width * dims);
+        int padded = (width + Vector256<T>.Count - 1) / Vector256<T>.Count * Vector256<T>.Count;
+        T[] table = PaddedColumns(padded, ReadOnlySpan<T>.Empty, basisBias, basisWeight, width, dims);
+        T[] sums = ArrayPool<T>.Shared.Rent((2 + dims) * padded);
+        Array.Clear(sums);
+        ref T p = ref table[0];
+        ref T acc = ref sums[0];
         var w0v = Vector256.Create(w0);
         var omegaV = Vector256.Create(omega);
+        int full = width - width % Vector256<T>.Count;
         for (int row = 0; row < rows; row++)
         {
             var xRow = new Coordinates<T>(x.Slice(row * dims, dims));
             var uRow = u.Slice(row * width, width);
             var dzRow = dz.Slice(row * width, width);
             var duRow = du.Slice(row * width, width);
-            for (int j = 0; j < width; j += Vector256<T>.Count)
-            {
-                var (m, dm) = TMask.Evaluate(w0v * Vectors.Load(uRow, j));
-                var (s, c) = SimdMath.SinCos(omegaV * Basis(xRow, dims, basisT, basisBias, j, width));
-                var g = Vectors.Load(dzRow, j);
-                var duv = g * s * w0v * dm;
-                var dq = g * m * omegaV * c;
-                Vectors.Store(duv, duRow, j);
-                Vectors.Store(Vectors.Load(da, j) + duv, da, j);
-                Vectors.Store(Vectors.Load(dBasisBias, j) + dq, dBasisBias, j);
-                for (int k = 0; k < dims; k++)
-                {
-                    var dBk = dBasisT.AsSpan(k * width, width);
-                    Vectors.Store(Vectors.Load(dBk, j) + dq * xRow[k], dBk, j);
-                }
-            }
+            ref T uRef = ref MemoryMarshal.GetReference(uRow);
+            ref T dzRef = ref MemoryMarshal.GetReference(dzRow);
+            ref T duRef = ref MemoryMarshal.GetReference(duRow);
+            int j = 0;
+            for (; j < full; j += Vector256<T>.Count)
+                BackwardLanes<T, TMask>(Vector256.LoadUnsafe(ref uRef, (nuint)j), Vector256.LoadUnsafe(ref dzRef, (nuint)j), ref p, ref acc, padded, j, xRow, dims, w0v, omegaV)
+                    .StoreUnsafe(ref duRef, (nuint)j);
+            if (j < width)
+                Vectors.Store(BackwardLanes<T, TMask>(Vectors.Load(uRow, j), Vectors.Load(dzRow, j), ref p, ref acc, padded, j, xRow, dims, w0v, omegaV), duRow, j);
         }
         for (int r = 0; r < width; r++)
+        {
+            da[r] += sums[r];
+            dBasisBias[r] += sums[padded + r];
             for (int k = 0; k < dims; k++)
-                dBasisWeight[r * dims + k] += dBasisT[k * width + r];
-        ArrayPool<T>.Shared.Return(basisT);
-        ArrayPool<T>.Shared.Return(dBasisT);
+                dBasisWeight[r * dims + k] += sums[(2 + k) * padded + r];
+        }
+        ArrayPool<T>.Shared.Return(table);
+        ArrayPool<T>.Shared.Return(sums);
     }
 
     public static void SineForward<T>(Span<T> z, Span<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
