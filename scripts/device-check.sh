@@ -47,7 +47,11 @@ run() {
     "$app/scone" bench --device cuda --steps 20 --warmup 5 $tf32 --out "$OUT/bench-cuda${tf32:+-tf32}.json" > /dev/null 2> "$OUT/bench${tf32:+-tf32}.log"
     echo "bench ${tf32:-strict}: exit $?" >> "$report"
   done
-  "$app/scone" bench --device cuda --size 512 --steps 20 --warmup 5 --only scone-5x250 --out "$OUT/bench-cuda-512.json" > /dev/null 2>&1
+  for tf32 in "" "--tf32"; do
+    "$app/scone" bench --device cuda --image "$device/kodak/kodim19.png" --only scone-5x250 --steps 20 --warmup 5 --psnr-steps 2000 $tf32 \
+      --out "$OUT/bench-paper${tf32:+-tf32}.json" > /dev/null 2>> "$OUT/bench-paper.log"
+    echo "paper configuration (768x512, SCONE 5x250, PSNR after 2000 steps) ${tf32:-strict}: exit $?" >> "$report"
+  done
 
   echo "## Paper protocol (10,000 steps, full batch, lr 1e-4)" >> "$report"
   for model in scone siren; do

@@ -4,9 +4,10 @@ using Scone.Engine.Backends;
 namespace Scone.Cli.Bench;
 
 /// <summary>
-/// A backend decorator for the benchmark: forwards every primitive to the real backend, adds up
-/// the wall time per primitive (synchronising after each, so GPU time lands on the right one), and
-/// records the shape of every GEMM, so that the GEMMs of a training step can be replayed alone.
+/// A backend decorator for the benchmark: forwards every primitive to the real backend and, while
+/// <see cref="Recording"/>, adds up the wall time per primitive (synchronising after each, so GPU
+/// time lands on the right one) and records the shape of every GEMM, so that the GEMMs of a
+/// training step can be replayed alone. Not recording, it adds nothing to a step.
 /// </summary>
 public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>
 {
@@ -17,8 +18,15 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>
 
     public string Name => inner.Name;
 
+    public bool Recording { get; set; }
+
     private void Time(string name, Action action)
     {
+        if (!Recording)
+        {
+            action();
+            return;
+        }
         long start = Stopwatch.GetTimestamp();
         action();
         inner.Synchronize();
@@ -39,7 +47,8 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>
 
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, Slice<float> a, int lda, Slice<float> b, int ldb, float beta, Slice<float> c, int ldc)
     {
-        Gemms.Add(new GemmShape(transA, transB, m, n, k, beta));
+        if (Recording)
+            Gemms.Add(new GemmShape(transA, transB, m, n, k, beta));
         Time("gemm", () => inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
     }
 

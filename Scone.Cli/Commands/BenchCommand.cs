@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using Scone.Cli.Bench;
 using Scone.Cli.Output;
 using Scone.Engine;
+using Scone.Engine.Io;
+using Scone.Engine.Signals;
 
 namespace Scone.Cli.Commands;
 
@@ -18,26 +20,30 @@ public static class BenchCommand
         var only = new Option<string?>("--only") { Description = "run only the named case (e.g. scone-5x250)" };
         var output = new Option<string?>("--out") { Description = "also write the JSON to this file" };
         var tf32 = new Option<bool>("--tf32") { Description = "CUDA: let cuBLAS use TF32 tensor cores for the GEMMs" };
-        var command = new Command("bench", "Benchmark training steps; prints JSON.") { device, size, warmup, steps, only, output, tf32 };
+        var image = new Option<string?>("--image") { Description = "benchmark on this image at its own size (e.g. a 768x512 Kodak image, the paper's configuration) instead of the star" };
+        var psnrSteps = new Option<int>("--psnr-steps") { Description = "also train each case on to this many steps and report the PSNR then (the paper's bench uses 2000)", DefaultValueFactory = _ => 0 };
+        var command = new Command("bench", "Benchmark training steps; prints JSON.") { device, size, warmup, steps, only, output, tf32, image, psnrSteps };
         command.SetAction(parse => Run(parse.GetValue(device)!, parse.GetValue(size), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(only),
-            parse.GetValue(output), parse.GetValue(tf32)));
+            parse.GetValue(output), parse.GetValue(tf32), parse.GetValue(image), parse.GetValue(psnrSteps)));
         return command;
     }
 
-    private static int Run(string device, int size, int warmup, int steps, string? only, string? output, bool tf32)
+    private static int Run(string device, int size, int warmup, int steps, string? only, string? output, bool tf32, string? imagePath, int psnrSteps)
     {
         if (size is < 8 or > 4096) throw new InputException($"--size {size} is out of range: 8 to 4096");
         if (warmup < 0) throw new InputException($"--warmup {warmup} must not be negative");
         if (steps < 1) throw new InputException($"--steps {steps} must be at least 1");
-        var cases = TrainingBenchmark.CpuCases(size).Where(c => only is null || c.Name.Equals(only, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (psnrSteps < 0) throw new InputException($"--psnr-steps {psnrSteps} must not be negative");
+        var cases = TrainingBenchmark.Cases.Where(c => only is null || c.Name.Equals(only, StringComparison.OrdinalIgnoreCase)).ToList();
         if (cases.Count == 0)
-            throw new InputException($"--only {only}: valid cases are {string.Join(", ", TrainingBenchmark.CpuCases(size).Select(c => c.Name))}");
+            throw new InputException($"--only {only}: valid cases are {string.Join(", ", TrainingBenchmark.Cases.Select(c => c.Name))}");
+        var image = imagePath is null ? SiemensStar.Create(size) : ImageFile.Load(imagePath);
         using var backend = Devices.Open(device, Console.Error, tf32);
         var results = new JsonArray();
         foreach (var benchCase in cases)
         {
             Console.Error.WriteLine($"bench {benchCase.Name} on {backend.Name} ...");
-            results.Add(TrainingBenchmark.Run(backend, benchCase, warmup, steps));
+            results.Add(TrainingBenchmark.Run(backend, benchCase, image, warmup, steps, psnrSteps));
         }
         var report = new JsonObject
         {

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Scone.Cli.Output;
 using Scone.Cli.Plots;
 using Scone.Engine;
+using Scone.Engine.Backends;
 using Scone.Engine.Io;
 using Scone.Engine.Metrics;
 using Scone.Engine.Models;
@@ -110,7 +111,7 @@ public static class FitImageCommand
             ["hidden"] = settings.Model.Hidden,
             ["w0"] = settings.Model.W0,
             ["omegas"] = new JsonArray(settings.Model.Omegas.Select(o => (JsonNode?)o).ToArray()),
-            ["mask"] = settings.Model.Mask.ToString(),
+            ["mask"] = settings.Model.Mask.Name(),
             ["lr"] = settings.Training.LearningRate,
             ["batch"] = trainer.BatchRows,
             ["seed"] = settings.Training.Seed,

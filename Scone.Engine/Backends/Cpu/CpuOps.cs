@@ -11,6 +11,8 @@ namespace Scone.Engine.Backends.Cpu;
 /// one block of rows; <see cref="CpuBackend{T}"/> splits the rows across cores. Shapes and
 /// semantics are those of the interface. Each row is processed a vector of columns at a time;
 /// the last partial vector of a row goes through a zero-padded copy, so there is one code path.
+/// The loops are compiled fully optimised at once (AggressiveOptimization): each runs only a few
+/// times per step, so tiered compilation would leave the first steps in unoptimised code.
 /// </summary>
 public static class CpuOps
 {
@@ -108,6 +110,7 @@ public static class CpuOps
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CollageForward<T, TMask>(Span<T> z, Span<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> a,
         ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias, int rows, int width, int dims, T w0, T omega)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -161,6 +164,7 @@ public static class CpuOps
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CollageBackward<T, TMask>(Span<T> du, Span<T> da, Span<T> dBasisWeight, Span<T> dBasisBias,
         ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias,
         int rows, int width, int dims, T w0, T omega)
@@ -203,6 +207,7 @@ public static class CpuOps
         ArrayPool<T>.Shared.Return(sums);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SineForward<T>(Span<T> z, Span<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -220,6 +225,7 @@ public static class CpuOps
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SineBackward<T>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, int rows, int width, T w0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -239,6 +245,7 @@ public static class CpuOps
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddBias<T>(Span<T> y, ReadOnlySpan<T> bias, int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int row = 0; row < rows; row++)
@@ -249,6 +256,7 @@ public static class CpuOps
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ColumnSum<T>(Span<T> sum, ReadOnlySpan<T> x, int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int row = 0; row < rows; row++)
@@ -263,6 +271,7 @@ public static class CpuOps
     /// dy = scale (y - target) with scale = 2 / (N C) given by the caller (this block is part of N);
     /// returns the block's squared error and clipped [0, 1] squared error, in double.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (double SquaredError, double ClippedSquaredError) MseLoss<T>(Span<T> dy, ReadOnlySpan<T> y, ReadOnlySpan<T> target, T scale)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -280,6 +289,7 @@ public static class CpuOps
         return (squared, clipped);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AdamStep<T>(Span<T> parameters, Span<T> m, Span<T> v, ReadOnlySpan<T> gradients, AdamArguments arguments)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -297,6 +307,7 @@ public static class CpuOps
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GatherRows<T>(Span<T> destination, ReadOnlySpan<T> source, ReadOnlySpan<int> indices, int cols) where T : unmanaged
     {
         for (int i = 0; i < indices.Length; i++)
