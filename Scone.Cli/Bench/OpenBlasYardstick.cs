@@ -76,24 +76,6 @@ public static unsafe partial class OpenBlasYardstick
         }
     }
 
-    /// <summary>
-    /// Row-major C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C with OpenBLAS, the arguments as for
-    /// CpuGemm.Gemm; false, leaving C alone, without OpenBLAS.
-    /// </summary>
-    public static bool Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
-    {
-        // OpenBLAS would read or write past a short span, so check what it cannot.
-        CheckFits(a.Length, transA ? k : m, transA ? m : k, lda, nameof(a));
-        CheckFits(b.Length, transB ? n : k, transB ? k : n, ldb, nameof(b));
-        CheckFits(c.Length, m, n, ldc, nameof(c));
-        if (!IsAvailable) return false;
-        fixed (float* pa = a, pb = b, pc = c)
-            cblas_sgemm(CBLAS_ORDER.CblasRowMajor, Transpose(transA), Transpose(transB),
-                m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
-        return true;
-    }
-
     /// <summary>Median wall time of <paramref name="run"/> in milliseconds, after untimed warm-up calls.</summary>
     public static double MedianMilliseconds(Action run, int warmup, int repetitions)
     {

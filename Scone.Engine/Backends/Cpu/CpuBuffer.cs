@@ -17,7 +17,4 @@ internal static class CpuSlice
         slice.Buffer is CpuBuffer<T> buffer
             ? buffer.Array.AsSpan(slice.Offset, slice.Length)
             : throw new ArgumentException("the slice belongs to another backend");
-
-    public static T[] Array<T>(this Slice<T> slice) where T : unmanaged =>
-        slice.Buffer is CpuBuffer<T> buffer ? buffer.Array : throw new ArgumentException("the slice belongs to another backend");
 }
