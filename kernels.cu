@@ -15,6 +15,8 @@
 // mse_loss           CudaBackend.MseLoss               CpuOps.MseLoss
 // adam_step          CudaBackend.AdamStep              CpuOps.AdamStep
 // gather_rows        CudaBackend.GatherRows            CpuOps.GatherRows
+// random_indices     CudaBackend.RandomIndices         CpuOps.RandomIndices (CounterRng.Index)
+// gather_video_points CudaBackend.GatherVideoPoints    CpuOps.GatherVideoPoints (VideoPoints)
 //
 // Conventions. Arguments are ordered outputs, inputs, parameters, sizes, as in IBackend. Matrices
 // are row-major with samples as rows: u[N,D] is u[row * width + column]. Kernel parameters are
@@ -381,5 +383,55 @@ extern "C" __global__ void gather_rows(float* __restrict__ destination, const fl
         int index = indices[i / cols];
         if (index >= 0 && index < source_rows)
             destination[i] = source[index * cols + i % cols];
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sampling: random_indices, gather_video_points
+// ---------------------------------------------------------------------------------------------
+
+// CounterRng.Hash: the SplitMix64 finaliser of seed + (counter + 1) * golden ratio, with the
+// counter (step << 32) | index. A pure function, so any thread draws any sample.
+__device__ __forceinline__ unsigned long long counter_hash(unsigned long long seed, int step, int index)
+{
+    unsigned long long counter = ((unsigned long long)(unsigned int)step << 32) | (unsigned int)index;
+    unsigned long long z = seed + (counter + 1ull) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+// indices[i] uniform in [0, count) for i < rows: the hash's high 32 bits scaled by count.
+extern "C" __global__ void random_indices(int* __restrict__ indices, int rows, int count, unsigned long long seed, int step)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < rows; i += blockDim.x * gridDim.x)
+        indices[i] = (int)(((counter_hash(seed, step, i) >> 32) * (unsigned long long)(unsigned int)count) >> 32);
+}
+
+// VideoPoints.Axis: linspace(-1, 1, n)[k] as 2k / (n - 1) - 1.
+__device__ __forceinline__ float video_axis(int k, int n)
+{
+    return n == 1 ? 0.0f : (float)(2 * k) / (float)(n - 1) - 1.0f;
+}
+
+// x[i, 0..3] = (t, row, column) of point indices[i] of a T x H x W video on linspace(-1, 1), and
+// target[i, 0..3] its colour from frames[T,H,W,3] (bytes) mapped to [-1, 1]. Indices outside the
+// video leave their row unwritten, as gather_rows does.
+extern "C" __global__ void gather_video_points(float* __restrict__ x, float* __restrict__ target,
+    const unsigned char* __restrict__ frames, const int* __restrict__ indices, int rows, int frame_count, int height, int width)
+{
+    int frame_size = height * width;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < rows; i += blockDim.x * gridDim.x)
+    {
+        int point = indices[i];
+        if (point < 0 || point / frame_size >= frame_count)
+            continue;
+        int t = point / frame_size, rest = point - t * frame_size;
+        int row = rest / width, column = rest - row * width;
+        x[3 * i] = video_axis(t, frame_count);
+        x[3 * i + 1] = video_axis(row, height);
+        x[3 * i + 2] = video_axis(column, width);
+        for (int c = 0; c < 3; c++)
+            target[3 * i + c] = (float)frames[3 * (long long)point + c] * (2.0f / 255.0f) - 1.0f;
     }
 }

@@ -19,10 +19,13 @@ public static class CommandLine
     {
         var fit = new Command("fit", "Fit a network to a signal.");
         fit.Add(FitImageCommand.Create());
+        fit.Add(FitVideoCommand.Create());
+        fit.Add(FitSdfCommand.Create());
         return new RootCommand("scone: fits SCONE implicit neural representations (spatially collaged Fourier bases).")
         {
             fit,
             RenderCommand.Create(),
+            MeshCommand.Create(),
             MetricsCommand.Create(),
             BenchCommand.Create(),
         };

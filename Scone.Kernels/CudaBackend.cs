@@ -55,7 +55,7 @@ public sealed unsafe class CudaBackend : IBackend<float>
     private readonly DeviceMemory _partials;
     private readonly bool _synchronizeEachLaunch;
     private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials, _collageForward, _collageBackward,
-        _sineForward, _sineBackward, _mseLoss, _adamStep, _gatherRows;
+        _sineForward, _sineBackward, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints;
     private readonly int _maxBlocks;
     private bool _capturing;
     private int _disposed;
@@ -83,6 +83,8 @@ public sealed unsafe class CudaBackend : IBackend<float>
             _mseLoss = _module.Kernel(KernelNames.MseLoss);
             _adamStep = _module.Kernel(KernelNames.AdamStep);
             _gatherRows = _module.Kernel(KernelNames.GatherRows);
+            _randomIndices = _module.Kernel(KernelNames.RandomIndices);
+            _gatherVideoPoints = _module.Kernel(KernelNames.GatherVideoPoints);
             // Eight blocks of 256 threads fill a multiprocessor's 2048 thread slots.
             _maxBlocks = Math.Max(1, Context.MultiprocessorCount * 8);
         }
@@ -266,6 +268,28 @@ public sealed unsafe class CudaBackend : IBackend<float>
         Launch(_gatherRows, FlatBlocks(n), 1, FlatBlock, 1, Address(destination), Address(source), Address(indices), rows, cols, source.Length / cols);
     }
 
+    public void RandomIndices(Slice<int> indices, int rows, int count, ulong seed, int step)
+    {
+        indices.Require(rows, nameof(indices));
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        Context.MakeCurrent();
+        Launch(_randomIndices, FlatBlocks(rows), 1, FlatBlock, 1, Address(indices), rows, count, seed, step);
+    }
+
+    /// <summary>As the interface says, except that indices are not validated: a row with an index outside the video is left unwritten.</summary>
+    public void GatherVideoPoints(Slice<float> x, Slice<float> target, Slice<byte> frames, Slice<int> indices, int rows, int frameCount, int height, int width)
+    {
+        x.Require(Elements(rows, VideoPoints.Dims), nameof(x));
+        target.Require(Elements(rows, VideoPoints.Channels), nameof(target));
+        indices.Require(rows, nameof(indices));
+        frames.Require((long)frameCount * height * width * VideoPoints.Channels, nameof(frames));
+        if ((long)height * width > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(width), $"frames of {height} x {width} are too large for the kernel's 32-bit indices");
+        Context.MakeCurrent();
+        Launch(_gatherVideoPoints, FlatBlocks(rows), 1, FlatBlock, 1, Address(x), Address(target), Address(frames), Address(indices),
+            rows, frameCount, height, width);
+    }
+
     public void Synchronize() => _stream.Synchronize();
 
     /// <summary>A timer on this backend's stream (CUDA events).</summary>
@@ -381,7 +405,7 @@ public sealed unsafe class CudaBackend : IBackend<float>
     }
 }
 
-/// <summary>One kernel argument as the 8 bytes cuLaunchKernel reads it from: a device pointer, or an int or float in the low 4 bytes.</summary>
+/// <summary>One kernel argument as the 8 bytes cuLaunchKernel reads it from: a device pointer or an unsigned long long, or an int or float in the low 4 bytes.</summary>
 internal readonly struct KernelArgument
 {
     private KernelArgument(ulong bits) => Bits = bits;
@@ -393,4 +417,6 @@ internal readonly struct KernelArgument
     public static implicit operator KernelArgument(int value) => new((uint)value);
 
     public static implicit operator KernelArgument(float value) => new(BitConverter.SingleToUInt32Bits(value));
+
+    public static implicit operator KernelArgument(ulong value) => new(value);
 }

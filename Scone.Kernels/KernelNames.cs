@@ -14,7 +14,10 @@ public static class KernelNames
     public const string MseLoss = "mse_loss";
     public const string AdamStep = "adam_step";
     public const string GatherRows = "gather_rows";
+    public const string RandomIndices = "random_indices";
+    public const string GatherVideoPoints = "gather_video_points";
 
     public static IReadOnlyList<string> All { get; } =
-        [Fill, AddBias, ColumnSum, ReducePartials, CollageForward, CollageBackward, SineForward, SineBackward, MseLoss, AdamStep, GatherRows];
+        [Fill, AddBias, ColumnSum, ReducePartials, CollageForward, CollageBackward, SineForward, SineBackward, MseLoss, AdamStep, GatherRows,
+         RandomIndices, GatherVideoPoints];
 }

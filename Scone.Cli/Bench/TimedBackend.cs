@@ -78,6 +78,12 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>
     public void GatherRows(Slice<float> destination, Slice<float> source, Slice<int> indices, int rows, int cols) =>
         Time("gather", () => inner.GatherRows(destination, source, indices, rows, cols));
 
+    public void RandomIndices(Slice<int> indices, int rows, int count, ulong seed, int step) =>
+        Time("random_indices", () => inner.RandomIndices(indices, rows, count, seed, step));
+
+    public void GatherVideoPoints(Slice<float> x, Slice<float> target, Slice<byte> frames, Slice<int> indices, int rows, int frameCount, int height, int width) =>
+        Time("gather_video", () => inner.GatherVideoPoints(x, target, frames, indices, rows, frameCount, height, width));
+
     public void Synchronize() => inner.Synchronize();
 
     public void Dispose() => inner.Dispose();

@@ -25,24 +25,18 @@ public static class FitImageCommand
     {
         var path = new Argument<string?>("PATH") { Description = "image to fit (PNG, JPEG, BMP, TGA) [default: an embedded 256x256 Siemens star]", Arity = ArgumentArity.ZeroOrOne };
         var model = new ModelOptions();
-        var steps = new Option<int>("--steps") { Description = "training steps", DefaultValueFactory = _ => 10_000 };
-        var lr = new Option<double>("--lr") { Description = "initial learning rate, annealed to 1e-6", DefaultValueFactory = _ => 1e-4 };
-        var batch = new Option<int>("--batch") { Description = "pixels per step, drawn at random; 0 = every pixel (the paper's protocol)", DefaultValueFactory = _ => 0 };
+        var training = new TrainingOptions(10_000, 1e-4, 0, "pixels per step, drawn at random; 0 = every pixel (the paper's protocol)", "runs/fit-image");
         var evalEvery = new Option<int>("--eval-every") { Description = "with --batch: evaluate the whole image every N steps", DefaultValueFactory = _ => 100 };
-        var seed = new Option<ulong>("--seed") { Description = "seed of the initialisation and the batches", DefaultValueFactory = _ => 0 };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
-        var tf32 = new Option<bool>("--tf32") { Description = "CUDA: let cuBLAS use TF32 tensor cores for the GEMMs" };
         var scale = new Option<double>("--scale") { Description = "resize the image by this factor before fitting (quick CPU runs)", DefaultValueFactory = _ => 1.0 };
-        var output = new Option<string>("--out") { Description = "output folder", DefaultValueFactory = _ => "runs/fit-image" };
 
         var command = new Command("image", "Fit a network to an image; writes reconstruction.png, comparison.png, metrics.json, curve.csv, curve.png and model.safetensors.") { path };
         model.AddTo(command);
-        foreach (var option in new Option[] { steps, lr, batch, evalEvery, seed, device, tf32, scale, output })
-            command.Add(option);
+        training.AddTo(command);
+        command.Add(evalEvery);
+        command.Add(scale);
         command.SetAction(parse => Run(new Settings(
-            parse.GetValue(path), model.Config(parse, ImageSignal.Dims, ImageSignal.Channels),
-            new TrainerOptions(parse.GetValue(steps), parse.GetValue(lr), parse.GetValue(batch), parse.GetValue(seed)).Validate(),
-            parse.GetValue(evalEvery), parse.GetValue(device)!, parse.GetValue(tf32), parse.GetValue(scale), parse.GetValue(output)!)));
+            parse.GetValue(path), model.Config(parse, ImageSignal.Dims, ImageSignal.Channels), training.Trainer(parse),
+            parse.GetValue(evalEvery), parse.GetValue(training.Device)!, parse.GetValue(training.Tf32), parse.GetValue(scale), parse.GetValue(training.Out)!)));
         return command;
     }
 

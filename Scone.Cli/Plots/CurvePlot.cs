@@ -17,17 +17,24 @@ public static class CurvePlot
     /// finds none, the curve, grid and ticks still render but every label is blank.
     /// </summary>
     /// <exception cref="ArgumentException">steps and psnr differ in length.</exception>
-    public static void SavePsnrCurve(string path, IReadOnlyList<int> steps, IReadOnlyList<double> psnr, string title)
+    public static void SavePsnrCurve(string path, IReadOnlyList<int> steps, IReadOnlyList<double> psnr, string title) =>
+        SaveCurve(path, steps, psnr, title, "PSNR (dB)", "PSNR");
+
+    /// <summary>The training loss on a log scale (log10 of the MSE), for signals without a PSNR (signed distances).</summary>
+    public static void SaveLossCurve(string path, IReadOnlyList<int> steps, IReadOnlyList<double> loss, string title) =>
+        SaveCurve(path, steps, loss.Select(Math.Log10).ToList(), title, "log10 MSE", "loss");
+
+    private static void SaveCurve(string path, IReadOnlyList<int> steps, IReadOnlyList<double> values, string title, string yLabel, string what)
     {
-        if (steps.Count != psnr.Count)
-            throw new ArgumentException($"{steps.Count} steps but {psnr.Count} PSNR values", nameof(psnr));
+        if (steps.Count != values.Count)
+            throw new ArgumentException($"{steps.Count} steps but {values.Count} {what} values", nameof(values));
         var xs = new List<double>(steps.Count);
         var ys = new List<double>(steps.Count);
         for (int i = 0; i < steps.Count; i++)
         {
-            if (!double.IsFinite(psnr[i])) continue;
+            if (!double.IsFinite(values[i])) continue;
             xs.Add(steps[i]);
-            ys.Add(psnr[i]);
+            ys.Add(values[i]);
         }
         int skipped = steps.Count - xs.Count;
 
@@ -35,9 +42,9 @@ public static class CurvePlot
         var curve = plot.Add.ScatterLine(xs, ys);
         // A line needs two points; a lone one would otherwise be invisible.
         if (xs.Count == 1) curve.MarkerSize = 5;
-        plot.Title(skipped == 0 ? title : $"{title} ({skipped} non-finite PSNR {(skipped == 1 ? "value" : "values")} not shown)");
+        plot.Title(skipped == 0 ? title : $"{title} ({skipped} non-finite {what} {(skipped == 1 ? "value" : "values")} not shown)");
         plot.XLabel("step");
-        plot.YLabel("PSNR (dB)");
+        plot.YLabel(yLabel);
         plot.Axes.Bottom.TickGenerator = new NumericAutomatic { IntegerTicksOnly = true };
         AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
     }

@@ -79,6 +79,19 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// </summary>
     void GatherRows(Slice<T> destination, Slice<T> source, Slice<int> indices, int rows, int cols);
 
+    /// <summary>
+    /// indices[i] = <see cref="CounterRng.Index"/>(seed, step, i, count) for i below rows: samples
+    /// drawn uniformly with replacement, on the device, reproducible from the seed and step.
+    /// </summary>
+    void RandomIndices(Slice<int> indices, int rows, int count, ulong seed, int step);
+
+    /// <summary>
+    /// Points of a video for the given indices into its T*H*W points (spec §3): x[N,3] = (t, row,
+    /// column), each on linspace(-1, 1) of its axis (<see cref="VideoPoints"/>), and target[N,3] the
+    /// point's colour mapped from 8 bits to [-1, 1]. frames holds the video as [T,H,W,3] bytes.
+    /// </summary>
+    void GatherVideoPoints(Slice<T> x, Slice<T> target, Slice<byte> frames, Slice<int> indices, int rows, int frameCount, int height, int width);
+
     /// <summary>Waits until all queued work is done (a no-op where work is synchronous).</summary>
     void Synchronize();
 }

@@ -35,14 +35,23 @@ public sealed record ModelConfig(
     /// <summary>SIREN of spec §5: five layers of width 256, sin(30 x).</summary>
     public static ModelConfig SirenImage() => new(ModelKind.Siren, 2, 3, 5, 256, 30, []);
 
+    /// <summary>The image and video tasks' Fourier frequencies (spec §1).</summary>
+    public static IReadOnlyList<double> ImageOmegas { get; } = [90, 60, 30, 10];
+
+    /// <summary>The 3D shape task's: eight layers, seven hidden (spec §1).</summary>
+    public static IReadOnlyList<double> ShapeOmegas { get; } = [70, 70, 60, 50, 40, 40, 30];
+
+    /// <summary>The paper's SDF configuration: L = 8, D = 250, w0 = 30, 3 inputs, 1 output.</summary>
+    public static ModelConfig SconeShape() => new(ModelKind.Scone, 3, 1, 8, 250, 30, [.. ShapeOmegas]);
+
     /// <summary>
-    /// Omegas for a SCONE of another depth: the given list must have one per hidden layer; without
-    /// one, the default list is cut, or its last value repeated.
+    /// Omegas for a SCONE of another depth: a task's list cut to the hidden layers, or its last value
+    /// repeated (without a list, the image task's).
     /// </summary>
-    public static double[] DefaultOmegas(int hiddenLayers)
+    public static double[] DefaultOmegas(int hiddenLayers, IReadOnlyList<double>? defaults = null)
     {
-        double[] defaults = [90, 60, 30, 10];
-        return Enumerable.Range(0, hiddenLayers).Select(l => defaults[Math.Min(l, defaults.Length - 1)]).ToArray();
+        defaults ??= ImageOmegas;
+        return Enumerable.Range(0, hiddenLayers).Select(l => defaults[Math.Min(l, defaults.Count - 1)]).ToArray();
     }
 
     /// <summary>Throws an InputException naming the first setting out of range.</summary>

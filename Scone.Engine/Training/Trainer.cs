@@ -15,26 +15,35 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
 {
     private readonly IBackend<T> _backend;
     private readonly INetwork<T> _network;
-    private readonly TrainingData<T> _data;
+    private readonly IBatchSource<T> _source;
+    private readonly bool _ownsSource;
     private readonly TrainerOptions _options;
     private readonly DeviceBuffer<T> _parameters, _gradients, _m, _v, _best, _stepStart;
-    private readonly DeviceBuffer<T> _inputs, _targets, _y, _dy, _sums;
-    private readonly DeviceBuffer<T>? _batchInputs, _batchTargets;
-    private readonly DeviceBuffer<int>? _indices;
-    private readonly int[] _hostIndices;
+    private readonly DeviceBuffer<T> _y, _dy, _sums;
     private readonly T[] _hostSums = new T[2];
-    private readonly Rng _sampler;
 
+    /// <summary>Trains on a signal stored on the device: every sample per step, or options.BatchSize drawn at random.</summary>
     /// <param name="network">Allocated for at least the batch size (every sample when BatchSize is 0).</param>
     public Trainer(IBackend<T> backend, INetwork<T> network, TrainingData<T> data, TrainerOptions options, ReadOnlySpan<double> initialParameters)
+        : this(backend, network, new StoredSamples<T>(backend, data, options.Validate().BatchSize, SamplingSeed(options.Seed)), options, initialParameters, ownsSource: true)
+    {
+    }
+
+    /// <summary>Trains on batches from <paramref name="source"/>, which the caller owns.</summary>
+    public Trainer(IBackend<T> backend, INetwork<T> network, IBatchSource<T> source, TrainerOptions options, ReadOnlySpan<double> initialParameters)
+        : this(backend, network, source, options, initialParameters, ownsSource: false)
+    {
+    }
+
+    private Trainer(IBackend<T> backend, INetwork<T> network, IBatchSource<T> source, TrainerOptions options, ReadOnlySpan<double> initialParameters, bool ownsSource)
     {
         _backend = backend;
         _network = network;
-        _data = data;
+        _source = source;
+        _ownsSource = ownsSource;
         _options = options.Validate();
-        if (data.Dims != network.Config.InputDims || data.Channels != network.Config.OutputDims)
-            throw new ArgumentException($"a {data.Dims}-to-{data.Channels} signal for a {network.Config.InputDims}-to-{network.Config.OutputDims} network");
-        BatchRows = options.BatchSize == 0 ? data.Rows : options.BatchSize;
+        if (source.Dims != network.Config.InputDims || source.Channels != network.Config.OutputDims)
+            throw new ArgumentException($"a {source.Dims}-to-{source.Channels} signal for a {network.Config.InputDims}-to-{network.Config.OutputDims} network");
         if (BatchRows > network.Capacity)
             throw new ArgumentException($"batches of {BatchRows} for a network allocated for {network.Capacity}");
 
@@ -50,26 +59,16 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         backend.Upload(_parameters.All, Convert(initialParameters));
         backend.Copy(_best.All, _parameters.All);
 
-        _inputs = backend.Allocate<T>(data.Inputs.Length);
-        _targets = backend.Allocate<T>(data.Targets.Length);
-        backend.Upload(_inputs.All, data.Inputs);
-        backend.Upload(_targets.All, data.Targets);
-        int evalRows = Math.Min(network.Capacity, data.Rows);
-        _y = backend.Allocate<T>(Math.Max(BatchRows, evalRows) * data.Channels);
-        _dy = backend.Allocate<T>(Math.Max(BatchRows, evalRows) * data.Channels);
+        int rows = Math.Max(BatchRows, source is StoredSamples<T> stored ? Math.Min(network.Capacity, stored.Rows) : 0);
+        _y = backend.Allocate<T>(rows * source.Channels);
+        _dy = backend.Allocate<T>(rows * source.Channels);
         _sums = backend.Allocate<T>(2);
-
-        _hostIndices = options.BatchSize == 0 ? [] : new int[BatchRows];
-        if (options.BatchSize > 0)
-        {
-            _batchInputs = backend.Allocate<T>(BatchRows * data.Dims);
-            _batchTargets = backend.Allocate<T>(BatchRows * data.Channels);
-            _indices = backend.Allocate<int>(BatchRows);
-        }
-        _sampler = new Rng(options.Seed ^ 0x5A4D_504C_4552UL);
     }
 
-    public int BatchRows { get; }
+    /// <summary>The seed of the batches, derived from the run's seed so that it differs from the initialisation's.</summary>
+    public static ulong SamplingSeed(ulong seed) => seed ^ 0x5A4D_504C_4552UL;
+
+    public int BatchRows => _source.BatchRows;
 
     /// <summary>The number of steps taken so far: the index of the next step.</summary>
     public int StepsTaken { get; private set; }
@@ -79,7 +78,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     /// <summary>The step whose parameters gave <see cref="BestPsnr"/>; Steps for the final network.</summary>
     public int BestStep { get; private set; } = -1;
 
-    public bool FullBatch => _options.BatchSize == 0;
+    public bool FullBatch => _source.EverySample;
 
     /// <summary>
     /// One step. Its loss and PSNR are measured before its update; they are read back once, after
@@ -89,14 +88,14 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     public StepResult Step()
     {
         int step = StepsTaken;
-        var (x, target) = NextBatch();
-        var y = _y.Slice(0, BatchRows * _data.Channels);
-        var dy = _dy.Slice(0, BatchRows * _data.Channels);
+        var (x, target) = _source.Next(step);
+        var y = _y.Slice(0, BatchRows * _source.Channels);
+        var dy = _dy.Slice(0, BatchRows * _source.Channels);
         if (FullBatch)
             _backend.Copy(_stepStart.All, _parameters.All);
 
         _network.Forward(y, x, _parameters.All, BatchRows);
-        _backend.MseLoss(dy, _sums.All, y, target, BatchRows, _data.Channels);
+        _backend.MseLoss(dy, _sums.All, y, target, BatchRows, _source.Channels);
         _backend.Fill(_gradients.All, T.Zero);
         _network.Backward(_gradients.All, dy, x, _parameters.All, BatchRows);
         double rate = CosineSchedule.LearningRate(step, _options.Steps, _options.LearningRate, _options.FinalLearningRate);
@@ -106,29 +105,34 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         if (FullBatch)
             Consider(psnr, step, _stepStart);
         StepsTaken++;
-        return new StepResult(step, loss, psnr, rate);
+        return new StepResult(step, loss, _source.HasPsnr ? psnr : double.NaN, rate);
     }
 
     /// <summary>
-    /// The PSNR of the current parameters over every sample; counts towards the best (a run's
-    /// final network is evaluated this way, and mini-batch runs are only ever judged this way).
+    /// The PSNR of the current parameters over every sample of a stored signal; counts towards the
+    /// best (a run's final network is evaluated this way, and mini-batch runs are only ever judged this way).
     /// </summary>
     public double Evaluate()
     {
+        if (_source is not StoredSamples<T> stored)
+            throw new InvalidOperationException("Evaluate needs a signal stored on the device; evaluate other signals from the downloaded parameters");
         double clipped = 0;
-        for (int start = 0; start < _data.Rows; start += _network.Capacity)
+        for (int start = 0; start < stored.Rows; start += _network.Capacity)
         {
-            int rows = Math.Min(_network.Capacity, _data.Rows - start);
-            var y = _y.Slice(0, rows * _data.Channels);
-            _network.Forward(y, _inputs.Slice(start * _data.Dims, rows * _data.Dims), _parameters.All, rows);
-            _backend.MseLoss(_dy.Slice(0, rows * _data.Channels), _sums.All, y, _targets.Slice(start * _data.Channels, rows * _data.Channels), rows, _data.Channels);
+            int rows = Math.Min(_network.Capacity, stored.Rows - start);
+            var y = _y.Slice(0, rows * stored.Channels);
+            _network.Forward(y, stored.Inputs.Slice(start * stored.Dims, rows * stored.Dims), _parameters.All, rows);
+            _backend.MseLoss(_dy.Slice(0, rows * stored.Channels), _sums.All, y, stored.Targets.Slice(start * stored.Channels, rows * stored.Channels), rows, stored.Channels);
             _backend.Download(_hostSums, _sums.All);
             clipped += double.CreateTruncating(_hostSums[1]);
         }
-        double psnr = Psnr.FromMse(clipped / ((double)_data.Rows * _data.Channels));
-        Consider(psnr, StepsTaken, _parameters);
+        double psnr = Psnr.FromMse(clipped / ((double)stored.Rows * stored.Channels));
+        RecordScore(psnr);
         return psnr;
     }
+
+    /// <summary>Counts a PSNR measured elsewhere on the current parameters towards the best, keeping them if it is.</summary>
+    public void RecordScore(double psnr) => Consider(psnr, StepsTaken, _parameters);
 
     /// <summary>The current or best parameters, on the host.</summary>
     public T[] DownloadParameters(bool best = false)
@@ -138,22 +142,10 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         return values;
     }
 
-    private (Slice<T> X, Slice<T> Target) NextBatch()
-    {
-        if (FullBatch)
-            return (_inputs.All, _targets.All);
-        for (int i = 0; i < _hostIndices.Length; i++)
-            _hostIndices[i] = _sampler.NextInt(_data.Rows);
-        _backend.Upload(_indices!.All, _hostIndices);
-        _backend.GatherRows(_batchInputs!.All, _inputs.All, _indices.All, BatchRows, _data.Dims);
-        _backend.GatherRows(_batchTargets!.All, _targets.All, _indices.All, BatchRows, _data.Channels);
-        return (_batchInputs.All, _batchTargets.All);
-    }
-
     private (double Loss, double Psnr) ReadSums(int rows)
     {
         _backend.Download(_hostSums, _sums.All);
-        double count = (double)rows * _data.Channels;
+        double count = (double)rows * _source.Channels;
         return (double.CreateTruncating(_hostSums[0]) / count, Psnr.FromMse(double.CreateTruncating(_hostSums[1]) / count));
     }
 
@@ -175,8 +167,9 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
 
     public void Dispose()
     {
-        foreach (var buffer in new DeviceBuffer<T>?[] { _parameters, _gradients, _m, _v, _best, _stepStart, _inputs, _targets, _y, _dy, _sums, _batchInputs, _batchTargets })
-            buffer?.Dispose();
-        _indices?.Dispose();
+        foreach (var buffer in new[] { _parameters, _gradients, _m, _v, _best, _stepStart, _y, _dy, _sums })
+            buffer.Dispose();
+        if (_ownsSource)
+            _source.Dispose();
     }
 }

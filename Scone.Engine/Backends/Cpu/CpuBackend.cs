@@ -149,6 +149,28 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
             destination.Span().Slice(start * cols, count * cols), source.Span(), indices.Span().Slice(start, count), cols));
     }
 
+    public void RandomIndices(Slice<int> indices, int rows, int count, ulong seed, int step)
+    {
+        indices.Require(rows, nameof(indices));
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        CpuParallel.ForChunks(rows, (_, start, chunk) => CpuOps.RandomIndices(indices.Span().Slice(start, chunk), start, count, seed, step));
+    }
+
+    public void GatherVideoPoints(Slice<T> x, Slice<T> target, Slice<byte> frames, Slice<int> indices, int rows, int frameCount, int height, int width)
+    {
+        x.Require((long)rows * VideoPoints.Dims, nameof(x));
+        target.Require((long)rows * VideoPoints.Channels, nameof(target));
+        indices.Require(rows, nameof(indices));
+        long points = (long)frameCount * height * width;
+        frames.Require(points * VideoPoints.Channels, nameof(frames));
+        foreach (int index in indices.Span()[..rows])
+            if ((ulong)index >= (ulong)points)
+                throw new ArgumentOutOfRangeException(nameof(indices), $"point index {index} is outside a video of {points} points");
+        CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.GatherVideoPoints(
+            x.Span().Slice(start * VideoPoints.Dims, count * VideoPoints.Dims), target.Span().Slice(start * VideoPoints.Channels, count * VideoPoints.Channels),
+            frames.Span(), indices.Span().Slice(start, count), frameCount, height, width));
+    }
+
     public void Synchronize()
     {
     }

@@ -313,4 +313,22 @@ public static class CpuOps
         for (int i = 0; i < indices.Length; i++)
             source.Slice(indices[i] * cols, cols).CopyTo(destination.Slice(i * cols, cols));
     }
+
+    public static void RandomIndices(Span<int> indices, int first, int count, ulong seed, int step)
+    {
+        for (int i = 0; i < indices.Length; i++)
+            indices[i] = CounterRng.Index(seed, step, first + i, count);
+    }
+
+    public static void GatherVideoPoints<T>(Span<T> x, Span<T> target, ReadOnlySpan<byte> frames, ReadOnlySpan<int> indices,
+        int frameCount, int height, int width) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < indices.Length; i++)
+        {
+            int point = indices[i];
+            VideoPoints.Coordinates(x.Slice(i * VideoPoints.Dims, VideoPoints.Dims), point, frameCount, height, width);
+            for (int c = 0; c < VideoPoints.Channels; c++)
+                target[i * VideoPoints.Channels + c] = VideoPoints.Colour<T>(frames[point * VideoPoints.Channels + c]);
+        }
+    }
 }

@@ -1,0 +1,181 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Scone.Cli.Output;
+using Scone.Cli.Plots;
+using Scone.Engine;
+using Scone.Engine.Backends;
+using Scone.Engine.Io;
+using Scone.Engine.Models;
+using Scone.Engine.Signals;
+using Scone.Engine.Training;
+using Spectre.Console;
+
+namespace Scone.Cli.Commands;
+
+/// <summary>
+/// scone fit video PATH: the paper's video protocol (spec §3): 262,144 points drawn on the device
+/// each step, Adam with cosine annealing; every frame rendered and scored (PSNR, SSIM) at the end
+/// and every --eval-every steps.
+/// </summary>
+public static class FitVideoCommand
+{
+    /// <summary>Frames shown in the contact sheet, spread evenly over the video.</summary>
+    private const int SheetFrames = 6;
+
+    public static Command Create()
+    {
+        var path = new Argument<string>("PATH") { Description = "a folder of frames (PNG or JPEG, in name order), a .npy array T x H x W x 3 (uint8 or float32), or a video file (needs ffmpeg)" };
+        var model = new ModelOptions();
+        var training = new TrainingOptions(10_000, 1e-4, 262_144, "points drawn at random each step", "runs/fit-video");
+        var evalEvery = new Option<int>("--eval-every") { Description = "also render and score every frame every N steps; 0 = only at the end", DefaultValueFactory = _ => 0 };
+        var scale = new Option<double>("--scale") { Description = "resize the frames by this factor before fitting (quick CPU runs)", DefaultValueFactory = _ => 1.0 };
+        var maxFrames = new Option<int?>("--max-frames") { Description = "fit only the first N frames" };
+        var saveFrames = new Option<bool>("--save-frames") { Description = "write every reconstructed frame as frames/frame_NNNN.png" };
+
+        var command = new Command("video", "Fit a network to a video; writes metrics.json, frames.csv, contact.png, curve.csv, curve.png and model.safetensors.") { path };
+        model.AddTo(command);
+        training.AddTo(command);
+        foreach (var option in new Option[] { evalEvery, scale, maxFrames, saveFrames })
+            command.Add(option);
+        command.SetAction(parse => Run(new Settings(
+            parse.GetValue(path)!, model.Config(parse, VideoPoints.Dims, VideoPoints.Channels), training.Trainer(parse),
+            parse.GetValue(evalEvery), parse.GetValue(training.Device)!, parse.GetValue(training.Tf32), parse.GetValue(scale),
+            parse.GetValue(maxFrames), parse.GetValue(saveFrames), parse.GetValue(training.Out)!)));
+        return command;
+    }
+
+    private sealed record Settings(string Path, ModelConfig Model, TrainerOptions Training, int EvalEvery, string Device, bool Tf32,
+        double Scale, int? MaxFrames, bool SaveFrames, string Out);
+
+    private static int Run(Settings settings)
+    {
+        if (settings.EvalEvery < 0) throw new InputException($"--eval-every {settings.EvalEvery} must not be negative");
+        if (settings.Training.BatchSize == 0) throw new InputException("--batch 0: a video is fitted on random points; give the points per step");
+        string folder = RunFiles.PrepareFolder(settings.Out);
+        var video = VideoFile.Load(settings.Path, Console.Error);
+        if (settings.MaxFrames is int frames)
+            video = VideoEdit.FirstFrames(video, frames);
+        video = VideoEdit.Scale(video, settings.Scale);
+
+        using var backend = Devices.Open(settings.Device, Console.Error, settings.Tf32);
+        using var network = Networks.Create(backend, settings.Model, settings.Training.BatchSize);
+        using var samples = new VideoSamples<float>(backend, video, settings.Training.BatchSize, Trainer<float>.SamplingSeed(settings.Training.Seed));
+        using var trainer = new Trainer<float>(backend, network, samples, settings.Training, Networks.InitialParameters(settings.Model, settings.Training.Seed));
+
+        string name = System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(settings.Path));
+        AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
+            $"fitting {settings.Model.Kind.ToString().ToLowerInvariant()} ({network.Layout.Count:N0} parameters) to {name}, {video.Frames} frames of {video.Width}x{video.Height}, {settings.Training.Steps} steps of {settings.Training.BatchSize:N0} points on {backend.Name}")));
+
+        var curve = new List<StepResult>(settings.Training.Steps);
+        var evaluations = new JsonArray();
+        double trainingSeconds = 0;
+        var clock = Stopwatch.StartNew();
+        TrainingProgress.Run("fit", settings.Training.Steps, () =>
+        {
+            var result = trainer.Step();
+            curve.Add(result);
+            if (settings.EvalEvery > 0 && trainer.StepsTaken % settings.EvalEvery == 0 && trainer.StepsTaken < settings.Training.Steps)
+            {
+                backend.Synchronize();
+                trainingSeconds += clock.Elapsed.TotalSeconds;
+                var scores = VideoEvaluation.Evaluate(backend, settings.Model, trainer.DownloadParameters(), video);
+                evaluations.Add(Summary(trainer.StepsTaken, scores));
+                clock.Restart();
+            }
+            return result;
+        });
+        backend.Synchronize();
+        trainingSeconds += clock.Elapsed.TotalSeconds;
+
+        float[] parameters = trainer.DownloadParameters();
+        int[] sheet = Enumerable.Range(0, Math.Min(SheetFrames, video.Frames)).Select(k => SheetFrames >= video.Frames ? k : (int)Math.Round(k * (video.Frames - 1.0) / (SheetFrames - 1))).ToArray();
+        var sheetImages = new Dictionary<int, RgbImage>();
+        string framesFolder = System.IO.Path.Combine(folder, "frames");
+        var evaluationClock = Stopwatch.StartNew();
+        VideoScores final = null!;
+        ProgressBar.Run("evaluate", progress => final = VideoEvaluation.Evaluate(backend, settings.Model, parameters, video, (t, frame) =>
+        {
+            if (sheet.Contains(t)) sheetImages[t] = frame;
+            if (settings.SaveFrames) ImageFile.SavePng(System.IO.Path.Combine(framesFolder, FrameName(t)), frame);
+        }, progress));
+        double evaluationSeconds = evaluationClock.Elapsed.TotalSeconds;
+        evaluations.Add(Summary(trainer.StepsTaken, final));
+
+        var metrics = new JsonObject
+        {
+            ["task"] = "video",
+            ["model"] = settings.Model.Kind.ToString().ToLowerInvariant(),
+            ["device"] = backend.Name,
+            ["tf32"] = settings.Tf32,
+            ["parameters"] = network.Layout.Count,
+            ["steps"] = settings.Training.Steps,
+            ["batch"] = settings.Training.BatchSize,
+            ["seconds"] = trainingSeconds,
+            ["steps_per_second"] = RunFiles.Number(settings.Training.Steps / trainingSeconds),
+            ["evaluation_seconds"] = evaluationSeconds,
+            ["psnr_mean"] = RunFiles.Number(final.MeanPsnr),
+            ["psnr_std"] = RunFiles.Number(final.StdPsnr),
+            ["ssim_mean"] = final.MeanSsim,
+            ["ssim_std"] = final.StdSsim,
+            ["psnr_per_frame"] = new JsonArray(final.Psnr.Select(v => RunFiles.Number(v)).ToArray()),
+            ["ssim_per_frame"] = new JsonArray(final.Ssim.Select(v => (JsonNode?)v).ToArray()),
+            ["evaluations"] = evaluations,
+            ["video"] = settings.Path,
+            ["frames"] = video.Frames,
+            ["height"] = video.Height,
+            ["width"] = video.Width,
+            ["scale"] = settings.Scale,
+            ["layers"] = settings.Model.Layers,
+            ["hidden"] = settings.Model.Hidden,
+            ["w0"] = settings.Model.W0,
+            ["omegas"] = new JsonArray(settings.Model.Omegas.Select(o => (JsonNode?)o).ToArray()),
+            ["mask"] = settings.Model.Mask.Name(),
+            ["lr"] = settings.Training.LearningRate,
+            ["seed"] = settings.Training.Seed,
+        };
+
+        var perFrame = new StringBuilder("frame,psnr,ssim\n");
+        for (int t = 0; t < video.Frames; t++)
+            perFrame.Append(CultureInfo.InvariantCulture, $"{t + 1},{final.Psnr[t]:R},{final.Ssim[t]:R}\n");
+        AtomicFile.WriteAllText(System.IO.Path.Combine(folder, "frames.csv"), perFrame.ToString());
+        ImageFile.SavePng(System.IO.Path.Combine(folder, "contact.png"),
+            ContactSheet.Create(sheet.Select(video.Frame).ToList(), sheet.Select(t => sheetImages[t]).ToList()));
+        RunFiles.WriteCurve(System.IO.Path.Combine(folder, "curve.csv"), curve);
+        CurvePlot.SavePsnrCurve(System.IO.Path.Combine(folder, "curve.png"), curve.Select(r => r.Step).ToList(), curve.Select(r => r.Psnr).ToList(),
+            $"{settings.Model.Kind} on {name} (PSNR of each step's batch)");
+        Checkpoint.Save(System.IO.Path.Combine(folder, "model.safetensors"), settings.Model, parameters, new Dictionary<string, string>
+        {
+            ["signal"] = "video",
+            ["frames"] = video.Frames.ToString(CultureInfo.InvariantCulture),
+            ["height"] = video.Height.ToString(CultureInfo.InvariantCulture),
+            ["width"] = video.Width.ToString(CultureInfo.InvariantCulture),
+        });
+        RunFiles.WriteJson(System.IO.Path.Combine(folder, "metrics.json"), metrics);
+
+        var table = new Table().AddColumns("", "mean", "std", "min", "max");
+        table.AddRow("PSNR (dB)", F(final.MeanPsnr), F(final.StdPsnr), F(final.Psnr.Min()), F(final.Psnr.Max()));
+        table.AddRow("SSIM", F(final.MeanSsim, "F4"), F(final.StdSsim, "F4"), F(final.Ssim.Min(), "F4"), F(final.Ssim.Max(), "F4"));
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
+            $"trained in {trainingSeconds:F1} s ({settings.Training.Steps / Math.Max(trainingSeconds, 1e-9):F2} steps/s), evaluated in {evaluationSeconds:F1} s")));
+        AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(folder)}[/]");
+        return CommandLine.Ok;
+    }
+
+    public static string FrameName(int t) => FormattableString.Invariant($"frame_{t + 1:D4}.png");
+
+    private static JsonObject Summary(int step, VideoScores scores) => new()
+    {
+        ["step"] = step,
+        ["psnr_mean"] = RunFiles.Number(scores.MeanPsnr),
+        ["psnr_std"] = RunFiles.Number(scores.StdPsnr),
+        ["ssim_mean"] = scores.MeanSsim,
+        ["ssim_std"] = scores.StdSsim,
+    };
+
+    private static string F(double value, string format = "F2") =>
+        double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : value > 0 ? "inf" : "-";
+}

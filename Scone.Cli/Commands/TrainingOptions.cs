@@ -1,0 +1,25 @@
+using System.CommandLine;
+using Scone.Engine.Training;
+
+namespace Scone.Cli.Commands;
+
+/// <summary>The options of a training run shared by every fit command, with the task's defaults (spec §1, "Defaults per task").</summary>
+public sealed class TrainingOptions(int defaultSteps, double defaultLr, int defaultBatch, string batchDescription, string defaultOut)
+{
+    public Option<int> Steps { get; } = new("--steps") { Description = "training steps", DefaultValueFactory = _ => defaultSteps };
+    public Option<double> Lr { get; } = new("--lr") { Description = "initial learning rate, annealed to 1e-6", DefaultValueFactory = _ => defaultLr };
+    public Option<int> Batch { get; } = new("--batch") { Description = batchDescription, DefaultValueFactory = _ => defaultBatch };
+    public Option<ulong> Seed { get; } = new("--seed") { Description = "seed of the initialisation and the batches", DefaultValueFactory = _ => 0 };
+    public Option<string> Device { get; } = new("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
+    public Option<bool> Tf32 { get; } = new("--tf32") { Description = "CUDA: let cuBLAS use TF32 tensor cores for the GEMMs" };
+    public Option<string> Out { get; } = new("--out") { Description = "output folder", DefaultValueFactory = _ => defaultOut };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Steps, Lr, Batch, Seed, Device, Tf32, Out })
+            command.Add(option);
+    }
+
+    public TrainerOptions Trainer(ParseResult parse) =>
+        new TrainerOptions(parse.GetValue(Steps), parse.GetValue(Lr), parse.GetValue(Batch), parse.GetValue(Seed)).Validate();
+}

@@ -1,0 +1,69 @@
+using Scone.Engine.Backends;
+using Scone.Engine.Models;
+
+namespace Scone.Engine.Signals;
+
+/// <summary>
+/// Evaluates a network at many points, tile by tile, so that rendering any signal (an image at
+/// any size, every frame of a video, an SDF grid of 512^3 points) needs only the configuration and
+/// the parameters, and memory on the device stays bounded. Coordinates are written on the host per tile.
+/// </summary>
+public sealed class PointEvaluator : IDisposable
+{
+    public const int DefaultTileRows = 1 << 16;
+
+    /// <summary>Writes the coordinates of points [first, first + rows) into x[rows, dims].</summary>
+    public delegate void CoordinateWriter(Span<float> x, long first, int rows);
+
+    private readonly IBackend<float> _backend;
+    private readonly INetwork<float> _network;
+    private readonly DeviceBuffer<float> _parameters, _x, _y;
+    private readonly float[] _hostX;
+
+    public PointEvaluator(IBackend<float> backend, ModelConfig config, ReadOnlySpan<float> parameters, int tileRows = DefaultTileRows)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(tileRows, 1);
+        _backend = backend;
+        Config = config;
+        _network = Networks.Create(backend, config, tileRows);
+        if (parameters.Length != _network.Layout.Count)
+        {
+            _network.Dispose();
+            throw new InputException($"{parameters.Length} parameters for a model of {_network.Layout.Count}");
+        }
+        _parameters = backend.Allocate<float>(parameters.Length);
+        backend.Upload(_parameters.All, parameters);
+        _x = backend.Allocate<float>(tileRows * config.InputDims);
+        _y = backend.Allocate<float>(tileRows * config.OutputDims);
+        _hostX = new float[tileRows * config.InputDims];
+        TileRows = tileRows;
+    }
+
+    public ModelConfig Config { get; }
+    public int TileRows { get; }
+
+    /// <summary>output[count, OutputDims] = the network at the points <paramref name="coordinates"/> writes.</summary>
+    public void Evaluate(Span<float> output, long count, CoordinateWriter coordinates, IProgress<double>? progress = null)
+    {
+        int dims = Config.InputDims, channels = Config.OutputDims;
+        if (output.Length < count * channels)
+            throw new ArgumentException($"output holds {output.Length} values, {count} points need {count * channels}", nameof(output));
+        for (long first = 0; first < count; first += TileRows)
+        {
+            int rows = (int)Math.Min(TileRows, count - first);
+            coordinates(_hostX.AsSpan(0, rows * dims), first, rows);
+            _backend.Upload(_x.Slice(0, rows * dims), _hostX.AsSpan(0, rows * dims));
+            _network.Forward(_y.Slice(0, rows * channels), _x.Slice(0, rows * dims), _parameters.All, rows);
+            _backend.Download(output.Slice((int)(first * channels), rows * channels), _y.Slice(0, rows * channels));
+            progress?.Report((double)(first + rows) / count);
+        }
+    }
+
+    public void Dispose()
+    {
+        _network.Dispose();
+        _parameters.Dispose();
+        _x.Dispose();
+        _y.Dispose();
+    }
+}

@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Numerics;
+using Scone.Engine.Backends;
+using Scone.Engine.Signals;
+
+namespace Scone.Engine.Training;
+
+/// <summary>
+/// The SDF protocol's batches: a producer thread prepares the batches of the coming steps with
+/// <see cref="SdfSampler"/> (neighbour search on all cores) while the device trains on the current
+/// one; each step only uploads. <see cref="WaitSeconds"/> is how long training waited on sampling.
+/// </summary>
+public sealed class SdfSamples<T> : IBatchSource<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Batches prepared ahead: enough to ride out a slow one, few enough to stay small.</summary>
+    public const int Lookahead = 3;
+
+    private sealed record Batch(int Step, T[] X, T[] Sdf);
+
+    private readonly IBackend<T> _backend;
+    private readonly SdfSampler _sampler;
+    private readonly DeviceBuffer<T> _x, _target;
+    private readonly BlockingCollection<Batch> _ready = new(Lookahead);
+    private readonly ConcurrentBag<Batch> _free = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _producer;
+    private readonly int _steps;
+    private Exception? _failure;
+    private long _waitTicks;
+
+    /// <param name="steps">Batches for steps 0 .. steps-1 are prepared, in order.</param>
+    public SdfSamples(IBackend<T> backend, SdfSampler sampler, int batchSize, int steps)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        _backend = backend;
+        _sampler = sampler;
+        _steps = steps;
+        BatchRows = batchSize;
+        _x = backend.Allocate<T>(batchSize * Dims);
+        _target = backend.Allocate<T>(batchSize);
+        for (int i = 0; i < Lookahead + 2; i++)
+            _free.Add(new Batch(-1, new T[batchSize * Dims], new T[batchSize]));
+        _producer = new Thread(Produce) { IsBackground = true, Name = "sdf sampler" };
+        _producer.Start();
+    }
+
+    public int Dims => 3;
+    public int Channels => 1;
+    public int BatchRows { get; }
+    public bool EverySample => false;
+    public bool HasPsnr => false;
+
+    /// <summary>Seconds the trainer spent waiting for a batch that was not ready.</summary>
+    public double WaitSeconds => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _waitTicks)).TotalSeconds;
+
+    public (Slice<T> X, Slice<T> Target) Next(int step)
+    {
+        long start = Stopwatch.GetTimestamp();
+        Batch batch;
+        try
+        {
+            batch = _ready.Take(_stop.Token);
+        }
+        catch (InvalidOperationException) when (_failure is not null)
+        {
+            throw new InvalidOperationException("preparing SDF batches failed", _failure);
+        }
+        Interlocked.Add(ref _waitTicks, Stopwatch.GetTimestamp() - start);
+        if (batch.Step != step)
+            throw new InvalidOperationException($"the batch of step {batch.Step} arrived for step {step}: SDF batches are drawn in step order");
+        _backend.Upload(_x.All, batch.X);
+        _backend.Upload(_target.All, batch.Sdf);
+        _free.Add(batch);
+        return (_x.All, _target.All);
+    }
+
+    private void Produce()
+    {
+        var x = new float[BatchRows * Dims];
+        var sdf = new float[BatchRows];
+        var scratch = new Vector3[BatchRows];
+        try
+        {
+            for (int step = 0; step < _steps && !_stop.IsCancellationRequested; step++)
+            {
+                _sampler.Sample(step, x, sdf, scratch);
+                if (!_free.TryTake(out var batch))
+                    batch = new Batch(-1, new T[BatchRows * Dims], new T[BatchRows]);
+                batch = batch with { Step = step };
+                for (int i = 0; i < x.Length; i++) batch.X[i] = T.CreateTruncating(x[i]);
+                for (int i = 0; i < sdf.Length; i++) batch.Sdf[i] = T.CreateTruncating(sdf[i]);
+                _ready.Add(batch, _stop.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            _failure = e;
+        }
+        finally
+        {
+            _ready.CompleteAdding();
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _producer.Join();
+        _x.Dispose();
+        _target.Dispose();
+        _ready.Dispose();
+        _stop.Dispose();
+    }
+}

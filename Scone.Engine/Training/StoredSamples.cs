@@ -1,0 +1,69 @@
+using System.Numerics;
+using Scone.Engine.Backends;
+
+namespace Scone.Engine.Training;
+
+/// <summary>
+/// A signal whose samples are all stored on the device (an image): each step takes every sample,
+/// or a batch drawn uniformly with replacement on the device (<see cref="IBackend{T}.RandomIndices"/>).
+/// </summary>
+public sealed class StoredSamples<T> : IBatchSource<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly IBackend<T> _backend;
+    private readonly DeviceBuffer<T>? _batchInputs, _batchTargets;
+    private readonly DeviceBuffer<int>? _indices;
+    private readonly ulong _seed;
+
+    /// <param name="batchSize">0: every sample every step.</param>
+    public StoredSamples(IBackend<T> backend, TrainingData<T> data, int batchSize, ulong seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batchSize);
+        _backend = backend;
+        _seed = seed;
+        Rows = data.Rows;
+        Dims = data.Dims;
+        Channels = data.Channels;
+        Inputs = backend.Allocate<T>(data.Inputs.Length);
+        Targets = backend.Allocate<T>(data.Targets.Length);
+        backend.Upload(Inputs.All, data.Inputs);
+        backend.Upload(Targets.All, data.Targets);
+        EverySample = batchSize == 0;
+        BatchRows = EverySample ? data.Rows : batchSize;
+        if (!EverySample)
+        {
+            _batchInputs = backend.Allocate<T>(BatchRows * Dims);
+            _batchTargets = backend.Allocate<T>(BatchRows * Channels);
+            _indices = backend.Allocate<int>(BatchRows);
+        }
+    }
+
+    /// <summary>Every sample: inputs[Rows, Dims] and targets[Rows, Channels].</summary>
+    public DeviceBuffer<T> Inputs { get; }
+    public DeviceBuffer<T> Targets { get; }
+    public int Rows { get; }
+
+    public int Dims { get; }
+    public int Channels { get; }
+    public int BatchRows { get; }
+    public bool EverySample { get; }
+    public bool HasPsnr => true;
+
+    public (Slice<T> X, Slice<T> Target) Next(int step)
+    {
+        if (EverySample)
+            return (Inputs.All, Targets.All);
+        _backend.RandomIndices(_indices!.All, BatchRows, Rows, _seed, step);
+        _backend.GatherRows(_batchInputs!.All, Inputs.All, _indices.All, BatchRows, Dims);
+        _backend.GatherRows(_batchTargets!.All, Targets.All, _indices.All, BatchRows, Channels);
+        return (_batchInputs.All, _batchTargets.All);
+    }
+
+    public void Dispose()
+    {
+        Inputs.Dispose();
+        Targets.Dispose();
+        _batchInputs?.Dispose();
+        _batchTargets?.Dispose();
+        _indices?.Dispose();
+    }
+}

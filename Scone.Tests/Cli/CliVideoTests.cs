@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using NUnit.Framework;
+using Scone.Engine.Io;
+
+namespace Scone.Tests.Cli;
+
+/// <summary>scone fit video and scone render --frames end to end on cat_small (16 frames of 64 x 64), small enough for CI.</summary>
+public class CliVideoTests
+{
+    private string _folder = "";
+
+    [SetUp]
+    public void SetUp() => _folder = CliRunner.TempFolder();
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_folder, recursive: true);
+
+    [Test]
+    public void FitOnCatSmallLearnsAndWritesEveryOutput()
+    {
+        string frames = TestData.SharedData("video/cat_small");
+        string output = Path.Combine(_folder, "run");
+        var (code, _, stderr) = CliRunner.Run("fit", "video", frames, "--layers", "3", "--hidden", "48", "--omegas", "30,10", "--steps", "120",
+            "--batch", "4096", "--lr", "2e-3", "--max-frames", "8", "--scale", "0.5", "--eval-every", "60", "--save-frames", "--device", "cpu", "--out", output);
+        Assert.That(code, Is.EqualTo(0), stderr);
+        foreach (string file in new[] { "metrics.json", "frames.csv", "contact.png", "curve.csv", "curve.png", "model.safetensors", "frames/frame_0008.png" })
+            Assert.That(File.Exists(Path.Combine(output, file)), file);
+        Assert.That(File.Exists(Path.Combine(output, "frames", "frame_0009.png")), Is.False);
+
+        var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")))!.AsObject();
+        Assert.That((int)metrics["frames"]!, Is.EqualTo(8));
+        Assert.That((int)metrics["height"]!, Is.EqualTo(32));
+        Assert.That(metrics["psnr_per_frame"]!.AsArray(), Has.Count.EqualTo(8));
+        Assert.That(metrics["evaluations"]!.AsArray(), Has.Count.EqualTo(2), "one at step 60, one at the end");
+        double psnr = (double)metrics["psnr_mean"]!;
+        Assert.That(psnr, Is.GreaterThan(16), "a network that learned nothing scores about 10 dB on this clip");
+        Assert.That((double)metrics["psnr_std"]!, Is.GreaterThanOrEqualTo(0));
+        Assert.That(File.ReadAllLines(Path.Combine(output, "frames.csv")), Has.Length.EqualTo(9));
+
+        var losses = File.ReadAllLines(Path.Combine(output, "curve.csv")).Skip(1).Select(line => double.Parse(line.Split(',')[1], CultureInfo.InvariantCulture)).ToArray();
+        Assert.That(losses.TakeLast(10).Average(), Is.LessThan(losses.Take(10).Average() / 3), "the loss falls");
+
+        var sheet = ImageFile.Load(Path.Combine(output, "contact.png"));
+        Assert.That(sheet.Height, Is.GreaterThan(2 * 32));
+
+        string rendered = Path.Combine(_folder, "slow");
+        var render = CliRunner.Run("render", Path.Combine(output, "model.safetensors"), "--frames", rendered, "--fps-scale", "3", "--size", "24x16", "--device", "cpu");
+        Assert.That(render.ExitCode, Is.EqualTo(0), render.Stderr);
+        var written = Directory.GetFiles(rendered, "*.png").Order().ToArray();
+        Assert.That(written, Has.Length.EqualTo(7 * 3 + 1));
+        var first = ImageFile.Load(written[0]);
+        Assert.That((first.Width, first.Height), Is.EqualTo((24, 16)));
+
+        string again = Path.Combine(_folder, "again");
+        Assert.That(CliRunner.Run("render", Path.Combine(output, "model.safetensors"), "--frames", again, "--device", "cpu").ExitCode, Is.EqualTo(0));
+        var (metricsCode, json, _) = CliRunner.Run("metrics", Path.Combine(output, "frames", "frame_0005.png"), Path.Combine(again, "frame_0005.png"), "--json");
+        Assert.That(metricsCode, Is.EqualTo(0));
+        Assert.That(JsonNode.Parse(json)!["psnr"], Is.Null, "render at the fitted size reproduces the saved frames");
+    }
+
+    [Test]
+    public void BadVideoInputIsOneLineAndExitCodeTwo()
+    {
+        var (code, _, stderr) = CliRunner.Run("fit", "video", Path.Combine(_folder, "nothing-here"), "--device", "cpu", "--out", Path.Combine(_folder, "out"));
+        Assert.That(code, Is.EqualTo(2), stderr);
+        Assert.That(stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1), stderr);
+        Assert.That(Directory.Exists(Path.Combine(_folder, "out")), Is.False);
+
+        string frames = TestData.SharedData("video/cat_small");
+        (code, _, stderr) = CliRunner.Run("fit", "video", frames, "--batch", "0", "--device", "cpu", "--out", Path.Combine(_folder, "out"));
+        Assert.That(code, Is.EqualTo(2), stderr);
+        Assert.That(stderr, Does.Contain("--batch 0"));
+    }
+}
