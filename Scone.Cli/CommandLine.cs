@@ -26,6 +26,7 @@ public static class CommandLine
             fit,
             RenderCommand.Create(),
             MeshCommand.Create(),
+            ConvertVideoCommand.Create(),
             MetricsCommand.Create(),
             BenchCommand.Create(),
         };

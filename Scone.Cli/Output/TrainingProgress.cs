@@ -45,5 +45,5 @@ public static class TrainingProgress
     }
 
     private static string Describe(string title, StepResult result, int steps, double seconds) =>
-        FormattableString.Invariant($"{title} step {result.Step + 1}/{steps}  loss {result.Loss:E3}  psnr {result.Psnr:F2} dB  {(result.Step + 1) / seconds:F1} steps/s");
+        FormattableString.Invariant($"{title} step {result.Step + 1}/{steps}  loss {result.Loss:E3}  {(double.IsNaN(result.Psnr) ? "" : $"psnr {result.Psnr:F2} dB  ")}{(result.Step + 1) / seconds:F1} steps/s");
 }

@@ -9,7 +9,8 @@ namespace Scone.Engine.Io;
 /// Ground-truth SDF grids are slow to compute (N^3 neighbour searches) and the same for every run
 /// on a shape, so they are kept in a file keyed by a hash of the normalised cloud and N: in a
 /// .scone-cache folder next to the input, or, where that folder cannot be written (read-only data),
-/// in the user's cache folder.
+/// in the user's cache folder. SCONE_CACHE_DIR, when set, is the only place used (tests, shared
+/// data folders that must stay untouched).
 /// </summary>
 public static class SdfTruthCache
 {
@@ -66,6 +67,11 @@ public static class SdfTruthCache
     private static IEnumerable<string> Candidates(string inputPath, string key)
     {
         string name = $"{Path.GetFileName(inputPath)}.{key}.sdf";
+        if (Environment.GetEnvironmentVariable("SCONE_CACHE_DIR") is { Length: > 0 } only)
+        {
+            yield return Path.Combine(only, name);
+            yield break;
+        }
         yield return Path.Combine(Path.GetDirectoryName(Path.GetFullPath(inputPath))!, ".scone-cache", name);
         string user = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
             ? xdg

@@ -21,8 +21,9 @@ public class CliSdfTests
     {
         string bunny = TestData.SharedData("shapes/bunny/bunny.xyz");
         string output = Path.Combine(_folder, "run");
-        // The ground-truth cache goes to a folder of this test's own.
-        Environment.SetEnvironmentVariable("XDG_CACHE_HOME", Path.Combine(_folder, "cache"));
+        // The ground-truth cache goes to a folder of this test's own, not next to the shared data.
+        string cache = Path.Combine(_folder, "cache");
+        Environment.SetEnvironmentVariable("SCONE_CACHE_DIR", cache);
         try
         {
             var (code, _, stderr) = CliRunner.Run("fit", "sdf", bunny, "--layers", "4", "--hidden", "48", "--omegas", "30,20,10", "--steps", "150",
@@ -51,10 +52,11 @@ public class CliSdfTests
                 "--grid", "40", "--device", "cpu", "--out", Path.Combine(_folder, "again"));
             Assert.That(again.ExitCode, Is.EqualTo(0), again.Stderr);
             Assert.That(again.Stderr, Does.Contain("from the cache"));
+            Assert.That(Directory.GetFiles(cache, "bunny.xyz.*.n40.sdf"), Has.Length.EqualTo(1));
         }
         finally
         {
-            Environment.SetEnvironmentVariable("XDG_CACHE_HOME", null);
+            Environment.SetEnvironmentVariable("SCONE_CACHE_DIR", null);
         }
     }
 
