@@ -101,15 +101,9 @@ public static class FitImageCommand
             ["width"] = image.Width,
             ["image"] = settings.Path ?? "siemens-star",
             ["scale"] = settings.Scale,
-            ["layers"] = settings.Model.Layers,
-            ["hidden"] = settings.Model.Hidden,
-            ["w0"] = settings.Model.W0,
-            ["omegas"] = new JsonArray(settings.Model.Omegas.Select(o => (JsonNode?)o).ToArray()),
-            ["mask"] = settings.Model.Mask.Name(),
-            ["lr"] = settings.Training.LearningRate,
             ["batch"] = trainer.BatchRows,
-            ["seed"] = settings.Training.Seed,
         };
+        RunFiles.AddSettings(metrics, settings.Model, settings.Training);
 
         ImageFile.SavePng(System.IO.Path.Combine(folder, "reconstruction.png"), reconstruction);
         ImageFile.SavePng(System.IO.Path.Combine(folder, "comparison.png"), ComparisonImage.Create(image, reconstruction));
@@ -125,14 +119,12 @@ public static class FitImageCommand
         RunFiles.WriteJson(System.IO.Path.Combine(folder, "metrics.json"), metrics);
 
         var table = new Table().AddColumns("", "final", "best");
-        table.AddRow("PSNR (dB)", Format(finalPsnr), Format(trainer.BestPsnr) + (trainer.BestStep >= 0 ? $" (step {trainer.BestStep})" : ""));
-        table.AddRow("SSIM", Format(finalSsim, "F4"), Format(bestSsim, "F4"));
+        table.AddRow("PSNR (dB)", RunFiles.Format(finalPsnr), RunFiles.Format(trainer.BestPsnr) + (trainer.BestStep >= 0 ? $" (step {trainer.BestStep})" : ""));
+        table.AddRow("SSIM", RunFiles.Format(finalSsim, "F4"), RunFiles.Format(bestSsim, "F4"));
         table.AddRow("time", FormattableString.Invariant($"{seconds:F1} s"), FormattableString.Invariant($"{settings.Training.Steps / Math.Max(seconds, 1e-9):F2} steps/s"));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(folder)}[/]");
         return CommandLine.Ok;
     }
 
-    private static string Format(double value, string format = "F2") =>
-        double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : value > 0 ? "inf" : "-";
 }

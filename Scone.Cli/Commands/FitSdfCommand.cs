@@ -114,14 +114,8 @@ public static class FitSdfCommand
             ["shape"] = settings.Path,
             ["cloud_points"] = cloud.Count,
             ["surface_points"] = settings.SurfacePoints,
-            ["layers"] = settings.Model.Layers,
-            ["hidden"] = settings.Model.Hidden,
-            ["w0"] = settings.Model.W0,
-            ["omegas"] = new JsonArray(settings.Model.Omegas.Select(o => (JsonNode?)o).ToArray()),
-            ["mask"] = settings.Model.Mask.Name(),
-            ["lr"] = settings.Training.LearningRate,
-            ["seed"] = settings.Training.Seed,
         };
+        RunFiles.AddSettings(metrics, settings.Model, settings.Training);
 
         ShapeFile.SaveMesh(System.IO.Path.Combine(folder, "mesh.ply"), scores.Surface);
         ImageFile.SavePng(System.IO.Path.Combine(folder, "preview.png"), MeshPreview.Render(scores.Surface));

@@ -128,14 +128,8 @@ public static class FitVideoCommand
             ["height"] = video.Height,
             ["width"] = video.Width,
             ["scale"] = settings.Scale,
-            ["layers"] = settings.Model.Layers,
-            ["hidden"] = settings.Model.Hidden,
-            ["w0"] = settings.Model.W0,
-            ["omegas"] = new JsonArray(settings.Model.Omegas.Select(o => (JsonNode?)o).ToArray()),
-            ["mask"] = settings.Model.Mask.Name(),
-            ["lr"] = settings.Training.LearningRate,
-            ["seed"] = settings.Training.Seed,
         };
+        RunFiles.AddSettings(metrics, settings.Model, settings.Training);
 
         var perFrame = new StringBuilder("frame,psnr,ssim\n");
         for (int t = 0; t < video.Frames; t++)
@@ -156,8 +150,8 @@ public static class FitVideoCommand
         RunFiles.WriteJson(System.IO.Path.Combine(folder, "metrics.json"), metrics);
 
         var table = new Table().AddColumns("", "mean", "std", "min", "max");
-        table.AddRow("PSNR (dB)", F(final.MeanPsnr), F(final.StdPsnr), F(final.Psnr.Min()), F(final.Psnr.Max()));
-        table.AddRow("SSIM", F(final.MeanSsim, "F4"), F(final.StdSsim, "F4"), F(final.Ssim.Min(), "F4"), F(final.Ssim.Max(), "F4"));
+        table.AddRow("PSNR (dB)", RunFiles.Format(final.MeanPsnr), RunFiles.Format(final.StdPsnr), RunFiles.Format(final.Psnr.Min()), RunFiles.Format(final.Psnr.Max()));
+        table.AddRow("SSIM", RunFiles.Format(final.MeanSsim, "F4"), RunFiles.Format(final.StdSsim, "F4"), RunFiles.Format(final.Ssim.Min(), "F4"), RunFiles.Format(final.Ssim.Max(), "F4"));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
             $"trained in {trainingSeconds:F1} s ({settings.Training.Steps / Math.Max(trainingSeconds, 1e-9):F2} steps/s), evaluated in {evaluationSeconds:F1} s")));
@@ -175,7 +169,4 @@ public static class FitVideoCommand
         ["ssim_mean"] = scores.MeanSsim,
         ["ssim_std"] = scores.StdSsim,
     };
-
-    private static string F(double value, string format = "F2") =>
-        double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : value > 0 ? "inf" : "-";
 }

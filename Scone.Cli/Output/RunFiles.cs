@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Scone.Engine.Backends;
 using Scone.Engine.Io;
+using Scone.Engine.Models;
 using Scone.Engine.Training;
 
 namespace Scone.Cli.Output;
@@ -28,6 +30,22 @@ public static class RunFiles
 
     /// <summary>A JSON number, or null where the value is not finite (PSNR of identical images).</summary>
     public static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
+
+    /// <summary>The settings every fit records beside its results: the model's shape and the training options.</summary>
+    public static void AddSettings(JsonObject metrics, ModelConfig model, TrainerOptions training)
+    {
+        metrics["layers"] = model.Layers;
+        metrics["hidden"] = model.Hidden;
+        metrics["w0"] = model.W0;
+        metrics["omegas"] = new JsonArray(model.Omegas.Select(o => (JsonNode?)o).ToArray());
+        metrics["mask"] = model.Mask.Name();
+        metrics["lr"] = training.LearningRate;
+        metrics["seed"] = training.Seed;
+    }
+
+    /// <summary>A metric for a table: "inf" for a perfect fit's PSNR, "-" where there is none.</summary>
+    public static string Format(double value, string format = "F2") =>
+        double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : value > 0 ? "inf" : "-";
 
     public static void WriteCurve(string path, IReadOnlyList<StepResult> curve)
     {

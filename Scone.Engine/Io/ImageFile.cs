@@ -104,24 +104,7 @@ public static class ImageFile
 
     private const string UnknownFormat = "unknown";
 
-    private static byte[] ReadAll(string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        if (Directory.Exists(path)) throw Fail(path, "it is a folder, not a file");
-        try
-        {
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new InputException($"cannot load image '{path}': no such file", e);
-        }
-        // ArgumentException: an empty path or one with characters no file name can have.
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            throw new InputException($"cannot load image '{path}': {e.Message}", e);
-        }
-    }
+    private static byte[] ReadAll(string path) => InputFile.ReadAll(path, "image");
 
     /// <summary>
     /// Names the format from its magic bytes, and rejects the formats stb_image reads that the

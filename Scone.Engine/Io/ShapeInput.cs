@@ -4,24 +4,7 @@ namespace Scone.Engine.Io;
 internal static class ShapeInput
 {
     /// <summary>The whole file; shape files are a few megabytes, and parsing spans of one array is fast.</summary>
-    public static byte[] ReadAll(string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        if (Directory.Exists(path)) throw Fail(path, "it is a folder, not a file");
-        try
-        {
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new InputException($"cannot load shape '{path}': no such file", e);
-        }
-        // ArgumentException: an empty path or one with characters no file name can have.
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            throw new InputException($"cannot load shape '{path}': {e.Message}", e);
-        }
-    }
+    public static byte[] ReadAll(string path) => InputFile.ReadAll(path, "shape");
 
     public static InputException Fail(string path, string problem) => new($"cannot load shape '{path}': {problem}");
 
