@@ -7,7 +7,8 @@ namespace Scone.Cli.Bench;
 /// A backend decorator for the benchmark: forwards every primitive to the real backend and, while
 /// <see cref="Recording"/>, adds up the wall time per primitive (synchronising after each, so GPU
 /// time lands on the right one) and records the shape of every GEMM, so that the GEMMs of a
-/// training step can be replayed alone. Not recording, it adds nothing to a step.
+/// training step can be replayed alone. Not recording, it adds nothing to a step but, while
+/// <see cref="Ranges"/> is set, a named range around each primitive.
 /// </summary>
 public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>
 {
@@ -20,8 +21,12 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>
 
     public bool Recording { get; set; }
 
+    /// <summary>When set, every primitive runs inside a range it opens (NVTX, for Nsight).</summary>
+    public Func<string, IDisposable>? Ranges { get; set; }
+
     private void Time(string name, Action action)
     {
+        using var range = Ranges?.Invoke(name);
         if (!Recording)
         {
             action();

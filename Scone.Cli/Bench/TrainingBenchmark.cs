@@ -5,6 +5,7 @@ using Scone.Engine.Backends.Cpu;
 using Scone.Engine.Models;
 using Scone.Engine.Signals;
 using Scone.Engine.Training;
+using Scone.Kernels;
 
 namespace Scone.Cli.Bench;
 
@@ -26,7 +27,8 @@ public static class TrainingBenchmark
     ];
 
     /// <param name="psnrSteps">When above the steps already taken, train on to this many steps at the paper's rate (1e-4, cosine over them) and report the PSNR then.</param>
-    public static JsonObject Run(IBackend<float> backend, Case benchCase, RgbImage image, int warmup, int measured, int psnrSteps)
+    /// <param name="profile">CUDA: bracket the measured steps with cuProfilerStart/Stop and name each step and primitive with NVTX (docs/PROFILING.md).</param>
+    public static JsonObject Run(IBackend<float> backend, Case benchCase, RgbImage image, int warmup, int measured, int psnrSteps, bool profile = false)
     {
         var data = ImageSignal.ToTrainingData<float>(image);
         var timed = new TimedBackend(backend);
@@ -35,13 +37,23 @@ public static class TrainingBenchmark
         using var trainer = new Trainer<float>(timed, network, data, new TrainerOptions(totalSteps, 1e-4), Networks.InitialParameters(benchCase.Model, 0));
 
         for (int i = 0; i < warmup; i++) trainer.Step();
+        var cuda = backend as CudaBackend;
+        using var timer = cuda?.CreateTimer();
+        if (profile && cuda is not null)
+        {
+            timed.Ranges = name => CudaProfiler.Range(name);
+            CudaProfiler.Start(cuda.Context);
+        }
         var stepTimes = new double[measured];
         for (int i = 0; i < measured; i++)
         {
-            long start = Stopwatch.GetTimestamp();
-            trainer.Step();
-            backend.Synchronize();
-            stepTimes[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            using var range = profile && cuda is not null ? CudaProfiler.Range("step") : default;
+            stepTimes[i] = timer is null ? StopwatchStep(trainer, backend) : EventStep(trainer, timer);
+        }
+        if (profile && cuda is not null)
+        {
+            CudaProfiler.Stop(cuda.Context);
+            timed.Ranges = null;
         }
         Array.Sort(stepTimes);
         double stepMs = stepTimes[measured / 2];
@@ -74,6 +86,7 @@ public static class TrainingBenchmark
             ["image"] = $"{image.Width}x{image.Height}",
             ["samples"] = data.Rows,
             ["device"] = backend.Name,
+            ["timer"] = timer is null ? "stopwatch" : "cuda-events",
             ["ms_per_step_median"] = Math.Round(stepMs, 3),
             ["ms_per_step_min"] = Math.Round(stepTimes[0], 3),
             ["samples_per_second"] = Math.Round(data.Rows / (stepMs / 1000)),
@@ -86,6 +99,23 @@ public static class TrainingBenchmark
             ["psnr_after_steps"] = psnrAfter is double p ? Math.Round(p, 3) : null,
             ["steps_for_psnr"] = psnrAfter is null ? null : psnrSteps,
         };
+    }
+
+    private static double StopwatchStep(Trainer<float> trainer, IBackend<float> backend)
+    {
+        long start = Stopwatch.GetTimestamp();
+        trainer.Step();
+        backend.Synchronize();
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
+
+    /// <summary>A step between two events on the backend's stream: the device's time from the step's first launch to its end.</summary>
+    private static double EventStep(Trainer<float> trainer, CudaTimer timer)
+    {
+        timer.Start();
+        trainer.Step();
+        timer.Stop();
+        return timer.ElapsedMilliseconds();
     }
 
     /// <summary>The median over repetitions of the sum of one step's GEMMs, each run alone on random data.</summary>

@@ -22,13 +22,14 @@ public static class BenchCommand
         var tf32 = new Option<bool>("--tf32") { Description = "CUDA: let cuBLAS use TF32 tensor cores for the GEMMs" };
         var image = new Option<string?>("--image") { Description = "benchmark on this image at its own size (e.g. a 768x512 Kodak image, the paper's configuration) instead of the star" };
         var psnrSteps = new Option<int>("--psnr-steps") { Description = "also train each case on to this many steps and report the PSNR then (the paper's bench uses 2000)", DefaultValueFactory = _ => 0 };
-        var command = new Command("bench", "Benchmark training steps; prints JSON.") { device, size, warmup, steps, only, output, tf32, image, psnrSteps };
+        var profile = new Option<bool>("--profile") { Description = "CUDA: bracket the timed steps with cuProfilerStart/Stop and NVTX ranges, for nsys/ncu (docs/PROFILING.md)" };
+        var command = new Command("bench", "Benchmark training steps; prints JSON.") { device, size, warmup, steps, only, output, tf32, image, psnrSteps, profile };
         command.SetAction(parse => Run(parse.GetValue(device)!, parse.GetValue(size), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(only),
-            parse.GetValue(output), parse.GetValue(tf32), parse.GetValue(image), parse.GetValue(psnrSteps)));
+            parse.GetValue(output), parse.GetValue(tf32), parse.GetValue(image), parse.GetValue(psnrSteps), parse.GetValue(profile)));
         return command;
     }
 
-    private static int Run(string device, int size, int warmup, int steps, string? only, string? output, bool tf32, string? imagePath, int psnrSteps)
+    private static int Run(string device, int size, int warmup, int steps, string? only, string? output, bool tf32, string? imagePath, int psnrSteps, bool profile)
     {
         if (size is < 8 or > 4096) throw new InputException($"--size {size} is out of range: 8 to 4096");
         if (warmup < 0) throw new InputException($"--warmup {warmup} must not be negative");
@@ -39,11 +40,15 @@ public static class BenchCommand
             throw new InputException($"--only {only}: valid cases are {string.Join(", ", TrainingBenchmark.Cases.Select(c => c.Name))}");
         var image = imagePath is null ? SiemensStar.Create(size) : ImageFile.Load(imagePath);
         using var backend = Devices.Open(device, Console.Error, tf32);
+        if (profile && backend is not Scone.Kernels.CudaBackend)
+            throw new InputException("--profile brackets CUDA work for Nsight; it needs --device cuda");
+        if (profile && !Scone.Kernels.CudaProfiler.NvtxAvailable)
+            Console.Error.WriteLine($"--profile: no NVTX ranges ({Scone.Kernels.CudaProfiler.NvtxUnavailableReason}); the capture range still applies");
         var results = new JsonArray();
         foreach (var benchCase in cases)
         {
             Console.Error.WriteLine($"bench {benchCase.Name} on {backend.Name} ...");
-            results.Add(TrainingBenchmark.Run(backend, benchCase, image, warmup, steps, psnrSteps));
+            results.Add(TrainingBenchmark.Run(backend, benchCase, image, warmup, steps, psnrSteps, profile));
         }
         var report = new JsonObject
         {

@@ -102,6 +102,7 @@ public static class FitSdfCommand
             ["seconds"] = seconds,
             ["steps_per_second"] = RunFiles.Number(settings.Training.Steps / seconds),
             ["sampler_wait_seconds"] = samples.WaitSeconds,
+            ["sampler_ms_per_batch"] = RunFiles.Number(samples.SampleSeconds * 1000 / Math.Max(1, samples.BatchesPrepared)),
             ["load_seconds"] = loadSeconds,
             ["evaluation_seconds"] = evaluationSeconds,
             ["iou"] = RunFiles.Number(scores.Iou),
@@ -133,7 +134,7 @@ public static class FitSdfCommand
         table.AddRow("IoU", FormattableString.Invariant($"{scores.Iou * 100:F2} %"));
         table.AddRow("Chamfer", FormattableString.Invariant($"{scores.Chamfer:F5}"));
         table.AddRow("grid", FormattableString.Invariant($"{n}^3"));
-        table.AddRow("training", FormattableString.Invariant($"{seconds:F1} s, {settings.Training.Steps / Math.Max(seconds, 1e-9):F2} steps/s, {samples.WaitSeconds:F1} s waiting for samples"));
+        table.AddRow("training", FormattableString.Invariant($"{seconds:F1} s, {settings.Training.Steps / Math.Max(seconds, 1e-9):F2} steps/s, {samples.WaitSeconds:F1} s waiting for samples ({samples.SampleSeconds * 1000 / Math.Max(1, samples.BatchesPrepared):F0} ms a batch, prepared beside training)"));
         table.AddRow("evaluation", FormattableString.Invariant($"{evaluationSeconds:F1} s"));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(folder)}[/]");

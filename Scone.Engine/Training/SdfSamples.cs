@@ -27,7 +27,7 @@ public sealed class SdfSamples<T> : IBatchSource<T> where T : unmanaged, IFloati
     private readonly Thread _producer;
     private readonly int _steps;
     private Exception? _failure;
-    private long _waitTicks;
+    private long _waitTicks, _sampleTicks;
 
     /// <param name="steps">Batches for steps 0 .. steps-1 are prepared, in order.</param>
     public SdfSamples(IBackend<T> backend, SdfSampler sampler, int batchSize, int steps)
@@ -53,6 +53,12 @@ public sealed class SdfSamples<T> : IBatchSource<T> where T : unmanaged, IFloati
 
     /// <summary>Seconds the trainer spent waiting for a batch that was not ready.</summary>
     public double WaitSeconds => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _waitTicks)).TotalSeconds;
+
+    /// <summary>Seconds the producer spent preparing batches (beside training, not in its way unless <see cref="WaitSeconds"/> says so).</summary>
+    public double SampleSeconds => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _sampleTicks)).TotalSeconds;
+
+    /// <summary>Batches prepared so far.</summary>
+    public int BatchesPrepared { get; private set; }
 
     public (Slice<T> X, Slice<T> Target) Next(int step)
     {
@@ -84,12 +90,15 @@ public sealed class SdfSamples<T> : IBatchSource<T> where T : unmanaged, IFloati
         {
             for (int step = 0; step < _steps && !_stop.IsCancellationRequested; step++)
             {
+                long start = Stopwatch.GetTimestamp();
                 _sampler.Sample(step, x, sdf, scratch);
                 if (!_free.TryTake(out var batch))
                     batch = new Batch(-1, new T[BatchRows * Dims], new T[BatchRows]);
                 batch = batch with { Step = step };
                 for (int i = 0; i < x.Length; i++) batch.X[i] = T.CreateTruncating(x[i]);
                 for (int i = 0; i < sdf.Length; i++) batch.Sdf[i] = T.CreateTruncating(sdf[i]);
+                Interlocked.Add(ref _sampleTicks, Stopwatch.GetTimestamp() - start);
+                BatchesPrepared = step + 1;
                 _ready.Add(batch, _stop.Token);
             }
         }
