@@ -352,10 +352,13 @@ extern "C" __global__ void mse_loss(float* __restrict__ dy, float* __restrict__ 
 
 // One Adam step over the flat buffers p, m, v, g[n] (AdamArguments: PyTorch's formula):
 // m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= step_size m / (sqrt(v) inv_sqrt_c2 + eps).
+// The step's schedule[0..2] = (step_size, inv_sqrt_c2) is read from device memory, so that a
+// captured training step replays with each step's own rate.
 extern "C" __global__ void adam_step(float* __restrict__ parameters, float* __restrict__ m, float* __restrict__ v,
-    const float* __restrict__ gradients, int n, float beta1, float beta2, float one_minus_beta1, float one_minus_beta2,
-    float step_size, float inverse_sqrt_correction2, float epsilon)
+    const float* __restrict__ gradients, const float* __restrict__ schedule, int n, float beta1, float beta2,
+    float one_minus_beta1, float one_minus_beta2, float epsilon)
 {
+    float step_size = schedule[0], inverse_sqrt_correction2 = schedule[1];
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
     {
         float g = gradients[i];

@@ -35,7 +35,7 @@ public sealed class CudaBuffer<T> : DeviceBuffer<T> where T : unmanaged
 /// Synchronize wait. Reductions over samples are deterministic (kernels.cu, "Conventions"), using a
 /// workspace allocated once here.
 /// </summary>
-public sealed unsafe class CudaBackend : IBackend<float>
+public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 {
     /// <summary>The per-column kernels' block: kernels.cu's COLUMN_TILE x ROW_TILE.</summary>
     private const int ColumnTile = 32, RowTile = 8;
@@ -244,17 +244,17 @@ public sealed unsafe class CudaBackend : IBackend<float>
         ReducePartials(sums, 0, parts, 2, 2, accumulate: false);
     }
 
-    public void AdamStep(Slice<float> parameters, Slice<float> m, Slice<float> v, Slice<float> gradients, AdamArguments arguments)
+    public void AdamStep(Slice<float> parameters, Slice<float> m, Slice<float> v, Slice<float> gradients, Slice<float> schedule, AdamArguments arguments)
     {
         int n = parameters.Length;
         m.Require(n, nameof(m));
         v.Require(n, nameof(v));
         gradients.Require(n, nameof(gradients));
+        schedule.Require(AdamArguments.ScheduleLength, nameof(schedule));
         Context.MakeCurrent();
         // The same float conversions as CpuOps.AdamStep, so both backends take the same step.
-        Launch(_adamStep, FlatBlocks(n), 1, FlatBlock, 1, Address(parameters), Address(m), Address(v), Address(gradients), n,
-            (float)arguments.Beta1, (float)arguments.Beta2, (float)(1 - arguments.Beta1), (float)(1 - arguments.Beta2),
-            (float)arguments.StepSize, (float)arguments.InverseSqrtBiasCorrection2, (float)arguments.Epsilon);
+        Launch(_adamStep, FlatBlocks(n), 1, FlatBlock, 1, Address(parameters), Address(m), Address(v), Address(gradients), Address(schedule), n,
+            (float)arguments.Beta1, (float)arguments.Beta2, (float)(1 - arguments.Beta1), (float)(1 - arguments.Beta2), (float)arguments.Epsilon);
     }
 
     /// <summary>As the interface says, except that indices are not validated (that needs the host): a row with an index out of range is left unwritten.</summary>
@@ -299,6 +299,10 @@ public sealed unsafe class CudaBackend : IBackend<float>
     /// Captures what <paramref name="body"/> queues on this backend (kernels and GEMMs; no Upload,
     /// Download, Copy or Synchronize) as a graph to replay. SCONE_SYNC's waits are skipped while capturing.
     /// </summary>
+    public bool CanCapture => true;
+
+    IReplayable ICapturingBackend.Capture(Action body) => Capture(body);
+
     public CudaGraph Capture(Action body)
     {
         _capturing = true;

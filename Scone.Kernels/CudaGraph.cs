@@ -9,7 +9,7 @@ namespace Scone.Kernels;
 /// <see cref="DeviceMemory"/> and any host synchronisation are not capturable: the driver fails the
 /// capture if the body does either.
 /// </summary>
-public sealed class CudaGraph : IDisposable
+public sealed class CudaGraph : Scone.Engine.Backends.IReplayable
 {
     private readonly CudaStream _stream;
     private readonly GraphExecHandle _exec;

@@ -47,9 +47,9 @@ run() {
   echo "exit $?; $(grep -E '^\s*(total|failed|succeeded|skipped):' "$OUT/tests.log" | tr -s ' \n' ' ')" >> "$report"
 
   echo "## Bench" >> "$report"
-  for tf32 in "" "--tf32"; do
-    "$app/scone" bench --device cuda --steps 20 --warmup 5 $tf32 --out "$OUT/bench-cuda${tf32:+-tf32}.json" > /dev/null 2> "$OUT/bench${tf32:+-tf32}.log"
-    echo "bench ${tf32:-strict}: exit $?" >> "$report"
+  for variant in "" "--tf32" "--no-graph"; do
+    "$app/scone" bench --device cuda --steps 20 --warmup 5 $variant --out "$OUT/bench-cuda${variant}.json" > /dev/null 2> "$OUT/bench${variant}.log"
+    echo "bench ${variant:-strict, graphs}: exit $?" >> "$report"
   done
   for tf32 in "" "--tf32"; do
     "$app/scone" bench --device cuda --image "$device/kodak/kodim19.png" --only scone-5x250 --steps 20 --warmup 5 --psnr-steps 2000 $tf32 \

@@ -10,7 +10,7 @@ namespace Scone.Cli.Bench;
 /// training step can be replayed alone. Not recording, it adds nothing to a step but, while
 /// <see cref="Ranges"/> is set, a named range around each primitive.
 /// </summary>
-public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>
+public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapturingBackend
 {
     public readonly record struct GemmShape(bool TransA, bool TransB, int M, int N, int K, float Beta);
 
@@ -77,8 +77,8 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>
     public void MseLoss(Slice<float> dy, Slice<float> sums, Slice<float> y, Slice<float> target, int rows, int cols) =>
         Time("mse_loss", () => inner.MseLoss(dy, sums, y, target, rows, cols));
 
-    public void AdamStep(Slice<float> parameters, Slice<float> m, Slice<float> v, Slice<float> gradients, AdamArguments arguments) =>
-        Time("adam", () => inner.AdamStep(parameters, m, v, gradients, arguments));
+    public void AdamStep(Slice<float> parameters, Slice<float> m, Slice<float> v, Slice<float> gradients, Slice<float> schedule, AdamArguments arguments) =>
+        Time("adam", () => inner.AdamStep(parameters, m, v, gradients, schedule, arguments));
 
     public void GatherRows(Slice<float> destination, Slice<float> source, Slice<int> indices, int rows, int cols) =>
         Time("gather", () => inner.GatherRows(destination, source, indices, rows, cols));
@@ -88,6 +88,12 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>
 
     public void GatherVideoPoints(Slice<float> x, Slice<float> target, Slice<byte> frames, Slice<int> indices, int rows, int frameCount, int height, int width) =>
         Time("gather_video", () => inner.GatherVideoPoints(x, target, frames, indices, rows, frameCount, height, width));
+
+    /// <summary>Capture passes through to a backend that can; while recording, steps run primitive by primitive so that each can be timed.</summary>
+    public bool CanCapture => !Recording && inner is ICapturingBackend { CanCapture: true };
+
+    public IReplayable Capture(Action body) =>
+        CanCapture ? ((ICapturingBackend)inner).Capture(body) : throw new InvalidOperationException("this backend cannot capture now");
 
     public void Synchronize() => inner.Synchronize();
 

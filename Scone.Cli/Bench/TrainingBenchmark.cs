@@ -28,13 +28,14 @@ public static class TrainingBenchmark
 
     /// <param name="psnrSteps">When above the steps already taken, train on to this many steps at the paper's rate (1e-4, cosine over them) and report the PSNR then.</param>
     /// <param name="profile">CUDA: bracket the measured steps with cuProfilerStart/Stop and name each step and primitive with NVTX (docs/PROFILING.md).</param>
-    public static JsonObject Run(IBackend<float> backend, Case benchCase, RgbImage image, int warmup, int measured, int psnrSteps, bool profile = false)
+    /// <param name="graphs">Replay each step as a captured graph where the backend can (CUDA).</param>
+    public static JsonObject Run(IBackend<float> backend, Case benchCase, RgbImage image, int warmup, int measured, int psnrSteps, bool profile = false, bool graphs = true)
     {
         var data = ImageSignal.ToTrainingData<float>(image);
         var timed = new TimedBackend(backend);
         using var network = Networks.Create<float>(timed, benchCase.Model, data.Rows);
         int totalSteps = Math.Max(psnrSteps, warmup + measured + 1);
-        using var trainer = new Trainer<float>(timed, network, data, new TrainerOptions(totalSteps, 1e-4), Networks.InitialParameters(benchCase.Model, 0));
+        using var trainer = new Trainer<float>(timed, network, data, new TrainerOptions(totalSteps, 1e-4, CaptureSteps: graphs), Networks.InitialParameters(benchCase.Model, 0));
 
         for (int i = 0; i < warmup; i++) trainer.Step();
         var cuda = backend as CudaBackend;
@@ -87,6 +88,7 @@ public static class TrainingBenchmark
             ["samples"] = data.Rows,
             ["device"] = backend.Name,
             ["timer"] = timer is null ? "stopwatch" : "cuda-events",
+            ["graph"] = trainer.CapturesSteps,
             ["ms_per_step_median"] = Math.Round(stepMs, 3),
             ["ms_per_step_min"] = Math.Round(stepTimes[0], 3),
             ["samples_per_second"] = Math.Round(data.Rows / (stepMs / 1000)),

@@ -1,12 +1,23 @@
 namespace Scone.Engine.Backends;
 
 /// <summary>
-/// One Adam update (spec §2), as PyTorch's Adam computes it:
+/// Adam (spec §2) as PyTorch's Adam computes it:
 /// m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
 /// p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps), with t counted from 1.
+/// The constants travel as arguments; what changes every step (the schedule: the step size
+/// lr / (1 - b1^t) and 1 / sqrt(1 - b2^t)) is read from device memory, so that a training step
+/// captured once as a graph replays with each step's own rate.
 /// </summary>
-public readonly record struct AdamArguments(double LearningRate, int Step, double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8)
+public sealed record AdamArguments(double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8)
 {
-    public double StepSize => LearningRate / (1 - Math.Pow(Beta1, Step));
-    public double InverseSqrtBiasCorrection2 => 1 / Math.Sqrt(1 - Math.Pow(Beta2, Step));
+    /// <summary>Values in a schedule buffer: [step size, 1 / sqrt(bias correction 2)].</summary>
+    public const int ScheduleLength = 2;
+
+    public double StepSize(double learningRate, int step) => learningRate / (1 - Math.Pow(Beta1, step));
+
+    public double InverseSqrtBiasCorrection2(int step) => 1 / Math.Sqrt(1 - Math.Pow(Beta2, step));
+
+    /// <summary>The schedule of step t (from 1) at this learning rate, in the backend's precision.</summary>
+    public T[] Schedule<T>(double learningRate, int step) where T : System.Numerics.IFloatingPointIeee754<T> =>
+        [T.CreateTruncating(StepSize(learningRate, step)), T.CreateTruncating(InverseSqrtBiasCorrection2(step))];
 }

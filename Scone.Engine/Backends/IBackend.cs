@@ -70,8 +70,11 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// </summary>
     void MseLoss(Slice<T> dy, Slice<T> sums, Slice<T> y, Slice<T> target, int rows, int cols);
 
-    /// <summary>One Adam step over a flat parameter buffer with its gradients and moments.</summary>
-    void AdamStep(Slice<T> parameters, Slice<T> m, Slice<T> v, Slice<T> gradients, AdamArguments arguments);
+    /// <summary>
+    /// One Adam step over a flat parameter buffer with its gradients and moments; the step's
+    /// schedule[0..2] (<see cref="AdamArguments.Schedule"/>) is read from device memory.
+    /// </summary>
+    void AdamStep(Slice<T> parameters, Slice<T> m, Slice<T> v, Slice<T> gradients, Slice<T> schedule, AdamArguments arguments);
 
     /// <summary>
     /// destination[i, :] = source[indices[i], :] for i below rows. Indices must lie inside source:

@@ -19,8 +19,10 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     private readonly bool _ownsSource;
     private readonly TrainerOptions _options;
     private readonly DeviceBuffer<T> _parameters, _gradients, _m, _v, _best, _stepStart;
-    private readonly DeviceBuffer<T> _y, _dy, _sums;
+    private readonly DeviceBuffer<T> _y, _dy, _sums, _schedule;
     private readonly T[] _hostSums = new T[2];
+    private readonly AdamArguments _adam = new();
+    private IReplayable? _capturedStep;
 
     /// <summary>Trains on a signal stored on the device: every sample per step, or options.BatchSize drawn at random.</summary>
     /// <param name="network">Allocated for at least the batch size (every sample when BatchSize is 0).</param>
@@ -63,6 +65,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         _y = backend.Allocate<T>(rows * source.Channels);
         _dy = backend.Allocate<T>(rows * source.Channels);
         _sums = backend.Allocate<T>(2);
+        _schedule = backend.Allocate<T>(AdamArguments.ScheduleLength);
     }
 
     /// <summary>The seed of the batches, derived from the run's seed so that it differs from the initialisation's.</summary>
@@ -80,32 +83,51 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
 
     public bool FullBatch => _source.EverySample;
 
+    /// <summary>Whether steps replay a captured graph (full batch, on a backend that can capture, unless the options say no).</summary>
+    public bool CapturesSteps => _options.CaptureSteps && FullBatch && _backend is ICapturingBackend { CanCapture: true };
+
     /// <summary>
     /// One step. Its loss and PSNR are measured before its update; they are read back once, after
     /// the update, so that nothing waits on the device inside the step. For the best-PSNR copy the
-    /// parameters the step started from are kept on the device.
+    /// parameters the step started from are kept on the device. A full-batch step launches the
+    /// same work every time, so where the backend can, it is captured once and replayed; only the
+    /// Adam schedule, in device memory, changes from step to step.
     /// </summary>
     public StepResult Step()
     {
         int step = StepsTaken;
-        var (x, target) = _source.Next(step);
-        var y = _y.Slice(0, BatchRows * _source.Channels);
-        var dy = _dy.Slice(0, BatchRows * _source.Channels);
+        double rate = CosineSchedule.LearningRate(step, _options.Steps, _options.LearningRate, _options.FinalLearningRate);
+        _backend.Upload(_schedule.All, _adam.Schedule<T>(rate, step + 1));
         if (FullBatch)
             _backend.Copy(_stepStart.All, _parameters.All);
-
-        _network.Forward(y, x, _parameters.All, BatchRows);
-        _backend.MseLoss(dy, _sums.All, y, target, BatchRows, _source.Channels);
-        _backend.Fill(_gradients.All, T.Zero);
-        _network.Backward(_gradients.All, dy, x, _parameters.All, BatchRows);
-        double rate = CosineSchedule.LearningRate(step, _options.Steps, _options.LearningRate, _options.FinalLearningRate);
-        _backend.AdamStep(_parameters.All, _m.All, _v.All, _gradients.All, new AdamArguments(rate, step + 1));
+        if (CapturesSteps)
+        {
+            _capturedStep ??= ((ICapturingBackend)_backend).Capture(() => Train(step));
+            _capturedStep.Launch();
+        }
+        else
+        {
+            Train(step);
+        }
 
         var (loss, psnr) = ReadSums(BatchRows);
         if (FullBatch)
             Consider(psnr, step, _stepStart);
         StepsTaken++;
         return new StepResult(step, loss, _source.HasPsnr ? psnr : double.NaN, rate);
+    }
+
+    /// <summary>Forward, loss, zero grad, backward and Adam on the step's batch: all queued, nothing read back.</summary>
+    private void Train(int step)
+    {
+        var (x, target) = _source.Next(step);
+        var y = _y.Slice(0, BatchRows * _source.Channels);
+        var dy = _dy.Slice(0, BatchRows * _source.Channels);
+        _network.Forward(y, x, _parameters.All, BatchRows);
+        _backend.MseLoss(dy, _sums.All, y, target, BatchRows, _source.Channels);
+        _backend.Fill(_gradients.All, T.Zero);
+        _network.Backward(_gradients.All, dy, x, _parameters.All, BatchRows);
+        _backend.AdamStep(_parameters.All, _m.All, _v.All, _gradients.All, _schedule.All, _adam);
     }
 
     /// <summary>
@@ -167,7 +189,8 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
 
     public void Dispose()
     {
-        foreach (var buffer in new[] { _parameters, _gradients, _m, _v, _best, _stepStart, _y, _dy, _sums })
+        _capturedStep?.Dispose();
+        foreach (var buffer in new[] { _parameters, _gradients, _m, _v, _best, _stepStart, _y, _dy, _sums, _schedule })
             buffer.Dispose();
         if (_ownsSource)
             _source.Dispose();

@@ -2,9 +2,11 @@ namespace Scone.Engine.Training;
 
 /// <summary>
 /// How a run trains (spec §2). BatchSize 0 means every sample every step (the image protocol);
-/// otherwise each step draws BatchSize samples uniformly with replacement.
+/// otherwise each step draws BatchSize samples uniformly with replacement. CaptureSteps lets a
+/// backend that can (CUDA) record a full-batch step once as a graph and replay it.
 /// </summary>
-public sealed record TrainerOptions(int Steps, double LearningRate, int BatchSize = 0, ulong Seed = 0, double FinalLearningRate = CosineSchedule.DefaultFinalRate)
+public sealed record TrainerOptions(int Steps, double LearningRate, int BatchSize = 0, ulong Seed = 0,
+    double FinalLearningRate = CosineSchedule.DefaultFinalRate, bool CaptureSteps = true)
 {
     public const int MaxSteps = 10_000_000;
 

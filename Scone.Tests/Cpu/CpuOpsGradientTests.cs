@@ -195,8 +195,9 @@ public class CpuOpsGradientTests
         using var mb = Upload(m);
         using var vb = Upload(v);
         using var gb = Upload(g);
-        var arguments = new AdamArguments(1e-3, 3);
-        _backend.AdamStep(pb.All, mb.All, vb.All, gb.All, arguments);
+        var adam = new AdamArguments();
+        using var schedule = Upload(adam.Schedule<double>(1e-3, 3));
+        _backend.AdamStep(pb.All, mb.All, vb.All, gb.All, schedule.All, adam);
         for (int i = 0; i < p.Length; i++)
         {
             double mi = 0.9 * m[i] + 0.1 * g[i];

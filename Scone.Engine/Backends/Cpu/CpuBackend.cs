@@ -126,15 +126,16 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         s[1] = T.CreateTruncating(totalClipped);
     }
 
-    public void AdamStep(Slice<T> parameters, Slice<T> m, Slice<T> v, Slice<T> gradients, AdamArguments arguments)
+    public void AdamStep(Slice<T> parameters, Slice<T> m, Slice<T> v, Slice<T> gradients, Slice<T> schedule, AdamArguments arguments)
     {
         int length = parameters.Length;
         m.Require(length, nameof(m));
         v.Require(length, nameof(v));
         gradients.Require(length, nameof(gradients));
+        schedule.Require(AdamArguments.ScheduleLength, nameof(schedule));
         CpuParallel.ForRange(length, (start, count) => CpuOps.AdamStep(
             parameters.Span().Slice(start, count), m.Span().Slice(start, count), v.Span().Slice(start, count),
-            gradients.Span().Slice(start, count), arguments));
+            gradients.Span().Slice(start, count), schedule.Span(), arguments));
     }
 
     public void GatherRows(Slice<T> destination, Slice<T> source, Slice<int> indices, int rows, int cols)

@@ -290,13 +290,14 @@ public static class CpuOps
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AdamStep<T>(Span<T> parameters, Span<T> m, Span<T> v, ReadOnlySpan<T> gradients, AdamArguments arguments)
+    /// <param name="schedule">[step size, 1 / sqrt(bias correction 2)] of this step.</param>
+    public static void AdamStep<T>(Span<T> parameters, Span<T> m, Span<T> v, ReadOnlySpan<T> gradients, ReadOnlySpan<T> schedule, AdamArguments arguments)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T beta1 = T.CreateTruncating(arguments.Beta1), beta2 = T.CreateTruncating(arguments.Beta2);
         T oneMinusBeta1 = T.CreateTruncating(1 - arguments.Beta1), oneMinusBeta2 = T.CreateTruncating(1 - arguments.Beta2);
-        T stepSize = T.CreateTruncating(arguments.StepSize);
-        T inverseSqrtCorrection2 = T.CreateTruncating(arguments.InverseSqrtBiasCorrection2);
+        T stepSize = schedule[0];
+        T inverseSqrtCorrection2 = schedule[1];
         T epsilon = T.CreateTruncating(arguments.Epsilon);
         for (int i = 0; i < parameters.Length; i++)
         {
