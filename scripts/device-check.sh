@@ -7,7 +7,8 @@
 #   bash scripts/device-check.sh run           # there: writes everything under $OUT
 #
 # run records the GPU, driver and CUDA libraries, runs the whole test suite (the GPU tests run for
-# real there), `scone bench --device cuda` in strict float32 and with TF32, then the paper's
+# real there), `scone bench --device cuda` in strict float32, with TF32 and without graphs, the
+# PyTorch reference (bench/reference/scone_torch.py) where the device has PyTorch, then the paper's
 # protocols (spec §2-§3, 10,000 steps each), most wanted first, for as long as
 # SCONE_DEVICE_BUDGET_S (default 420 s) allows: SCONE on kodim19, on the cat video (145 frames,
 # here at 256 x 256 to fit the 64 MiB carry) and on the bunny (512^3 evaluation grid); then
@@ -56,6 +57,14 @@ run() {
       --out "$OUT/bench-paper${tf32:+-tf32}.json" > /dev/null 2>> "$OUT/bench-paper.log"
     echo "paper configuration (768x512, SCONE 5x250, PSNR after 2000 steps) ${tf32:-strict}: exit $?" >> "$report"
   done
+
+  echo "## PyTorch on the same GPU (bench/reference/scone_torch.py, kodim19, 2000 steps)" >> "$report"
+  if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> "$OUT/torch-probe.log"; then
+    python3 "$root/bench/reference/scone_torch.py" --image "$app/data/kodim19.png" --steps 2000 > "$OUT/torch.json" 2> "$OUT/torch.log"
+    echo "scone_torch.py: exit $?; $(python3 -c 'import torch; print(torch.__version__, torch.version.cuda)')" >> "$report"
+  else
+    echo "no PyTorch with CUDA here: $(tail -n 1 "$OUT/torch-probe.log")" >> "$report"
+  fi
 
   echo "## Paper protocols (spec §2-§3, 10,000 steps, the task's defaults)" >> "$report"
   local data="$app/data" jobs=(

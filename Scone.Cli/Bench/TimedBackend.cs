@@ -24,7 +24,14 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
     /// <summary>When set, every primitive runs inside a range it opens (NVTX, for Nsight).</summary>
     public Func<string, IDisposable>? Ranges { get; set; }
 
-    private void Time(string name, Action action)
+    /// <summary>
+    /// While recording: the bytes the recorded primitives other than GEMMs must move at the least
+    /// (each tensor they read or write, once, in float32): the memory side of a step's floor.
+    /// </summary>
+    public double Bytes { get; private set; }
+
+    /// <param name="floats">The values the primitive reads and writes at the least.</param>
+    private void Time(string name, double floats, Action action)
     {
         using var range = Ranges?.Invoke(name);
         if (!Recording)
@@ -32,6 +39,7 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
             action();
             return;
         }
+        if (name != "gemm") Bytes += 4 * floats;
         long start = Stopwatch.GetTimestamp();
         action();
         inner.Synchronize();
@@ -42,52 +50,53 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
     {
         Milliseconds.Clear();
         Gemms.Clear();
+        Bytes = 0;
     }
 
     public DeviceBuffer<TElement> Allocate<TElement>(int length) where TElement : unmanaged => inner.Allocate<TElement>(length);
     public void Upload<TElement>(Slice<TElement> destination, ReadOnlySpan<TElement> source) where TElement : unmanaged => inner.Upload(destination, source);
     public void Download<TElement>(Span<TElement> destination, Slice<TElement> source) where TElement : unmanaged => inner.Download(destination, source);
-    public void Copy(Slice<float> destination, Slice<float> source) => Time("copy", () => inner.Copy(destination, source));
-    public void Fill(Slice<float> destination, float value) => Time("fill", () => inner.Fill(destination, value));
+    public void Copy(Slice<float> destination, Slice<float> source) => Time("copy", 2.0 * source.Length, () => inner.Copy(destination, source));
+    public void Fill(Slice<float> destination, float value) => Time("fill", destination.Length, () => inner.Fill(destination, value));
 
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, Slice<float> a, int lda, Slice<float> b, int ldb, float beta, Slice<float> c, int ldc)
     {
         if (Recording)
             Gemms.Add(new GemmShape(transA, transB, m, n, k, beta));
-        Time("gemm", () => inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
+        Time("gemm", 0, () => inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
     }
 
-    public void AddBias(Slice<float> y, Slice<float> bias, int rows, int cols) => Time("add_bias", () => inner.AddBias(y, bias, rows, cols));
-    public void ColumnSum(Slice<float> sum, Slice<float> x, int rows, int cols) => Time("column_sum", () => inner.ColumnSum(sum, x, rows, cols));
+    public void AddBias(Slice<float> y, Slice<float> bias, int rows, int cols) => Time("add_bias", 2.0 * rows * cols, () => inner.AddBias(y, bias, rows, cols));
+    public void ColumnSum(Slice<float> sum, Slice<float> x, int rows, int cols) => Time("column_sum", (double)rows * cols, () => inner.ColumnSum(sum, x, rows, cols));
 
     public void CollageForward(Slice<float> z, Slice<float> u, Slice<float> x, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias,
         int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
-        Time("collage_forward", () => inner.CollageForward(z, u, x, a, basisWeight, basisBias, rows, width, dims, w0, omega, mask));
+        Time("collage_forward", 3.0 * rows * width + (double)rows * dims, () => inner.CollageForward(z, u, x, a, basisWeight, basisBias, rows, width, dims, w0, omega, mask));
 
     public void CollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
         Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
-        Time("collage_backward", () => inner.CollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega, mask));
+        Time("collage_backward", 3.0 * rows * width + (double)rows * dims, () => inner.CollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega, mask));
 
     public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>
-        Time("sine_forward", () => inner.SineForward(z, u, bias, rows, width, w0));
+        Time("sine_forward", 3.0 * rows * width, () => inner.SineForward(z, u, bias, rows, width, w0));
 
     public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float w0) =>
-        Time("sine_backward", () => inner.SineBackward(du, dBias, dz, u, rows, width, w0));
+        Time("sine_backward", 3.0 * rows * width, () => inner.SineBackward(du, dBias, dz, u, rows, width, w0));
 
     public void MseLoss(Slice<float> dy, Slice<float> sums, Slice<float> y, Slice<float> target, int rows, int cols) =>
-        Time("mse_loss", () => inner.MseLoss(dy, sums, y, target, rows, cols));
+        Time("mse_loss", 3.0 * rows * cols, () => inner.MseLoss(dy, sums, y, target, rows, cols));
 
     public void AdamStep(Slice<float> parameters, Slice<float> m, Slice<float> v, Slice<float> gradients, Slice<float> schedule, AdamArguments arguments) =>
-        Time("adam", () => inner.AdamStep(parameters, m, v, gradients, schedule, arguments));
+        Time("adam", 7.0 * parameters.Length, () => inner.AdamStep(parameters, m, v, gradients, schedule, arguments));
 
     public void GatherRows(Slice<float> destination, Slice<float> source, Slice<int> indices, int rows, int cols) =>
-        Time("gather", () => inner.GatherRows(destination, source, indices, rows, cols));
+        Time("gather", 2.0 * rows * cols + rows, () => inner.GatherRows(destination, source, indices, rows, cols));
 
     public void RandomIndices(Slice<int> indices, int rows, int count, ulong seed, int step) =>
-        Time("random_indices", () => inner.RandomIndices(indices, rows, count, seed, step));
+        Time("random_indices", rows, () => inner.RandomIndices(indices, rows, count, seed, step));
 
     public void GatherVideoPoints(Slice<float> x, Slice<float> target, Slice<byte> frames, Slice<int> indices, int rows, int frameCount, int height, int width) =>
-        Time("gather_video", () => inner.GatherVideoPoints(x, target, frames, indices, rows, frameCount, height, width));
+        Time("gather_video", rows * (1 + 6 + 3 / 4.0), () => inner.GatherVideoPoints(x, target, frames, indices, rows, frameCount, height, width));
 
     /// <summary>Capture passes through to a backend that can; while recording, steps run primitive by primitive so that each can be timed.</summary>
     public bool CanCapture => !Recording && inner is ICapturingBackend { CanCapture: true };

@@ -76,6 +76,8 @@ public static class TrainingBenchmark
         double gemmFlops = timed.Gemms.Sum(g => 2.0 * g.M * g.N * g.K);
         double? ownGemmMs = backend is CpuBackend<float> ? ReplayGemms(timed.Gemms, useOpenBlas: false) : null;
         double? blasGemmMs = OpenBlasYardstick.IsAvailable ? ReplayGemms(timed.Gemms, useOpenBlas: true) : null;
+        var rates = cuda is null ? null : DeviceRates.Measure(cuda);
+        double? floorMs = rates?.FloorMilliseconds(gemmFlops, timed.Bytes);
 
         return new JsonObject
         {
@@ -97,6 +99,12 @@ public static class TrainingBenchmark
             ["gemms_alone_ms_cpugemm"] = ownGemmMs is double own ? Math.Round(own, 3) : null,
             ["gemms_alone_ms_openblas"] = blasGemmMs is double blas ? Math.Round(blas, 3) : null,
             ["step_over_openblas_gemms"] = blasGemmMs is double b ? Math.Round(stepMs / b, 3) : null,
+            ["other_bytes_per_step_mb"] = Math.Round(timed.Bytes / 1e6, 3),
+            ["device_gemm_tflops"] = rates is null ? null : Math.Round(rates.GemmTflops, 3),
+            ["device_gemm_size"] = rates?.GemmSize,
+            ["device_copy_gb_per_s"] = rates is null ? null : Math.Round(rates.CopyGigabytesPerSecond, 1),
+            ["floor_ms"] = floorMs is double f ? Math.Round(f, 3) : null,
+            ["step_over_floor"] = floorMs is double f2 ? Math.Round(stepMs / f2, 3) : null,
             ["psnr_last_step"] = Math.Round(last.Psnr, 3),
             ["psnr_after_steps"] = psnrAfter is double p ? Math.Round(p, 3) : null,
             ["steps_for_psnr"] = psnrAfter is null ? null : psnrSteps,
