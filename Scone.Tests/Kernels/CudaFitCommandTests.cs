@@ -38,4 +38,24 @@ public class CudaFitCommandTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Test]
+    public void BenchTimesCudaStepsWithEventsReplaysGraphsAndWorksOutTheFloor()
+    {
+        using var _ = Gpu.OpenOrIgnore();
+        JsonObject Bench(params string[] extra)
+        {
+            var (code, stdout, stderr) = CliRunner.Run(["bench", "--device", "cuda", "--size", "16", "--only", "scone-5x64", "--steps", "2", "--warmup", "1", .. extra]);
+            Assert.That(code, Is.EqualTo(0), stderr);
+            return JsonNode.Parse(stdout)!["cases"]!.AsArray().Single()!.AsObject();
+        }
+
+        var graphs = Bench();
+        Assert.That((string?)graphs["timer"], Is.EqualTo("cuda-events"));
+        Assert.That((bool)graphs["graph"]!, Is.True);
+        Assert.That((double)graphs["floor_ms"]!, Is.GreaterThan(0));
+        Assert.That((double)graphs["device_gemm_tflops"]!, Is.GreaterThan(0));
+        Assert.That(graphs["ms_by_primitive_last_step"]!.AsObject().ContainsKey("collage_forward"), "the recorded step runs primitive by primitive");
+        Assert.That((bool)Bench("--no-graph")["graph"]!, Is.False);
+    }
 }

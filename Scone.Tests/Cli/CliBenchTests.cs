@@ -1,0 +1,36 @@
+using System.Text.Json.Nodes;
+using NUnit.Framework;
+
+namespace Scone.Tests.Cli;
+
+/// <summary>scone bench's JSON on the CPU, at a size small enough for CI.</summary>
+public class CliBenchTests
+{
+    [Test]
+    public void BenchReportsTheMedianStepAndTheSplitByPrimitive()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", "--device", "cpu", "--size", "16", "--only", "scone-5x64", "--steps", "3", "--warmup", "1");
+        Assert.That(code, Is.EqualTo(0), stderr);
+        var result = JsonNode.Parse(stdout)!["cases"]!.AsArray().Single()!.AsObject();
+        Assert.That((string?)result["name"], Is.EqualTo("scone-5x64"));
+        Assert.That((string?)result["timer"], Is.EqualTo("stopwatch"));
+        Assert.That((bool)result["graph"]!, Is.False, "the CPU cannot capture");
+        Assert.That((double)result["ms_per_step_median"]!, Is.GreaterThan(0));
+        Assert.That((double)result["ms_per_step_min"]!, Is.LessThanOrEqualTo((double)result["ms_per_step_median"]!));
+        // 256 samples through four 64-wide collage layers and the output layer, forward and backward.
+        Assert.That((double)result["gemm_gflop_per_step"]!, Is.GreaterThan(0));
+        Assert.That((double)result["other_bytes_per_step_mb"]!, Is.GreaterThan(0));
+        var split = result["ms_by_primitive_last_step"]!.AsObject();
+        foreach (string primitive in new[] { "gemm", "collage_forward", "collage_backward", "mse_loss", "adam" })
+            Assert.That(split.ContainsKey(primitive), primitive);
+        Assert.That(result["floor_ms"], Is.Null, "the floor is measured on a GPU only");
+    }
+
+    [Test]
+    public void ProfileNeedsCuda()
+    {
+        var (code, _, stderr) = CliRunner.Run("bench", "--device", "cpu", "--size", "16", "--only", "scone-5x64", "--profile");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("--profile"));
+    }
+}
