@@ -404,9 +404,12 @@ __device__ __forceinline__ unsigned long long counter_hash(unsigned long long se
     return z ^ (z >> 31);
 }
 
-// indices[i] uniform in [0, count) for i < rows: the hash's high 32 bits scaled by count.
-extern "C" __global__ void random_indices(int* __restrict__ indices, int rows, int count, unsigned long long seed, int step)
+// indices[i] uniform in [0, count) for i < rows: the hash's high 32 bits scaled by count. The step
+// is read from device memory, so that a captured training step replays with each step's draw.
+extern "C" __global__ void random_indices(int* __restrict__ indices, const int* __restrict__ step_counter, int rows, int count,
+    unsigned long long seed)
 {
+    int step = step_counter[0];
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < rows; i += blockDim.x * gridDim.x)
         indices[i] = (int)(((counter_hash(seed, step, i) >> 32) * (unsigned long long)(unsigned int)count) >> 32);
 }

@@ -268,12 +268,13 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         Launch(_gatherRows, FlatBlocks(n), 1, FlatBlock, 1, Address(destination), Address(source), Address(indices), rows, cols, source.Length / cols);
     }
 
-    public void RandomIndices(Slice<int> indices, int rows, int count, ulong seed, int step)
+    public void RandomIndices(Slice<int> indices, Slice<int> step, int rows, int count, ulong seed)
     {
         indices.Require(rows, nameof(indices));
+        step.Require(1, nameof(step));
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         Context.MakeCurrent();
-        Launch(_randomIndices, FlatBlocks(rows), 1, FlatBlock, 1, Address(indices), rows, count, seed, step);
+        Launch(_randomIndices, FlatBlocks(rows), 1, FlatBlock, 1, Address(indices), Address(step), rows, count, seed);
     }
 
     /// <summary>As the interface says, except that indices are not validated: a row with an index outside the video is left unwritten.</summary>

@@ -92,8 +92,8 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
     public void GatherRows(Slice<float> destination, Slice<float> source, Slice<int> indices, int rows, int cols) =>
         Time("gather", 2.0 * rows * cols + rows, () => inner.GatherRows(destination, source, indices, rows, cols));
 
-    public void RandomIndices(Slice<int> indices, int rows, int count, ulong seed, int step) =>
-        Time("random_indices", rows, () => inner.RandomIndices(indices, rows, count, seed, step));
+    public void RandomIndices(Slice<int> indices, Slice<int> step, int rows, int count, ulong seed) =>
+        Time("random_indices", rows, () => inner.RandomIndices(indices, step, rows, count, seed));
 
     public void GatherVideoPoints(Slice<float> x, Slice<float> target, Slice<byte> frames, Slice<int> indices, int rows, int frameCount, int height, int width) =>
         Time("gather_video", rows * (1 + 6 + 3 / 4.0), () => inner.GatherVideoPoints(x, target, frames, indices, rows, frameCount, height, width));

@@ -83,10 +83,11 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     void GatherRows(Slice<T> destination, Slice<T> source, Slice<int> indices, int rows, int cols);
 
     /// <summary>
-    /// indices[i] = <see cref="CounterRng.Index"/>(seed, step, i, count) for i below rows: samples
-    /// drawn uniformly with replacement, on the device, reproducible from the seed and step.
+    /// indices[i] = <see cref="CounterRng.Index"/>(seed, step[0], i, count) for i below rows:
+    /// samples drawn uniformly with replacement, on the device, reproducible from the seed and the
+    /// step, which is read from device memory so that a captured step replays with each step's draw.
     /// </summary>
-    void RandomIndices(Slice<int> indices, int rows, int count, ulong seed, int step);
+    void RandomIndices(Slice<int> indices, Slice<int> step, int rows, int count, ulong seed);
 
     /// <summary>
     /// Points of a video for the given indices into its T*H*W points (spec §3): x[N,3] = (t, row,

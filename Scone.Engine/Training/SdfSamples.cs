@@ -16,13 +16,13 @@ public sealed class SdfSamples<T> : IBatchSource<T> where T : unmanaged, IFloati
     /// <summary>Batches prepared ahead: enough to ride out a slow one, few enough to stay small.</summary>
     public const int Lookahead = 3;
 
-    private sealed record Batch(int Step, T[] X, T[] Sdf);
+    private sealed record PreparedBatch(int Step, T[] X, T[] Sdf);
 
     private readonly IBackend<T> _backend;
     private readonly SdfSampler _sampler;
     private readonly DeviceBuffer<T> _x, _target;
-    private readonly BlockingCollection<Batch> _ready = new(Lookahead);
-    private readonly ConcurrentBag<Batch> _free = [];
+    private readonly BlockingCollection<PreparedBatch> _ready = new(Lookahead);
+    private readonly ConcurrentBag<PreparedBatch> _free = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _producer;
     private readonly int _steps;
@@ -40,7 +40,7 @@ public sealed class SdfSamples<T> : IBatchSource<T> where T : unmanaged, IFloati
         _x = backend.Allocate<T>(batchSize * Dims);
         _target = backend.Allocate<T>(batchSize);
         for (int i = 0; i < Lookahead + 2; i++)
-            _free.Add(new Batch(-1, new T[batchSize * Dims], new T[batchSize]));
+            _free.Add(new PreparedBatch(-1, new T[batchSize * Dims], new T[batchSize]));
         _producer = new Thread(Produce) { IsBackground = true, Name = "sdf sampler" };
         _producer.Start();
     }
@@ -60,10 +60,11 @@ public sealed class SdfSamples<T> : IBatchSource<T> where T : unmanaged, IFloati
     /// <summary>Batches prepared so far.</summary>
     public int BatchesPrepared { get; private set; }
 
-    public (Slice<T> X, Slice<T> Target) Next(int step)
+    /// <summary>Takes the step's batch from the producer (waiting if it is not ready) and uploads it.</summary>
+    public void Prepare(int step)
     {
         long start = Stopwatch.GetTimestamp();
-        Batch batch;
+        PreparedBatch batch;
         try
         {
             batch = _ready.Take(_stop.Token);
@@ -78,8 +79,10 @@ public sealed class SdfSamples<T> : IBatchSource<T> where T : unmanaged, IFloati
         _backend.Upload(_x.All, batch.X);
         _backend.Upload(_target.All, batch.Sdf);
         _free.Add(batch);
-        return (_x.All, _target.All);
     }
+
+    /// <summary>The uploaded batch: no device work.</summary>
+    public (Slice<T> X, Slice<T> Target) Batch() => (_x.All, _target.All);
 
     private void Produce()
     {
@@ -93,7 +96,7 @@ public sealed class SdfSamples<T> : IBatchSource<T> where T : unmanaged, IFloati
                 long start = Stopwatch.GetTimestamp();
                 _sampler.Sample(step, x, sdf, scratch);
                 if (!_free.TryTake(out var batch))
-                    batch = new Batch(-1, new T[BatchRows * Dims], new T[BatchRows]);
+                    batch = new PreparedBatch(-1, new T[BatchRows * Dims], new T[BatchRows]);
                 batch = batch with { Step = step };
                 for (int i = 0; i < x.Length; i++) batch.X[i] = T.CreateTruncating(x[i]);
                 for (int i = 0; i < sdf.Length; i++) batch.Sdf[i] = T.CreateTruncating(sdf[i]);

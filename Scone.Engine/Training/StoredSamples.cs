@@ -11,7 +11,7 @@ public sealed class StoredSamples<T> : IBatchSource<T> where T : unmanaged, IFlo
 {
     private readonly IBackend<T> _backend;
     private readonly DeviceBuffer<T>? _batchInputs, _batchTargets;
-    private readonly DeviceBuffer<int>? _indices;
+    private readonly DeviceBuffer<int>? _indices, _step;
     private readonly ulong _seed;
 
     /// <param name="batchSize">0: every sample every step.</param>
@@ -34,6 +34,7 @@ public sealed class StoredSamples<T> : IBatchSource<T> where T : unmanaged, IFlo
             _batchInputs = backend.Allocate<T>(BatchRows * Dims);
             _batchTargets = backend.Allocate<T>(BatchRows * Channels);
             _indices = backend.Allocate<int>(BatchRows);
+            _step = backend.Allocate<int>(1);
         }
     }
 
@@ -48,11 +49,17 @@ public sealed class StoredSamples<T> : IBatchSource<T> where T : unmanaged, IFlo
     public bool EverySample { get; }
     public bool HasPsnr => true;
 
-    public (Slice<T> X, Slice<T> Target) Next(int step)
+    public void Prepare(int step)
+    {
+        if (!EverySample)
+            _backend.Upload(_step!.All, [step]);
+    }
+
+    public (Slice<T> X, Slice<T> Target) Batch()
     {
         if (EverySample)
             return (Inputs.All, Targets.All);
-        _backend.RandomIndices(_indices!.All, BatchRows, Rows, _seed, step);
+        _backend.RandomIndices(_indices!.All, _step!.All, BatchRows, Rows, _seed);
         _backend.GatherRows(_batchInputs!.All, Inputs.All, _indices.All, BatchRows, Dims);
         _backend.GatherRows(_batchTargets!.All, Targets.All, _indices.All, BatchRows, Channels);
         return (_batchInputs.All, _batchTargets.All);
@@ -65,5 +72,6 @@ public sealed class StoredSamples<T> : IBatchSource<T> where T : unmanaged, IFlo
         _batchInputs?.Dispose();
         _batchTargets?.Dispose();
         _indices?.Dispose();
+        _step?.Dispose();
     }
 }

@@ -83,31 +83,33 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
 
     public bool FullBatch => _source.EverySample;
 
-    /// <summary>Whether steps replay a captured graph (full batch, on a backend that can capture, unless the options say no).</summary>
-    public bool CapturesSteps => _options.CaptureSteps && FullBatch && _backend is ICapturingBackend { CanCapture: true };
+    /// <summary>Whether steps replay a captured graph (on a backend that can capture, unless the options say no).</summary>
+    public bool CapturesSteps => _options.CaptureSteps && _backend is ICapturingBackend { CanCapture: true };
 
     /// <summary>
     /// One step. Its loss and PSNR are measured before its update; they are read back once, after
     /// the update, so that nothing waits on the device inside the step. For the best-PSNR copy the
-    /// parameters the step started from are kept on the device. A full-batch step launches the
-    /// same work every time, so where the backend can, it is captured once and replayed; only the
-    /// Adam schedule, in device memory, changes from step to step.
+    /// parameters the step started from are kept on the device. A step launches the same work
+    /// every time, so where the backend can, it is captured once and replayed; what changes from
+    /// step to step (the Adam schedule, the step number the batch is drawn with, a batch sampled on
+    /// the host) is uploaded to device memory first.
     /// </summary>
     public StepResult Step()
     {
         int step = StepsTaken;
         double rate = CosineSchedule.LearningRate(step, _options.Steps, _options.LearningRate, _options.FinalLearningRate);
         _backend.Upload(_schedule.All, _adam.Schedule<T>(rate, step + 1));
+        _source.Prepare(step);
         if (FullBatch)
             _backend.Copy(_stepStart.All, _parameters.All);
         if (CapturesSteps)
         {
-            _capturedStep ??= ((ICapturingBackend)_backend).Capture(() => Train(step));
+            _capturedStep ??= ((ICapturingBackend)_backend).Capture(Train);
             _capturedStep.Launch();
         }
         else
         {
-            Train(step);
+            Train();
         }
 
         var (loss, psnr) = ReadSums(BatchRows);
@@ -117,10 +119,10 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         return new StepResult(step, loss, _source.HasPsnr ? psnr : double.NaN, rate);
     }
 
-    /// <summary>Forward, loss, zero grad, backward and Adam on the step's batch: all queued, nothing read back.</summary>
-    private void Train(int step)
+    /// <summary>The step's batch, forward, loss, zero grad, backward and Adam: all queued, nothing read back.</summary>
+    private void Train()
     {
-        var (x, target) = _source.Next(step);
+        var (x, target) = _source.Batch();
         var y = _y.Slice(0, BatchRows * _source.Channels);
         var dy = _dy.Slice(0, BatchRows * _source.Channels);
         _network.Forward(y, x, _parameters.All, BatchRows);

@@ -15,7 +15,7 @@ public sealed class VideoSamples<T> : IBatchSource<T> where T : unmanaged, IFloa
     private readonly IBackend<T> _backend;
     private readonly DeviceBuffer<byte> _frames;
     private readonly DeviceBuffer<T> _x, _target;
-    private readonly DeviceBuffer<int> _indices;
+    private readonly DeviceBuffer<int> _indices, _step;
     private readonly int _frameCount, _height, _width, _points;
     private readonly ulong _seed;
 
@@ -33,6 +33,7 @@ public sealed class VideoSamples<T> : IBatchSource<T> where T : unmanaged, IFloa
         _x = backend.Allocate<T>(batchSize * VideoPoints.Dims);
         _target = backend.Allocate<T>(batchSize * VideoPoints.Channels);
         _indices = backend.Allocate<int>(batchSize);
+        _step = backend.Allocate<int>(1);
     }
 
     public int Dims => VideoPoints.Dims;
@@ -41,9 +42,11 @@ public sealed class VideoSamples<T> : IBatchSource<T> where T : unmanaged, IFloa
     public bool EverySample => false;
     public bool HasPsnr => true;
 
-    public (Slice<T> X, Slice<T> Target) Next(int step)
+    public void Prepare(int step) => _backend.Upload(_step.All, [step]);
+
+    public (Slice<T> X, Slice<T> Target) Batch()
     {
-        _backend.RandomIndices(_indices.All, BatchRows, _points, _seed, step);
+        _backend.RandomIndices(_indices.All, _step.All, BatchRows, _points, _seed);
         _backend.GatherVideoPoints(_x.All, _target.All, _frames.All, _indices.All, BatchRows, _frameCount, _height, _width);
         return (_x.All, _target.All);
     }
@@ -54,5 +57,6 @@ public sealed class VideoSamples<T> : IBatchSource<T> where T : unmanaged, IFloa
         _x.Dispose();
         _target.Dispose();
         _indices.Dispose();
+        _step.Dispose();
     }
 }

@@ -120,6 +120,34 @@ public class CudaTrainingTests
     }
 
     /// <summary>
+    /// The SDF protocol on both backends: batches sampled on CPU threads, uploaded each step into
+    /// the buffers the captured step reads; the same batches give the CPU's losses.
+    /// </summary>
+    [Test]
+    public void SdfTrainingUploadsEachStepsBatchAndGivesTheCpusLosses()
+    {
+        var rng = new Scone.Engine.Rng(8);
+        var points = Enumerable.Range(0, 400).Select(_ => System.Numerics.Vector3.Normalize(new System.Numerics.Vector3(
+            (float)rng.NextSymmetric(1), (float)rng.NextSymmetric(1), (float)rng.NextSymmetric(1)))).ToArray();
+        var cloud = ShapeNormalization.Normalize(new Scone.Engine.Geometry.OrientedPointCloud(points, points));
+        var config = new ModelConfig(ModelKind.Scone, 3, 1, 4, 32, 30, [30, 20, 10]);
+        const int Batch = 500;
+
+        List<StepResult> Train(IBackend<float> backend)
+        {
+            using var network = Networks.Create(backend, config, Batch);
+            using var samples = new SdfSamples<float>(backend, new SdfSampler(cloud, 2), Batch, Steps);
+            using var trainer = new Trainer<float>(backend, network, samples, new TrainerOptions(Steps, 1e-3, Batch), Networks.InitialParameters(config, 4));
+            return Enumerable.Range(0, Steps).Select(_ => trainer.Step()).ToList();
+        }
+
+        var gpu = Train(_gpu);
+        var cpu = Train(new CpuBackend<float>());
+        Gpu.AssertClose("losses", gpu.Select(r => r.Loss).ToArray(), cpu.Select(r => r.Loss).ToArray(), LossTolerance, Tolerances.Floor);
+        Assert.That(gpu[^1].Loss, Is.LessThan(gpu[0].Loss), "the loss falls");
+    }
+
+    /// <summary>
     /// A whole training step (forward, loss, zeroed gradients, backward, Adam) captured once as a
     /// CUDA graph: a replay gives what the step gives when launched directly. cuBLAS may pick other
     /// GEMM kernels under capture, hence float32 rounding rather than equal bits.

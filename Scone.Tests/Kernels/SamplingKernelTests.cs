@@ -13,8 +13,12 @@ public class SamplingKernelTests : GpuFixture
         const ulong Seed = 0xDEADBEEF12345678UL;
         using var gpu = Device.Allocate<int>(rows);
         using var cpu = CpuFloat.Allocate<int>(rows);
-        Device.RandomIndices(gpu.All, rows, count, Seed, step);
-        CpuFloat.RandomIndices(cpu.All, rows, count, Seed, step);
+        using var gpuStep = Device.Allocate<int>(1);
+        using var cpuStep = CpuFloat.Allocate<int>(1);
+        Device.Upload(gpuStep.All, [step]);
+        CpuFloat.Upload(cpuStep.All, [step]);
+        Device.RandomIndices(gpu.All, gpuStep.All, rows, count, Seed);
+        CpuFloat.RandomIndices(cpu.All, cpuStep.All, rows, count, Seed);
         var (fromGpu, fromCpu) = (new int[rows], new int[rows]);
         Device.Download(fromGpu, gpu.All);
         CpuFloat.Download(fromCpu, cpu.All);

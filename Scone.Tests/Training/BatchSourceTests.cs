@@ -32,7 +32,8 @@ public class BatchSourceTests
     {
         var backend = new CpuBackend<double>();
         using var samples = new VideoSamples<double>(backend, Gradient(4, 6, 7), 500, 9);
-        var (x, target) = samples.Next(0);
+        samples.Prepare(0);
+        var (x, target) = samples.Batch();
         var xs = new double[1500];
         var ts = new double[1500];
         backend.Download(xs, x);
@@ -44,7 +45,8 @@ public class BatchSourceTests
             Assert.That(ts[3 * i + 1], Is.EqualTo(xs[3 * i + 2]).Within(0.01), $"column of sample {i}");
             Assert.That(ts[3 * i + 2], Is.EqualTo(xs[3 * i]).Within(0.01), $"time of sample {i}");
         }
-        var (next, _) = samples.Next(1);
+        samples.Prepare(1);
+        var (next, _) = samples.Batch();
         var nextXs = new double[1500];
         backend.Download(nextXs, next);
         Assert.That(nextXs, Is.Not.EqualTo(xs), "each step draws anew");
@@ -74,7 +76,8 @@ public class BatchSourceTests
         using var samples = new SdfSamples<float>(backend, sampler, 200, 5);
         for (int step = 0; step < 5; step++)
         {
-            var (x, target) = samples.Next(step);
+            samples.Prepare(step);
+            var (x, target) = samples.Batch();
             var (xs, sdf) = (new float[600], new float[200]);
             backend.Download(xs, x);
             backend.Download(sdf, target);

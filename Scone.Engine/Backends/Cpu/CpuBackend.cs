@@ -150,11 +150,13 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
             destination.Span().Slice(start * cols, count * cols), source.Span(), indices.Span().Slice(start, count), cols));
     }
 
-    public void RandomIndices(Slice<int> indices, int rows, int count, ulong seed, int step)
+    public void RandomIndices(Slice<int> indices, Slice<int> step, int rows, int count, ulong seed)
     {
         indices.Require(rows, nameof(indices));
+        step.Require(1, nameof(step));
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        CpuParallel.ForChunks(rows, (_, start, chunk) => CpuOps.RandomIndices(indices.Span().Slice(start, chunk), start, count, seed, step));
+        int current = step.Span()[0];
+        CpuParallel.ForChunks(rows, (_, start, chunk) => CpuOps.RandomIndices(indices.Span().Slice(start, chunk), start, count, seed, current));
     }
 
     public void GatherVideoPoints(Slice<T> x, Slice<T> target, Slice<byte> frames, Slice<int> indices, int rows, int frameCount, int height, int width)
