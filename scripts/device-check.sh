@@ -23,6 +23,9 @@ prepare() {
   dotnet publish "$root/Scone.Tests" -c Release -r linux-x64 --self-contained true -o "$device/app" >&2 || exit 1
   mkdir -p "$device/app/data/shapes"
   cp "$root/../shared/data/kodak/kodim19.png" "$root/../shared/data/kodak/kodim09.png" "$device/app/data/"
+  # kodim19 as uint8 .npy too: the PyTorch reference reads it without PIL or numpy.
+  mkdir -p "$device/kodim19" && cp "$root/../shared/data/kodak/kodim19.png" "$device/kodim19/"
+  "$device/app/scone" convert-video "$device/kodim19" "$device/app/data/kodim19.npy" >&2 && rm -rf "$device/kodim19" || exit 1
   cp "$root"/../shared/data/shapes/{bunny/bunny.xyz,armadillo/armadillo.obj,dragon/dragon_vrip_res3.ply,lucy/lucy.obj} "$device/app/data/shapes/"
   "$device/app/scone" convert-video "$root/../shared/data/video/cat" "$device/app/data/cat-256.npy" --scale 0.5 >&2 || exit 1
   tar -C "$device" -cJf "$device/app.tar.xz" app && rm -rf "$device/app"
@@ -60,7 +63,7 @@ run() {
 
   echo "## PyTorch on the same GPU (bench/reference/scone_torch.py, kodim19, 2000 steps)" >> "$report"
   if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> "$OUT/torch-probe.log"; then
-    python3 "$root/bench/reference/scone_torch.py" --image "$app/data/kodim19.png" --steps 2000 > "$OUT/torch.json" 2> "$OUT/torch.log"
+    python3 "$root/bench/reference/scone_torch.py" --image "$app/data/kodim19.npy" --steps 2000 > "$OUT/torch.json" 2> "$OUT/torch.log"
     echo "scone_torch.py: exit $?; $(python3 -c 'import torch; print(torch.__version__, torch.version.cuda)')" >> "$report"
   else
     echo "no PyTorch with CUDA here: $(tail -n 1 "$OUT/torch-probe.log")" >> "$report"

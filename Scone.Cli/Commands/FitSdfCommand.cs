@@ -26,7 +26,7 @@ public static class FitSdfCommand
 
     public static Command Create()
     {
-        var path = new Argument<string>("PATH") { Description = $"an oriented point cloud (.xyz: x y z nx ny nz per line) or a mesh ({ShapeFile.SupportedLoad})" };
+        var path = new Argument<string>("PATH") { Description = $"an oriented point cloud (.xyz: x y z nx ny nz per line) or a mesh (.ply: ASCII or binary, .obj)" };
         var model = new ModelOptions(8, ModelConfig.ShapeOmegas);
         var training = new TrainingOptions(10_000, 5e-4, SdfSampler.DefaultBatch, "samples drawn each step", "runs/fit-sdf");
         var grid = new Option<int?>("--grid") { Description = "evaluation grid resolution N (N^3 points) [default: 512 on a GPU, 128 on the CPU]" };

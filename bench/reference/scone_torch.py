@@ -101,11 +101,33 @@ def load_image(path, device):
         green = 0.5 + 0.45 * torch.cos(40 * torch.sqrt(r * r + c * c))
         blue = 0.2 + 0.6 * (r * c > 0).float() + 0.1 * torch.sin(25 * c)
         return torch.stack([red, green, blue], dim=-1).clamp(0, 1)
-    from PIL import Image  # only needed for a real image
+    if path.endswith(".npy"):
+        return load_npy(path, device)
+    from PIL import Image  # only needed for a real image other than .npy
 
     image = Image.open(path).convert("RGB")
     data = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8).reshape(image.height, image.width, 3)
     return (data.to(device=device, dtype=torch.float32) / 255.0).contiguous()
+
+
+def load_npy(path, device):
+    """A uint8 .npy array [H, W, 3] or [1, H, W, 3] (what `scone convert-video` writes), without numpy or PIL."""
+    import ast
+
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:6] != b"\x93NUMPY":
+        raise SystemExit(f"{path}: not a .npy file")
+    major = data[6]
+    header_length = int.from_bytes(data[8:10] if major == 1 else data[8:12], "little")
+    start = (10 if major == 1 else 12) + header_length
+    header = ast.literal_eval(data[(10 if major == 1 else 12):start].decode("latin1"))
+    shape = tuple(header["shape"])
+    if header["descr"] not in ("|u1", "<u1") or header["fortran_order"] or shape[-1] != 3 or len(shape) not in (3, 4):
+        raise SystemExit(f"{path}: expected a C-order uint8 array [H, W, 3] or [1, H, W, 3], got {header}")
+    height, width = shape[-3], shape[-2]
+    pixels = torch.frombuffer(bytearray(data[start:start + height * width * 3]), dtype=torch.uint8).reshape(height, width, 3)
+    return (pixels.to(device=device, dtype=torch.float32) / 255.0).contiguous()
 
 
 def cosine_lr(step, steps, lr=LR, final=FINAL_LR):
