@@ -12,6 +12,20 @@ public sealed class PointEvaluator : IDisposable
 {
     public const int DefaultTileRows = 1 << 16;
 
+    /// <summary>The activation memory a tile may take: a quarter of a small 4 GiB GPU.</summary>
+    public const long TileBudgetBytes = 1L << 30;
+
+    /// <summary>
+    /// Rows per tile for a network, so that its activations (u, z per hidden layer and two
+    /// gradient buffers, each rows x width floats) stay within <see cref="TileBudgetBytes"/>: about
+    /// 76,000 rows for the SDF network (8 x 250), at most 2^18 for narrow ones.
+    /// </summary>
+    public static int TileRowsFor(ModelConfig config)
+    {
+        long bytesPerRow = 4L * ((2L * config.HiddenLayers + 2) * config.Hidden + config.InputDims + config.OutputDims);
+        return (int)Math.Clamp(TileBudgetBytes / bytesPerRow, 1024, 1 << 18);
+    }
+
     /// <summary>Writes the coordinates of points [first, first + rows) into x[rows, dims].</summary>
     public delegate void CoordinateWriter(Span<float> x, long first, int rows);
 

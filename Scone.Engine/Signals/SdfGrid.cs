@@ -35,8 +35,7 @@ public static class SdfGrid
             throw new InputException($"the model maps {config.InputDims} to {config.OutputDims} dimensions; a shape model maps 3 (x, y, z) to 1 (signed distance)");
         long count = (long)n * n * n;
         var sdf = new float[count];
-        // A GPU wants large tiles; on the CPU a smaller one keeps the activations of deep networks in memory.
-        int tile = (int)Math.Min(count, backend.Name == "cpu" ? 1 << 14 : 1 << 18);
+        int tile = (int)Math.Min(count, PointEvaluator.TileRowsFor(config));
         using var evaluator = new PointEvaluator(backend, config, parameters, tile);
         evaluator.Evaluate(sdf, count, (x, first, rows) =>
         {

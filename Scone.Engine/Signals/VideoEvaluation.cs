@@ -30,7 +30,7 @@ public static class VideoEvaluation
         Action<int, RgbImage>? rendered = null, IProgress<double>? progress = null)
     {
         VideoRenderer.CheckModel(config);
-        using var evaluator = new PointEvaluator(backend, config, parameters, Math.Min(PointEvaluator.DefaultTileRows * 4, video.Height * video.Width));
+        using var evaluator = new PointEvaluator(backend, config, parameters, Math.Min(PointEvaluator.TileRowsFor(config), video.Height * video.Width));
         var psnr = new double[video.Frames];
         var ssim = new double[video.Frames];
         for (int t = 0; t < video.Frames; t++)
