@@ -62,12 +62,10 @@ public static class FitImageCommand
         AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
             $"fitting {settings.Model.Kind.ToString().ToLowerInvariant()} ({network.Layout.Count:N0} parameters) to {name}, {image.Width}x{image.Height}, {settings.Training.Steps} steps on {backend.Name}")));
 
-        var curve = new List<StepResult>(settings.Training.Steps);
         var clock = Stopwatch.StartNew();
-        TrainingProgress.Run("fit", settings.Training.Steps, () =>
+        var curve = TrainingProgress.Run("fit", settings.Training.Steps, () =>
         {
             var result = trainer.Step();
-            curve.Add(result);
             if (!trainer.FullBatch && (trainer.StepsTaken % settings.EvalEvery == 0))
                 trainer.Evaluate();
             return result;
@@ -83,15 +81,8 @@ public static class FitImageCommand
             ? finalSsim
             : Ssim.Compute(image, ImageRenderer.Render(backend, settings.Model, trainer.DownloadParameters(best: true), image.Height, image.Width));
 
-        var metrics = new JsonObject
+        var metrics = RunFiles.Summary("image", settings.Model, settings.Training, backend.Name, settings.Tf32, network.Layout.Count, trainer.BatchRows, seconds).With(new JsonObject
         {
-            ["model"] = settings.Model.Kind.ToString().ToLowerInvariant(),
-            ["device"] = backend.Name,
-            ["tf32"] = settings.Tf32,
-            ["parameters"] = network.Layout.Count,
-            ["steps"] = settings.Training.Steps,
-            ["seconds"] = seconds,
-            ["steps_per_second"] = RunFiles.Number(settings.Training.Steps / seconds),
             ["psnr"] = RunFiles.Number(finalPsnr),
             ["ssim"] = finalSsim,
             ["psnr_best"] = RunFiles.Number(trainer.BestPsnr),
@@ -101,9 +92,7 @@ public static class FitImageCommand
             ["width"] = image.Width,
             ["image"] = settings.Path ?? "siemens-star",
             ["scale"] = settings.Scale,
-            ["batch"] = trainer.BatchRows,
-        };
-        RunFiles.AddSettings(metrics, settings.Model, settings.Training);
+        });
 
         ImageFile.SavePng(System.IO.Path.Combine(folder, "reconstruction.png"), reconstruction);
         ImageFile.SavePng(System.IO.Path.Combine(folder, "comparison.png"), ComparisonImage.Create(image, reconstruction));

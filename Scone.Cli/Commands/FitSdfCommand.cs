@@ -66,14 +66,8 @@ public static class FitSdfCommand
         AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
             $"fitting {settings.Model.Kind.ToString().ToLowerInvariant()} ({network.Layout.Count:N0} parameters) to {name}, {cloud.Count:N0} oriented points, {settings.Training.Steps} steps of {settings.Training.BatchSize:N0} samples on {backend.Name}")));
 
-        var curve = new List<StepResult>(settings.Training.Steps);
         var clock = Stopwatch.StartNew();
-        TrainingProgress.Run("fit", settings.Training.Steps, () =>
-        {
-            var result = trainer.Step();
-            curve.Add(result);
-            return result;
-        });
+        var curve = TrainingProgress.Run("fit", settings.Training.Steps, trainer.Step);
         backend.Synchronize();
         double seconds = clock.Elapsed.TotalSeconds;
         float[] parameters = trainer.DownloadParameters();
@@ -90,17 +84,8 @@ public static class FitSdfCommand
         });
         double evaluationSeconds = evaluationClock.Elapsed.TotalSeconds;
 
-        var metrics = new JsonObject
+        var metrics = RunFiles.Summary("sdf", settings.Model, settings.Training, backend.Name, settings.Tf32, network.Layout.Count, settings.Training.BatchSize, seconds).With(new JsonObject
         {
-            ["task"] = "sdf",
-            ["model"] = settings.Model.Kind.ToString().ToLowerInvariant(),
-            ["device"] = backend.Name,
-            ["tf32"] = settings.Tf32,
-            ["parameters"] = network.Layout.Count,
-            ["steps"] = settings.Training.Steps,
-            ["batch"] = settings.Training.BatchSize,
-            ["seconds"] = seconds,
-            ["steps_per_second"] = RunFiles.Number(settings.Training.Steps / seconds),
             ["sampler_wait_seconds"] = samples.WaitSeconds,
             ["sampler_ms_per_batch"] = RunFiles.Number(samples.SampleSeconds * 1000 / Math.Max(1, samples.BatchesPrepared)),
             ["load_seconds"] = loadSeconds,
@@ -115,8 +100,7 @@ public static class FitSdfCommand
             ["shape"] = settings.Path,
             ["cloud_points"] = cloud.Count,
             ["surface_points"] = settings.SurfacePoints,
-        };
-        RunFiles.AddSettings(metrics, settings.Model, settings.Training);
+        });
 
         ShapeFile.SaveMesh(System.IO.Path.Combine(folder, "mesh.ply"), scores.Surface);
         ImageFile.SavePng(System.IO.Path.Combine(folder, "preview.png"), MeshPreview.Render(scores.Surface));

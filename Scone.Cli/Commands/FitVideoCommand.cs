@@ -69,14 +69,12 @@ public static class FitVideoCommand
         AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
             $"fitting {settings.Model.Kind.ToString().ToLowerInvariant()} ({network.Layout.Count:N0} parameters) to {name}, {video.Frames} frames of {video.Width}x{video.Height}, {settings.Training.Steps} steps of {settings.Training.BatchSize:N0} points on {backend.Name}")));
 
-        var curve = new List<StepResult>(settings.Training.Steps);
         var evaluations = new JsonArray();
         double trainingSeconds = 0;
         var clock = Stopwatch.StartNew();
-        TrainingProgress.Run("fit", settings.Training.Steps, () =>
+        var curve = TrainingProgress.Run("fit", settings.Training.Steps, () =>
         {
             var result = trainer.Step();
-            curve.Add(result);
             if (settings.EvalEvery > 0 && trainer.StepsTaken % settings.EvalEvery == 0 && trainer.StepsTaken < settings.Training.Steps)
             {
                 backend.Synchronize();
@@ -104,17 +102,8 @@ public static class FitVideoCommand
         double evaluationSeconds = evaluationClock.Elapsed.TotalSeconds;
         evaluations.Add(Summary(trainer.StepsTaken, final));
 
-        var metrics = new JsonObject
+        var metrics = RunFiles.Summary("video", settings.Model, settings.Training, backend.Name, settings.Tf32, network.Layout.Count, settings.Training.BatchSize, trainingSeconds).With(new JsonObject
         {
-            ["task"] = "video",
-            ["model"] = settings.Model.Kind.ToString().ToLowerInvariant(),
-            ["device"] = backend.Name,
-            ["tf32"] = settings.Tf32,
-            ["parameters"] = network.Layout.Count,
-            ["steps"] = settings.Training.Steps,
-            ["batch"] = settings.Training.BatchSize,
-            ["seconds"] = trainingSeconds,
-            ["steps_per_second"] = RunFiles.Number(settings.Training.Steps / trainingSeconds),
             ["evaluation_seconds"] = evaluationSeconds,
             ["psnr_mean"] = RunFiles.Number(final.MeanPsnr),
             ["psnr_std"] = RunFiles.Number(final.StdPsnr),
@@ -128,8 +117,7 @@ public static class FitVideoCommand
             ["height"] = video.Height,
             ["width"] = video.Width,
             ["scale"] = settings.Scale,
-        };
-        RunFiles.AddSettings(metrics, settings.Model, settings.Training);
+        });
 
         var perFrame = new StringBuilder("frame,psnr,ssim\n");
         for (int t = 0; t < video.Frames; t++)

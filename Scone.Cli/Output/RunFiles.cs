@@ -31,16 +31,39 @@ public static class RunFiles
     /// <summary>A JSON number, or null where the value is not finite (PSNR of identical images).</summary>
     public static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 
-    /// <summary>The settings every fit records beside its results: the model's shape and the training options.</summary>
-    public static void AddSettings(JsonObject metrics, ModelConfig model, TrainerOptions training)
+    /// <summary>
+    /// What every fit's metrics.json holds: the task, model, device, the run's size and speed and
+    /// its settings; each command adds its own results.
+    /// </summary>
+    public static JsonObject Summary(string task, ModelConfig model, TrainerOptions training, string device, bool tf32, int parameters, int batch, double seconds) => new()
     {
-        metrics["layers"] = model.Layers;
-        metrics["hidden"] = model.Hidden;
-        metrics["w0"] = model.W0;
-        metrics["omegas"] = new JsonArray(model.Omegas.Select(o => (JsonNode?)o).ToArray());
-        metrics["mask"] = model.Mask.Name();
-        metrics["lr"] = training.LearningRate;
-        metrics["seed"] = training.Seed;
+        ["task"] = task,
+        ["model"] = model.Kind.ToString().ToLowerInvariant(),
+        ["device"] = device,
+        ["tf32"] = tf32,
+        ["parameters"] = parameters,
+        ["steps"] = training.Steps,
+        ["batch"] = batch,
+        ["seconds"] = seconds,
+        ["steps_per_second"] = Number(training.Steps / seconds),
+        ["layers"] = model.Layers,
+        ["hidden"] = model.Hidden,
+        ["w0"] = model.W0,
+        ["omegas"] = new JsonArray(model.Omegas.Select(o => (JsonNode?)o).ToArray()),
+        ["mask"] = model.Mask.Name(),
+        ["lr"] = training.LearningRate,
+        ["seed"] = training.Seed,
+    };
+
+    /// <summary>Moves every entry of <paramref name="results"/> to the end of <paramref name="metrics"/>.</summary>
+    public static JsonObject With(this JsonObject metrics, JsonObject results)
+    {
+        foreach (var (key, value) in results.ToList())
+        {
+            results.Remove(key);
+            metrics[key] = value;
+        }
+        return metrics;
     }
 
     /// <summary>A metric for a table: "inf" for a perfect fit's PSNR, "-" where there is none.</summary>

@@ -10,9 +10,11 @@ namespace Scone.Cli.Output;
 /// </summary>
 public static class TrainingProgress
 {
-    public static void Run(string title, int steps, Func<StepResult> step)
+    /// <returns>Every step's result: the training curve.</returns>
+    public static List<StepResult> Run(string title, int steps, Func<StepResult> step)
     {
-        if (steps == 0) return;
+        var curve = new List<StepResult>(steps);
+        if (steps == 0) return curve;
         var clock = Stopwatch.StartNew();
         if (AnsiConsole.Profile.Capabilities.Interactive)
         {
@@ -25,16 +27,18 @@ public static class TrainingProgress
                     for (int i = 0; i < steps; i++)
                     {
                         var result = step();
+                        curve.Add(result);
                         task.Description = Describe(title, result, steps, clock.Elapsed.TotalSeconds);
                         task.Increment(1);
                     }
                 });
-            return;
+            return curve;
         }
         int every = Math.Max(1, steps / 10);
         for (int i = 0; i < steps; i++)
         {
             var result = step();
+            curve.Add(result);
             if ((i + 1) % every == 0 || i + 1 == steps)
             {
                 double seconds = clock.Elapsed.TotalSeconds;
@@ -42,6 +46,7 @@ public static class TrainingProgress
                 Console.Error.WriteLine($"{Describe(title, result, steps, seconds)}  eta {TimeSpan.FromSeconds(Math.Round(eta)):g}");
             }
         }
+        return curve;
     }
 
     private static string Describe(string title, StepResult result, int steps, double seconds) =>
