@@ -8,8 +8,11 @@ namespace Scone.Engine.Geometry;
 /// A 3D k-d tree for k-nearest-neighbour queries: the spec §3 sdf labels and the Chamfer distance.
 /// Built once by median splits on the axis of widest spread. Every split halves its point range, so
 /// a node's range follows from its place in the tree and the tree needs no child or range arrays:
-/// inner nodes are stored in heap order (children of node i are 2i + 1 and 2i + 2) as an axis and a
-/// split value, over the points (with their original indices) reordered in place. Immutable after
+/// nodes are stored in heap order (children of node i are 2i + 1 and 2i + 2), inner nodes with an
+/// axis and a split value, every node with the tight bounding box of its points, over the points
+/// (with their original indices) reordered in place. The search prunes by those boxes: a surface
+/// cloud's split cells reach far into empty space, so for a query away from the surface (half the
+/// SDF samples) cells alone would let the search visit thousands of leaves. Immutable after
 /// construction, so any number of threads may query it at once. Results are deterministic: among
 /// points at equal distance, the one the search meets first is kept.
 /// </summary>
@@ -21,14 +24,15 @@ public sealed class KdTree
     // Subtrees of more points are built on the thread pool; the tree does not depend on it.
     private const int ParallelBuildSize = 1 << 15;
 
-    // The incremental cell bound is a sum of rounded squares that can overshoot a point's computed
-    // distance by a few ulps; shrinking it keeps such a point from being pruned.
+    // The box bound is a sum of rounded squares that can overshoot a point's computed distance by a
+    // few ulps; shrinking it keeps such a point from being pruned.
     private const float BoundSlack = 1 - 1e-5f;
 
     private readonly Vector3[] _original;
     private readonly Entry[] _entries;  // in tree order
     private readonly byte[] _axis;      // [inner nodes]
     private readonly float[] _split;    // [inner nodes]
+    private readonly Vector3[] _boxMin, _boxMax; // [nodes]: the tight box of each node's points
 
     /// <param name="points">Any number of points, all coordinates finite; copied.</param>
     public KdTree(ReadOnlySpan<Vector3> points)
@@ -45,6 +49,8 @@ public sealed class KdTree
         int innerNodes = (1 << depth) - 1;
         _axis = new byte[innerNodes];
         _split = new float[innerNodes];
+        _boxMin = new Vector3[2 * innerNodes + 1];
+        _boxMax = new Vector3[2 * innerNodes + 1];
         Build(0, 0, points.Length);
     }
 
@@ -68,8 +74,7 @@ public sealed class KdTree
         if (found == 0) return 0;
 
         var best = new Best(indices[..found], distancesSquared[..found]);
-        Vector3 offsets = Vector3.Zero;
-        Search(0, 0, Count, query, ref best, ref offsets, 0);
+        Search(0, 0, Count, query, ref best);
         return found;
     }
 
@@ -105,14 +110,17 @@ public sealed class KdTree
     private void Build(int node, int lo, int hi)
     {
         int count = hi - lo;
-        if (count <= LeafSize) return;
-
+        if (count == 0) return;
         Vector3 min = _entries[lo].Position, max = min;
         for (int i = lo + 1; i < hi; i++)
         {
             min = Vector3.Min(min, _entries[i].Position);
             max = Vector3.Max(max, _entries[i].Position);
         }
+        _boxMin[node] = min;
+        _boxMax[node] = max;
+        if (count <= LeafSize) return;
+
         Vector3 extent = max - min;
         int axis = extent.X >= extent.Y && extent.X >= extent.Z ? 0 : extent.Y >= extent.Z ? 1 : 2;
 
@@ -167,12 +175,8 @@ public sealed class KdTree
 
     private static float Coordinate(Vector3 v, int axis) => Unsafe.Add(ref v.X, axis);
 
-    /// <summary>
-    /// Searches node's subtree, whose cell is at least sqrt(cellDistance) from the query: offsets
-    /// holds the query's distance to the cell along each axis, 0 where the query is within its slab
-    /// (Arya and Mount's incremental distance).
-    /// </summary>
-    private void Search(int node, int lo, int hi, Vector3 query, ref Best best, ref Vector3 offsets, float cellDistance)
+    /// <summary>Searches node's subtree, the child with the nearer box first, skipping every subtree whose box is no nearer than the k-th best so far.</summary>
+    private void Search(int node, int lo, int hi, Vector3 query, ref Best best)
     {
         if (hi - lo <= LeafSize)
         {
@@ -184,21 +188,26 @@ public sealed class KdTree
             return;
         }
         int mid = lo + (hi - lo) / 2;
-        int axis = _axis[node];
-        float offset = Coordinate(query, axis) - _split[node];
-        (int nearNode, int nearLo, int nearHi, int farNode, int farLo, int farHi) = offset < 0
-            ? (2 * node + 1, lo, mid, 2 * node + 2, mid, hi)
-            : (2 * node + 2, mid, hi, 2 * node + 1, lo, mid);
-        Search(nearNode, nearLo, nearHi, query, ref best, ref offsets, cellDistance);
+        int left = 2 * node + 1, right = 2 * node + 2;
+        float leftDistance = BoxDistance(left, query), rightDistance = BoxDistance(right, query);
+        // The nearer box first: its points tighten the bound soonest. Ties go left, for determinism.
+        if (leftDistance <= rightDistance)
+        {
+            if (best.Accepts(leftDistance * BoundSlack)) Search(left, lo, mid, query, ref best);
+            if (best.Accepts(rightDistance * BoundSlack)) Search(right, mid, hi, query, ref best);
+        }
+        else
+        {
+            if (best.Accepts(rightDistance * BoundSlack)) Search(right, mid, hi, query, ref best);
+            if (best.Accepts(leftDistance * BoundSlack)) Search(left, lo, mid, query, ref best);
+        }
+    }
 
-        // The far cell lies beyond the split plane along the axis; along the others it is no nearer.
-        ref float axisOffset = ref Unsafe.Add(ref offsets.X, axis);
-        float previous = axisOffset;
-        float farDistance = cellDistance - previous * previous + offset * offset;
-        if (!best.Accepts(farDistance * BoundSlack)) return;
-        axisOffset = offset;
-        Search(farNode, farLo, farHi, query, ref best, ref offsets, farDistance);
-        axisOffset = previous;
+    /// <summary>The squared distance from the query to a node's box (0 inside it).</summary>
+    private float BoxDistance(int node, Vector3 query)
+    {
+        var outside = Vector3.Max(Vector3.Max(_boxMin[node] - query, query - _boxMax[node]), Vector3.Zero);
+        return Vector3.Dot(outside, outside);
     }
 
     /// <summary>A point with its index in the constructor's order: 16 bytes, one load in a leaf scan.</summary>
