@@ -72,4 +72,39 @@ public class CliVideoTests
         Assert.That(code, Is.EqualTo(2), stderr);
         Assert.That(stderr, Does.Contain("--batch 0"));
     }
+
+    [Test]
+    public void ConvertVideoWritesAnNpyThatLoadsBack()
+    {
+        string npy = Path.Combine(_folder, "cat.npy");
+        var (code, _, stderr) = CliRunner.Run("convert-video", TestData.SharedData("video/cat_small"), npy, "--max-frames", "3", "--scale", "0.5");
+        Assert.That(code, Is.EqualTo(0), stderr);
+        var video = VideoFile.Load(npy, TextWriter.Null);
+        Assert.That((video.Frames, video.Height, video.Width), Is.EqualTo((3, 32, 32)));
+
+        (code, _, stderr) = CliRunner.Run("convert-video", TestData.SharedData("video/cat_small"), Path.Combine(_folder, "cat.avi"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain(".npy"));
+    }
+
+    [Test]
+    public void RenderTellsAVideoModelFromAnImageModel()
+    {
+        string frames = TestData.SharedData("video/cat_small");
+        string output = Path.Combine(_folder, "run");
+        var fit = CliRunner.Run("fit", "video", frames, "--layers", "2", "--hidden", "8", "--omegas", "10", "--steps", "2", "--batch", "64",
+            "--max-frames", "2", "--scale", "0.25", "--device", "cpu", "--out", output);
+        Assert.That(fit.ExitCode, Is.EqualTo(0), fit.Stderr);
+        string model = Path.Combine(output, "model.safetensors");
+        foreach (var args in new[]
+        {
+            new[] { "render", model, "--out", Path.Combine(_folder, "x.png") },
+            new[] { "render", model, "--frames", Path.Combine(_folder, "f"), "--fps-scale", "0" },
+        })
+        {
+            var (code, _, stderr) = CliRunner.Run(args);
+            Assert.That(code, Is.EqualTo(2), stderr);
+            Assert.That(stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1), stderr);
+        }
+    }
 }
