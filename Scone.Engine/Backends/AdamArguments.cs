@@ -17,7 +17,18 @@ public sealed record AdamArguments(double Beta1 = 0.9, double Beta2 = 0.999, dou
 
     public double InverseSqrtBiasCorrection2(int step) => 1 / Math.Sqrt(1 - Math.Pow(Beta2, step));
 
-    /// <summary>The schedule of step t (from 1) at this learning rate, in the backend's precision.</summary>
-    public T[] Schedule<T>(double learningRate, int step) where T : System.Numerics.IFloatingPointIeee754<T> =>
-        [T.CreateTruncating(StepSize(learningRate, step)), T.CreateTruncating(InverseSqrtBiasCorrection2(step))];
+    /// <summary>Writes the schedule of step t (from 1) at this learning rate, in the backend's precision, into schedule[0..2].</summary>
+    public void WriteSchedule<T>(Span<T> schedule, double learningRate, int step) where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        schedule[0] = T.CreateTruncating(StepSize(learningRate, step));
+        schedule[1] = T.CreateTruncating(InverseSqrtBiasCorrection2(step));
+    }
+
+    /// <summary>The schedule of step t as a new array (tests, one-off steps).</summary>
+    public T[] Schedule<T>(double learningRate, int step) where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        var schedule = new T[ScheduleLength];
+        WriteSchedule<T>(schedule, learningRate, step);
+        return schedule;
+    }
 }

@@ -16,7 +16,13 @@ public sealed class SdfSamples<T> : IBatchSource<T> where T : unmanaged, IFloati
     /// <summary>Batches prepared ahead: enough to ride out a slow one, few enough to stay small.</summary>
     public const int Lookahead = 3;
 
-    private sealed record PreparedBatch(int Step, T[] X, T[] Sdf);
+    /// <summary>A batch's host buffers, reused: the producer fills them and stamps the step.</summary>
+    private sealed class PreparedBatch(T[] x, T[] sdf)
+    {
+        public int Step { get; set; } = -1;
+        public T[] X { get; } = x;
+        public T[] Sdf { get; } = sdf;
+    }
 
     private readonly IBackend<T> _backend;
     private readonly SdfSampler _sampler;
@@ -40,7 +46,7 @@ public sealed class SdfSamples<T> : IBatchSource<T> where T : unmanaged, IFloati
         _x = backend.Allocate<T>(batchSize * Dims);
         _target = backend.Allocate<T>(batchSize);
         for (int i = 0; i < Lookahead + 2; i++)
-            _free.Add(new PreparedBatch(-1, new T[batchSize * Dims], new T[batchSize]));
+            _free.Add(new PreparedBatch(new T[batchSize * Dims], new T[batchSize]));
         _producer = new Thread(Produce) { IsBackground = true, Name = "sdf sampler" };
         _producer.Start();
     }
@@ -96,8 +102,8 @@ public sealed class SdfSamples<T> : IBatchSource<T> where T : unmanaged, IFloati
                 long start = Stopwatch.GetTimestamp();
                 _sampler.Sample(step, x, sdf, scratch);
                 if (!_free.TryTake(out var batch))
-                    batch = new PreparedBatch(-1, new T[BatchRows * Dims], new T[BatchRows]);
-                batch = batch with { Step = step };
+                    batch = new PreparedBatch(new T[BatchRows * Dims], new T[BatchRows]);
+                batch.Step = step;
                 for (int i = 0; i < x.Length; i++) batch.X[i] = T.CreateTruncating(x[i]);
                 for (int i = 0; i < sdf.Length; i++) batch.Sdf[i] = T.CreateTruncating(sdf[i]);
                 Interlocked.Add(ref _sampleTicks, Stopwatch.GetTimestamp() - start);

@@ -20,7 +20,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     private readonly TrainerOptions _options;
     private readonly DeviceBuffer<T> _parameters, _gradients, _m, _v, _best, _stepStart;
     private readonly DeviceBuffer<T> _y, _dy, _sums, _schedule;
-    private readonly T[] _hostSums = new T[2];
+    private readonly T[] _hostSums = new T[2], _hostSchedule = new T[AdamArguments.ScheduleLength];
     private readonly AdamArguments _adam = new();
     private IReplayable? _capturedStep;
 
@@ -98,7 +98,8 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     {
         int step = StepsTaken;
         double rate = CosineSchedule.LearningRate(step, _options.Steps, _options.LearningRate, _options.FinalLearningRate);
-        _backend.Upload(_schedule.All, _adam.Schedule<T>(rate, step + 1));
+        _adam.WriteSchedule<T>(_hostSchedule, rate, step + 1);
+        _backend.Upload(_schedule.All, _hostSchedule);
         _source.Prepare(step);
         if (FullBatch)
             _backend.Copy(_stepStart.All, _parameters.All);
