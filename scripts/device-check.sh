@@ -70,7 +70,8 @@ run() {
   fi
 
   echo "## Paper protocols (spec §2-§3, 10,000 steps, the task's defaults)" >> "$report"
-  local data="$app/data" jobs=(
+  local data="$app/data"
+  local jobs=(
     "scone-kodim19|fit image $data/kodim19.png"
     "scone-cat|fit video $data/cat-256.npy --eval-every 2500"
     "scone-bunny|fit sdf $data/shapes/bunny.xyz"
@@ -86,7 +87,7 @@ run() {
     local name=${job%%|*} args=${job#*|}
     if (( SECONDS - start > budget )); then echo "stopped before $name: budget of $budget s spent" >> "$report"; break; fi
     "$app/scone" $args --device cuda --out "$OUT/$name" > "$OUT/$name.log" 2>&1
-    echo "$name: exit $?; $(tr -d '\n ' < "$OUT/$name/metrics.json" 2>/dev/null | sed 's/"psnr_per_frame".*"evaluations"/"evaluations"/' | head -c 600)" >> "$report"
+    echo "$name: exit $?; $(tr -d '\n ' < "$OUT/$name/metrics.json" 2>/dev/null | sed 's/"psnr_per_frame".*"evaluations"/"evaluations"/' | head -c 900)" >> "$report"
     rm -f "$OUT/$name/model.safetensors" "$OUT/$name/mesh.ply"
   done
   echo "total ${SECONDS}s" >> "$report"
