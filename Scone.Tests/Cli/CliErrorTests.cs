@@ -3,17 +3,9 @@ using NUnit.Framework;
 namespace Scone.Tests.Cli;
 
 /// <summary>Bad input: one line on stderr naming the problem, exit code 2, no stack trace, nothing written in --out.</summary>
-public class CliErrorTests
+public class CliErrorTests : TempFolderTest
 {
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = CliRunner.TempFolder();
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_folder, recursive: true);
-
-    private string Out => Path.Combine(_folder, "out");
+    private string Out => Path.Combine(Folder, "out");
 
     private void AssertBadInput(string mentions, params string[] args)
     {
@@ -30,7 +22,7 @@ public class CliErrorTests
 
     private string WriteFile(string name, byte[] bytes)
     {
-        string path = Path.Combine(_folder, name);
+        string path = Path.Combine(Folder, name);
         File.WriteAllBytes(path, bytes);
         return path;
     }
@@ -43,7 +35,7 @@ public class CliErrorTests
     }
 
     [Test]
-    public void MissingImage() => AssertBadInput("nope.png", "fit", "image", Path.Combine(_folder, "nope.png"), "--out", Out, "--steps", "1");
+    public void MissingImage() => AssertBadInput("nope.png", "fit", "image", Path.Combine(Folder, "nope.png"), "--out", Out, "--steps", "1");
 
     [Test]
     public void NotAnImage() => AssertBadInput("notes.png", "fit", "image", WriteFile("notes.png", "hello, world"u8.ToArray()), "--out", Out, "--steps", "1");
@@ -101,7 +93,7 @@ public class CliErrorTests
     public void UnknownCommand() => AssertBadInput("frobnicate", "frobnicate");
 
     [Test]
-    public void RenderMissingModel() => AssertBadInput("missing.safetensors", "render", Path.Combine(_folder, "missing.safetensors"), "--out", Path.Combine(Out, "x.png"));
+    public void RenderMissingModel() => AssertBadInput("missing.safetensors", "render", Path.Combine(Folder, "missing.safetensors"), "--out", Path.Combine(Out, "x.png"));
 
     [Test]
     public void RenderNotAModel() =>

@@ -6,20 +6,12 @@ using Scone.Engine.Models;
 namespace Scone.Tests.Cli;
 
 /// <summary>scone fit image, render and metrics end to end on small inputs.</summary>
-public class CliFitTests
+public class CliFitTests : TempFolderTest
 {
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = CliRunner.TempFolder();
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_folder, recursive: true);
-
     [Test]
     public void FitWritesEveryOutputAndRenderReproducesIt()
     {
-        string output = Path.Combine(_folder, "run");
+        string output = Path.Combine(Folder, "run");
         var (code, _, stderr) = CliRunner.Run("fit", "image", "--steps", "30", "--hidden", "24", "--lr", "1e-3", "--scale", "0.125", "--device", "cpu", "--out", output);
         Assert.That(code, Is.EqualTo(0), stderr);
         foreach (string file in new[] { "reconstruction.png", "comparison.png", "metrics.json", "curve.csv", "curve.png", "model.safetensors" })
@@ -33,13 +25,13 @@ public class CliFitTests
         Assert.That((double)metrics["psnr_best"]!, Is.GreaterThanOrEqualTo((double)metrics["psnr"]!));
         Assert.That(File.ReadAllLines(Path.Combine(output, "curve.csv")), Has.Length.EqualTo(31));
 
-        string rendered = Path.Combine(_folder, "again.png");
+        string rendered = Path.Combine(Folder, "again.png");
         Assert.That(CliRunner.Run("render", Path.Combine(output, "model.safetensors"), "--out", rendered).ExitCode, Is.EqualTo(0));
         var (metricsCode, json, _) = CliRunner.Run("metrics", Path.Combine(output, "reconstruction.png"), rendered, "--json");
         Assert.That(metricsCode, Is.EqualTo(0));
         Assert.That(JsonNode.Parse(json)!["psnr"], Is.Null, "a render of the same model at the same size is the same image");
 
-        string large = Path.Combine(_folder, "large.png");
+        string large = Path.Combine(Folder, "large.png");
         Assert.That(CliRunner.Run("render", Path.Combine(output, "model.safetensors"), "--out", large, "--size", "80x48").ExitCode, Is.EqualTo(0));
         var image = ImageFile.Load(large);
         Assert.That((image.Width, image.Height), Is.EqualTo((80, 48)));
@@ -48,7 +40,7 @@ public class CliFitTests
     [Test]
     public void ZeroStepsSavesTheInitialNetwork()
     {
-        string output = Path.Combine(_folder, "zero");
+        string output = Path.Combine(Folder, "zero");
         var (code, _, stderr) = CliRunner.Run("fit", "image", "--steps", "0", "--model", "siren", "--hidden", "16", "--scale", "0.0625", "--device", "cpu", "--out", output);
         Assert.That(code, Is.EqualTo(0), stderr);
         var (config, parameters, _) = Checkpoint.Load(Path.Combine(output, "model.safetensors"));
@@ -60,7 +52,7 @@ public class CliFitTests
     [Test]
     public void CheckpointTensorsFollowTheAuthorsNames()
     {
-        string output = Path.Combine(_folder, "names");
+        string output = Path.Combine(Folder, "names");
         Assert.That(CliRunner.Run("fit", "image", "--steps", "0", "--hidden", "8", "--scale", "0.0625", "--device", "cpu", "--out", output).ExitCode, Is.EqualTo(0));
         var file = Safetensors.Read(Path.Combine(output, "model.safetensors"));
         Assert.That(file.Tensors.Select(t => t.Name), Is.SupersetOf(new[] { "net.0.linear.weight", "net.3.linear.bias", "rffs.0.linear.weight", "last_layer.linear.weight" }));

@@ -6,23 +6,15 @@ using Scone.Engine.Io;
 namespace Scone.Tests.Cli;
 
 /// <summary>scone fit sdf and scone mesh end to end on the bunny, small enough for CI.</summary>
-public class CliSdfTests
+public class CliSdfTests : TempFolderTest
 {
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = CliRunner.TempFolder();
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_folder, recursive: true);
-
     [Test]
     public void FitOnTheBunnyLearnsAndWritesEveryOutput()
     {
         string bunny = TestData.SharedData("shapes/bunny/bunny.xyz");
-        string output = Path.Combine(_folder, "run");
+        string output = Path.Combine(Folder, "run");
         // The ground-truth cache goes to a folder of this test's own, not next to the shared data.
-        string cache = Path.Combine(_folder, "cache");
+        string cache = Path.Combine(Folder, "cache");
         Environment.SetEnvironmentVariable("SCONE_CACHE_DIR", cache);
         try
         {
@@ -43,13 +35,13 @@ public class CliSdfTests
             var surface = PlyFile.Load(Path.Combine(output, "mesh.ply"));
             Assert.That(surface.Triangles.Length / 3, Is.EqualTo((int)metrics["mesh_triangles"]!));
 
-            string obj = Path.Combine(_folder, "bunny.obj");
+            string obj = Path.Combine(Folder, "bunny.obj");
             var mesh = CliRunner.Run("mesh", Path.Combine(output, "model.safetensors"), "--grid", "24", "--out", obj, "--device", "cpu");
             Assert.That(mesh.ExitCode, Is.EqualTo(0), mesh.Stderr);
             Assert.That(ObjFile.Load(obj).Triangles, Is.Not.Empty);
 
             var again = CliRunner.Run("fit", "sdf", bunny, "--layers", "2", "--hidden", "8", "--omegas", "30", "--steps", "2", "--batch", "100",
-                "--grid", "40", "--device", "cpu", "--out", Path.Combine(_folder, "again"));
+                "--grid", "40", "--device", "cpu", "--out", Path.Combine(Folder, "again"));
             Assert.That(again.ExitCode, Is.EqualTo(0), again.Stderr);
             Assert.That(again.Stderr, Does.Contain("from the cache"));
             Assert.That(Directory.GetFiles(cache, "bunny.xyz.*.n40.sdf"), Has.Length.EqualTo(1));
@@ -63,15 +55,15 @@ public class CliSdfTests
     [Test]
     public void BadShapeInputIsOneLineAndExitCodeTwo()
     {
-        string stl = Path.Combine(_folder, "shape.stl");
+        string stl = Path.Combine(Folder, "shape.stl");
         File.WriteAllText(stl, "solid x\nendsolid x\n");
         foreach (var args in new[]
         {
-            new[] { "fit", "sdf", stl, "--device", "cpu", "--out", Path.Combine(_folder, "out") },
-            new[] { "fit", "sdf", Path.Combine(_folder, "missing.xyz"), "--device", "cpu", "--out", Path.Combine(_folder, "out") },
-            new[] { "fit", "sdf", stl, "--grid", "1", "--device", "cpu", "--out", Path.Combine(_folder, "out") },
-            new[] { "mesh", Path.Combine(_folder, "missing.safetensors"), "--out", Path.Combine(_folder, "out", "x.ply") },
-            new[] { "mesh", Path.Combine(_folder, "missing.safetensors"), "--out", Path.Combine(_folder, "out", "x.stl") },
+            new[] { "fit", "sdf", stl, "--device", "cpu", "--out", Path.Combine(Folder, "out") },
+            new[] { "fit", "sdf", Path.Combine(Folder, "missing.xyz"), "--device", "cpu", "--out", Path.Combine(Folder, "out") },
+            new[] { "fit", "sdf", stl, "--grid", "1", "--device", "cpu", "--out", Path.Combine(Folder, "out") },
+            new[] { "mesh", Path.Combine(Folder, "missing.safetensors"), "--out", Path.Combine(Folder, "out", "x.ply") },
+            new[] { "mesh", Path.Combine(Folder, "missing.safetensors"), "--out", Path.Combine(Folder, "out", "x.stl") },
         })
         {
             var (code, _, stderr) = CliRunner.Run(args);
@@ -79,6 +71,6 @@ public class CliSdfTests
             Assert.That(stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1), stderr);
             Assert.That(stderr, Does.Not.Contain("   at "));
         }
-        Assert.That(Directory.Exists(Path.Combine(_folder, "out")), Is.False);
+        Assert.That(Directory.Exists(Path.Combine(Folder, "out")), Is.False);
     }
 }

@@ -6,21 +6,13 @@ using Scone.Engine.Io;
 namespace Scone.Tests.Cli;
 
 /// <summary>scone fit video and scone render --frames end to end on cat_small (16 frames of 64 x 64), small enough for CI.</summary>
-public class CliVideoTests
+public class CliVideoTests : TempFolderTest
 {
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = CliRunner.TempFolder();
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_folder, recursive: true);
-
     [Test]
     public void FitOnCatSmallLearnsAndWritesEveryOutput()
     {
         string frames = TestData.SharedData("video/cat_small");
-        string output = Path.Combine(_folder, "run");
+        string output = Path.Combine(Folder, "run");
         var (code, _, stderr) = CliRunner.Run("fit", "video", frames, "--layers", "3", "--hidden", "48", "--omegas", "30,10", "--steps", "120",
             "--batch", "4096", "--lr", "2e-3", "--max-frames", "8", "--scale", "0.5", "--eval-every", "60", "--save-frames", "--device", "cpu", "--out", output);
         Assert.That(code, Is.EqualTo(0), stderr);
@@ -44,7 +36,7 @@ public class CliVideoTests
         var sheet = ImageFile.Load(Path.Combine(output, "contact.png"));
         Assert.That(sheet.Height, Is.GreaterThan(2 * 32));
 
-        string rendered = Path.Combine(_folder, "slow");
+        string rendered = Path.Combine(Folder, "slow");
         var render = CliRunner.Run("render", Path.Combine(output, "model.safetensors"), "--frames", rendered, "--fps-scale", "3", "--size", "24x16", "--device", "cpu");
         Assert.That(render.ExitCode, Is.EqualTo(0), render.Stderr);
         var written = Directory.GetFiles(rendered, "*.png").Order().ToArray();
@@ -52,7 +44,7 @@ public class CliVideoTests
         var first = ImageFile.Load(written[0]);
         Assert.That((first.Width, first.Height), Is.EqualTo((24, 16)));
 
-        string again = Path.Combine(_folder, "again");
+        string again = Path.Combine(Folder, "again");
         Assert.That(CliRunner.Run("render", Path.Combine(output, "model.safetensors"), "--frames", again, "--device", "cpu").ExitCode, Is.EqualTo(0));
         var (metricsCode, json, _) = CliRunner.Run("metrics", Path.Combine(output, "frames", "frame_0005.png"), Path.Combine(again, "frame_0005.png"), "--json");
         Assert.That(metricsCode, Is.EqualTo(0));
@@ -62,13 +54,13 @@ public class CliVideoTests
     [Test]
     public void BadVideoInputIsOneLineAndExitCodeTwo()
     {
-        var (code, _, stderr) = CliRunner.Run("fit", "video", Path.Combine(_folder, "nothing-here"), "--device", "cpu", "--out", Path.Combine(_folder, "out"));
+        var (code, _, stderr) = CliRunner.Run("fit", "video", Path.Combine(Folder, "nothing-here"), "--device", "cpu", "--out", Path.Combine(Folder, "out"));
         Assert.That(code, Is.EqualTo(2), stderr);
         Assert.That(stderr.TrimEnd().Split('\n'), Has.Length.EqualTo(1), stderr);
-        Assert.That(Directory.Exists(Path.Combine(_folder, "out")), Is.False);
+        Assert.That(Directory.Exists(Path.Combine(Folder, "out")), Is.False);
 
         string frames = TestData.SharedData("video/cat_small");
-        (code, _, stderr) = CliRunner.Run("fit", "video", frames, "--batch", "0", "--device", "cpu", "--out", Path.Combine(_folder, "out"));
+        (code, _, stderr) = CliRunner.Run("fit", "video", frames, "--batch", "0", "--device", "cpu", "--out", Path.Combine(Folder, "out"));
         Assert.That(code, Is.EqualTo(2), stderr);
         Assert.That(stderr, Does.Contain("--batch 0"));
     }
@@ -76,13 +68,13 @@ public class CliVideoTests
     [Test]
     public void ConvertVideoWritesAnNpyThatLoadsBack()
     {
-        string npy = Path.Combine(_folder, "cat.npy");
+        string npy = Path.Combine(Folder, "cat.npy");
         var (code, _, stderr) = CliRunner.Run("convert-video", TestData.SharedData("video/cat_small"), npy, "--max-frames", "3", "--scale", "0.5");
         Assert.That(code, Is.EqualTo(0), stderr);
         var video = VideoFile.Load(npy, TextWriter.Null);
         Assert.That((video.Frames, video.Height, video.Width), Is.EqualTo((3, 32, 32)));
 
-        (code, _, stderr) = CliRunner.Run("convert-video", TestData.SharedData("video/cat_small"), Path.Combine(_folder, "cat.avi"));
+        (code, _, stderr) = CliRunner.Run("convert-video", TestData.SharedData("video/cat_small"), Path.Combine(Folder, "cat.avi"));
         Assert.That(code, Is.EqualTo(2));
         Assert.That(stderr, Does.Contain(".npy"));
     }
@@ -91,15 +83,15 @@ public class CliVideoTests
     public void RenderTellsAVideoModelFromAnImageModel()
     {
         string frames = TestData.SharedData("video/cat_small");
-        string output = Path.Combine(_folder, "run");
+        string output = Path.Combine(Folder, "run");
         var fit = CliRunner.Run("fit", "video", frames, "--layers", "2", "--hidden", "8", "--omegas", "10", "--steps", "2", "--batch", "64",
             "--max-frames", "2", "--scale", "0.25", "--device", "cpu", "--out", output);
         Assert.That(fit.ExitCode, Is.EqualTo(0), fit.Stderr);
         string model = Path.Combine(output, "model.safetensors");
         foreach (var args in new[]
         {
-            new[] { "render", model, "--out", Path.Combine(_folder, "x.png") },
-            new[] { "render", model, "--frames", Path.Combine(_folder, "f"), "--fps-scale", "0" },
+            new[] { "render", model, "--out", Path.Combine(Folder, "x.png") },
+            new[] { "render", model, "--frames", Path.Combine(Folder, "f"), "--fps-scale", "0" },
         })
         {
             var (code, _, stderr) = CliRunner.Run(args);

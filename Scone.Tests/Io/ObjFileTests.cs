@@ -8,16 +8,8 @@ using static Scone.Tests.Io.ShapeTestFiles;
 
 namespace Scone.Tests.Io;
 
-public sealed class ObjFileTests
+public sealed class ObjFileTests : TempFolderTest
 {
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = Cli.CliRunner.TempFolder();
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_folder, recursive: true);
-
     /// <summary>Four vertices (lines 1-4), three texture coordinates (5-7) and three normals (8-10).</summary>
     private const string Elements = """
         v 0 0 0
@@ -50,7 +42,7 @@ public sealed class ObjFileTests
             l 1 2
             p 1
             """;
-        ShapeContent content = ObjFile.Load(Write(_folder, "forms.obj", text));
+        ShapeContent content = ObjFile.Load(Write(Folder, "forms.obj", text));
         Assert.Multiple(() =>
         {
             Assert.That(content.Vertices, Is.EqualTo(TestMeshes.Tetrahedron().Vertices));
@@ -66,7 +58,7 @@ public sealed class ObjFileTests
     [Test]
     public void FacesMayComeBeforeTheirVertices()
     {
-        ShapeContent content = ObjFile.Load(Write(_folder, "first.obj", "f 3 2 1\r\nv 0 0 0\r\nv 1 0 0\r\nv 0 1 0\r\n"));
+        ShapeContent content = ObjFile.Load(Write(Folder, "first.obj", "f 3 2 1\r\nv 0 0 0\r\nv 1 0 0\r\nv 0 1 0\r\n"));
         Assert.That(content.Triangles, Is.EqualTo(new[] { 2, 1, 0 }));
         Assert.That(content.Vertices, Has.Length.EqualTo(3));
     }
@@ -75,21 +67,21 @@ public sealed class ObjFileTests
     public void SavedMeshesReadBackExactly()
     {
         Mesh mesh = TestMeshes.Random(seed: 9, vertexCount: 700, triangleCount: 1000);
-        string path = Path.Combine(_folder, "random.obj");
+        string path = Path.Combine(Folder, "random.obj");
         ObjFile.Save(path, mesh);
         ShapeContent content = ObjFile.Load(path);
         Assert.Multiple(() =>
         {
             Assert.That(content.Vertices, Is.EqualTo(mesh.Vertices));
             Assert.That(content.Triangles, Is.EqualTo(mesh.Triangles));
-            Assert.That(Directory.GetFiles(_folder), Has.Length.EqualTo(1), "a temporary file was left behind");
+            Assert.That(Directory.GetFiles(Folder), Has.Length.EqualTo(1), "a temporary file was left behind");
         });
     }
 
     [Test]
     public void SaveWritesVertexAndFaceLines()
     {
-        string path = Path.Combine(_folder, "t.obj");
+        string path = Path.Combine(Folder, "t.obj");
         ObjFile.Save(path, new Mesh([new(0, 0, 0), new(1.5f, 0, 0), new(0, -2e-7f, 0)], [0, 1, 2]));
         string[] lines = File.ReadAllLines(path);
         Assert.That(lines[1..], Is.EqualTo(new[] { "v 0 0 0", "v 1.5 0 0", "v 0 -2E-07 0", "f 1 2 3" }));
@@ -99,14 +91,14 @@ public sealed class ObjFileTests
     public void APointCloudPairsNormalsWithVertices()
     {
         string text = "v 1 2 3\nvn 0 0 2\nv 4 5 6\nvn 1 0 0\n";
-        ShapeContent content = ObjFile.Load(Write(_folder, "points.obj", text));
+        ShapeContent content = ObjFile.Load(Write(Folder, "points.obj", text));
         Assert.Multiple(() =>
         {
             Assert.That(content.Triangles, Is.Empty);
             Assert.That(content.Vertices, Is.EqualTo(new Vector3[] { new(1, 2, 3), new(4, 5, 6) }));
             Assert.That(content.Normals, Is.EqualTo(new Vector3[] { new(0, 0, 2), new(1, 0, 0) }));
         });
-        string path = Write(_folder, "unpaired.obj", text + "vn 0 1 0\n");
+        string path = Write(Folder, "unpaired.obj", text + "vn 0 1 0\n");
         AssertFails(path, "the file has no faces, and its 3 normals (vn) do not pair with its 2 vertices (v)", () => ObjFile.Load(path));
     }
 
@@ -128,21 +120,21 @@ public sealed class ObjFileTests
     [TestCase("vn 1 2 1e400", "line 11: '1e400' is not a finite number")]
     public void MalformedLinesAreNamed(string line, string problem)
     {
-        string path = Write(_folder, "bad.obj", Elements + line + "\n");
+        string path = Write(Folder, "bad.obj", Elements + line + "\n");
         AssertFails(path, problem, () => ObjFile.Load(path));
     }
 
     [Test]
     public void AForwardIndexThatNeverArrivesIsNamedAtItsLine()
     {
-        string path = Write(_folder, "forward.obj", "f 1 2 9\n" + Elements);
+        string path = Write(Folder, "forward.obj", "f 1 2 9\n" + Elements);
         AssertFails(path, "line 1: vertex index 9 is outside the 4 vertices", () => ObjFile.Load(path));
     }
 
     [Test]
     public void AMissingFileIsNamed()
     {
-        string path = Path.Combine(_folder, "missing.obj");
+        string path = Path.Combine(Folder, "missing.obj");
         AssertFails(path, "no such file", () => ObjFile.Load(path));
     }
 

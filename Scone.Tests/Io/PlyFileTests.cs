@@ -9,16 +9,8 @@ using static Scone.Tests.Io.ShapeTestFiles;
 
 namespace Scone.Tests.Io;
 
-public sealed class PlyFileTests
+public sealed class PlyFileTests : TempFolderTest
 {
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = Cli.CliRunner.TempFolder();
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_folder, recursive: true);
-
     /// <summary>A tetrahedron in ASCII: header lines 1-9, vertex rows on lines 10-13, face rows on lines 14-17.</summary>
     private const string Tetrahedron = """
         ply
@@ -44,7 +36,7 @@ public sealed class PlyFileTests
     [Test]
     public void ReadsAnAsciiTetrahedron()
     {
-        ShapeContent content = PlyFile.Load(Write(_folder, "t.ply", Tetrahedron));
+        ShapeContent content = PlyFile.Load(Write(Folder, "t.ply", Tetrahedron));
         Mesh expected = TestMeshes.Tetrahedron();
         Assert.Multiple(() =>
         {
@@ -58,21 +50,21 @@ public sealed class PlyFileTests
     public void SavedMeshesReadBackExactly()
     {
         Mesh mesh = TestMeshes.Random(seed: 4, vertexCount: 500, triangleCount: 900);
-        string path = Path.Combine(_folder, "random.ply");
+        string path = Path.Combine(Folder, "random.ply");
         PlyFile.Save(path, mesh);
         ShapeContent content = PlyFile.Load(path);
         Assert.Multiple(() =>
         {
             Assert.That(content.Vertices, Is.EqualTo(mesh.Vertices));
             Assert.That(content.Triangles, Is.EqualTo(mesh.Triangles));
-            Assert.That(Directory.GetFiles(_folder), Has.Length.EqualTo(1), "a temporary file was left behind");
+            Assert.That(Directory.GetFiles(Folder), Has.Length.EqualTo(1), "a temporary file was left behind");
         });
     }
 
     [Test]
     public void SaveWritesFloatVerticesAndUcharIntFaces()
     {
-        string path = Path.Combine(_folder, "cube.ply");
+        string path = Path.Combine(Folder, "cube.ply");
         PlyFile.Save(path, TestMeshes.Cube());
         byte[] bytes = File.ReadAllBytes(path);
         string text = Encoding.ASCII.GetString(bytes);
@@ -173,7 +165,7 @@ public sealed class PlyFileTests
         Mesh cube = TestMeshes.Cube();
         foreach (bool binary in new[] { false, true })
         {
-            string path = Write(_folder, binary ? "binary.ply" : "ascii.ply", CubePly(binary, coordinateType, countType, indexType));
+            string path = Write(Folder, binary ? "binary.ply" : "ascii.ply", CubePly(binary, coordinateType, countType, indexType));
             ShapeContent content = PlyFile.Load(path);
             Assert.That(content.Vertices, Is.EqualTo(cube.Vertices), path);
             // The quads (a, b, c, d) are fanned into (a, b, c), (a, c, d), as the cube's triangles are.
@@ -189,7 +181,7 @@ public sealed class PlyFileTests
             .Replace("vertex_indices", "vertex_index")
             .Replace("0 0 0\n1 0 0\n", "0 0 0 0 0 2\n1 0 0 1 0 0\n")
             .Replace("0 1 0\n0 0 1\n", "0 1 0 0 -1 0\n0 0 1 0 0 0\n");
-        ShapeContent content = PlyFile.Load(Write(_folder, "n.ply", text));
+        ShapeContent content = PlyFile.Load(Write(Folder, "n.ply", text));
         Assert.That(content.Normals, Is.EqualTo(new Vector3[] { new(0, 0, 2), new(1, 0, 0), new(0, -1, 0), new(0, 0, 0) }));
         Assert.That(content.TriangleCount, Is.EqualTo(4));
     }
@@ -199,7 +191,7 @@ public sealed class PlyFileTests
     {
         string text = Tetrahedron.Replace("element face 4\nproperty list uchar int vertex_indices\n", "");
         text = text[..text.IndexOf("3 0 2 1", StringComparison.Ordinal)];
-        ShapeContent content = PlyFile.Load(Write(_folder, "points.ply", text));
+        ShapeContent content = PlyFile.Load(Write(Folder, "points.ply", text));
         Assert.That(content.Vertices, Has.Length.EqualTo(4));
         Assert.That(content.Triangles, Is.Empty);
     }
@@ -245,7 +237,7 @@ public sealed class PlyFileTests
     [TestCase("property float z\n", "property float z\nproperty float nx\n", "some but not all of nx, ny, nz")]
     public void MalformedAsciiFilesAreNamed(string replace, string with, string problem)
     {
-        string path = Write(_folder, "bad.ply", Tetrahedron.Replace(replace, with));
+        string path = Write(Folder, "bad.ply", Tetrahedron.Replace(replace, with));
         if (problem.Length == 0)
         {
             Assert.That(PlyFile.Load(path).Vertices, Has.Length.EqualTo(4), "a control case that must load");
@@ -257,14 +249,14 @@ public sealed class PlyFileTests
     [Test]
     public void AFileThatEndsInTheHeaderIsNamed()
     {
-        string path = Write(_folder, "header.ply", Tetrahedron[..Tetrahedron.IndexOf("end_header", StringComparison.Ordinal)]);
+        string path = Write(Folder, "header.ply", Tetrahedron[..Tetrahedron.IndexOf("end_header", StringComparison.Ordinal)]);
         AssertFails(path, "the PLY header has no end_header line", () => PlyFile.Load(path));
     }
 
     /// <summary>The cube saved as binary PLY, and where its data starts.</summary>
     private (byte[] Bytes, int DataStart) BinaryCube()
     {
-        string path = Path.Combine(_folder, "cube.ply");
+        string path = Path.Combine(Folder, "cube.ply");
         PlyFile.Save(path, TestMeshes.Cube());
         byte[] bytes = File.ReadAllBytes(path);
         int end = Encoding.ASCII.GetString(bytes).IndexOf("end_header\n", StringComparison.Ordinal);
@@ -275,9 +267,9 @@ public sealed class PlyFileTests
     public void TruncatedBinaryDataIsNamed()
     {
         (byte[] bytes, _) = BinaryCube();
-        string path = Write(_folder, "short.ply", bytes[..^5]);
+        string path = Write(Folder, "short.ply", bytes[..^5]);
         AssertFails(path, "the data ends after 11 of the 12 face rows", () => PlyFile.Load(path));
-        path = Write(_folder, "shorter.ply", bytes[..^(12 * 13 + 1)]);
+        path = Write(Folder, "shorter.ply", bytes[..^(12 * 13 + 1)]);
         AssertFails(path, "the header announces 8 vertex rows, but the data can hold at most 7", () => PlyFile.Load(path));
     }
 
@@ -285,12 +277,12 @@ public sealed class PlyFileTests
     public void BinaryCountsThatLieAreNamed()
     {
         (byte[] bytes, _) = BinaryCube();
-        string path = Write(_folder, "long.ply", [.. bytes, 1, 2, 3]);
+        string path = Write(Folder, "long.ply", [.. bytes, 1, 2, 3]);
         AssertFails(path, "3 bytes after the last element", () => PlyFile.Load(path));
-        path = Write(_folder, "faces.ply", Replace(bytes, "element face 12", "element face 99"));
+        path = Write(Folder, "faces.ply", Replace(bytes, "element face 12", "element face 99"));
         AssertFails(path, "the data ends after 12 of the 99 face rows", () => PlyFile.Load(path));
         // 8 vertices and 12 faces take 252 bytes, room for at most 21 rows of 12-byte vertices.
-        path = Write(_folder, "vertices.ply", Replace(bytes, "element vertex 8", "element vertex 99"));
+        path = Write(Folder, "vertices.ply", Replace(bytes, "element vertex 8", "element vertex 99"));
         AssertFails(path, "the header announces 99 vertex rows, but the data can hold at most 21", () => PlyFile.Load(path));
     }
 
@@ -304,21 +296,21 @@ public sealed class PlyFileTests
         (byte[] bytes, int dataStart) = BinaryCube();
         byte[] index = (byte[])bytes.Clone();
         BitConverter.TryWriteBytes(index.AsSpan(dataStart + 8 * 12 + 13 * 2 + 1 + 4), 8); // face 2, second corner
-        string path = Write(_folder, "index.ply", index);
+        string path = Write(Folder, "index.ply", index);
         AssertFails(path, "face 2: vertex index 8 is outside the 8 vertices", () => PlyFile.Load(path));
 
         byte[] nan = (byte[])bytes.Clone();
         BitConverter.TryWriteBytes(nan.AsSpan(dataStart + 12 * 3 + 4), float.NaN); // vertex 3, y
-        path = Write(_folder, "nan.ply", nan);
+        path = Write(Folder, "nan.ply", nan);
         AssertFails(path, "vertex 3: the position <1, NaN, 0> is not finite", () => PlyFile.Load(path));
     }
 
     [Test]
     public void MissingAndEmptyFilesAreNamed()
     {
-        string path = Path.Combine(_folder, "missing.ply");
+        string path = Path.Combine(Folder, "missing.ply");
         AssertFails(path, "no such file", () => PlyFile.Load(path));
-        path = Write(_folder, "empty.ply", "");
+        path = Write(Folder, "empty.ply", "");
         AssertFails(path, "the file is empty", () => PlyFile.Load(path));
     }
 

@@ -8,7 +8,7 @@ using static Scone.Tests.Io.ShapeTestFiles;
 
 namespace Scone.Tests.Io;
 
-public sealed class ShapeFileTests
+public sealed class ShapeFileTests : TempFolderTest
 {
     // Normals are normalised in double and rounded to float.
     private const double UnitTolerance = 1e-6;
@@ -16,13 +16,6 @@ public sealed class ShapeFileTests
     // Sampled points are float combinations of the mesh's vertices.
     private const double OnSurfaceTolerance = 1e-6;
 
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = Cli.CliRunner.TempFolder();
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_folder, recursive: true);
 
     private static OrientedPointCloud Load(string path, TextWriter? log = null) =>
         ShapeFile.Load(path, surfacePoints: 500, seed: 1, log ?? TextWriter.Null);
@@ -32,7 +25,7 @@ public sealed class ShapeFileTests
     [TestCase("CUBE.PLY")]
     public void MeshesAreSampledWithFaceNormals(string name)
     {
-        string path = Path.Combine(_folder, name);
+        string path = Path.Combine(Folder, name);
         Mesh cube = TestMeshes.Cube();
         ShapeFile.SaveMesh(path, cube);
         OrientedPointCloud cloud = Load(path);
@@ -49,7 +42,7 @@ public sealed class ShapeFileTests
     public void SavedMeshesReadBackByExtension([Values(".ply", ".obj")] string extension)
     {
         Mesh mesh = TestMeshes.Random(seed: 2, vertexCount: 50, triangleCount: 80);
-        string path = Path.Combine(_folder, "mesh" + extension);
+        string path = Path.Combine(Folder, "mesh" + extension);
         ShapeFile.SaveMesh(path, mesh);
         ShapeContent content = extension == ".ply" ? PlyFile.Load(path) : ObjFile.Load(path);
         Assert.That(content.Vertices, Is.EqualTo(mesh.Vertices));
@@ -59,7 +52,7 @@ public sealed class ShapeFileTests
     [Test]
     public void PointCloudNormalsAreNormalisedAndUnusableOnesDropped()
     {
-        string path = Write(_folder, "cloud.xyz", "1 2 3 0 0 2\n4 5 6 0 0 0\n7 8 9 3 4 0\n1 1 1 1e30 0 0\n");
+        string path = Write(Folder, "cloud.xyz", "1 2 3 0 0 2\n4 5 6 0 0 0\n7 8 9 3 4 0\n1 1 1 1e30 0 0\n");
         var log = new StringWriter();
         OrientedPointCloud cloud = Load(path, log);
         Assert.Multiple(() =>
@@ -90,7 +83,7 @@ public sealed class ShapeFileTests
 
             """;
         var log = new StringWriter();
-        OrientedPointCloud cloud = Load(Write(_folder, "cloud.ply", text), log);
+        OrientedPointCloud cloud = Load(Write(Folder, "cloud.ply", text), log);
         Assert.That(cloud.Points, Is.EqualTo(new Vector3[] { new(0, 0, 0) }));
         Assert.That(cloud.Normals, Is.EqualTo(new Vector3[] { new(0, -1, 0) }));
         Assert.That(log.ToString(), Does.Contain("dropped 2 of 3 points"));
@@ -99,7 +92,7 @@ public sealed class ShapeFileTests
     [Test]
     public void AnObjPointCloudIsCleaned()
     {
-        OrientedPointCloud cloud = Load(Write(_folder, "cloud.obj", "v 1 2 3\nvn 0 2 0\n"));
+        OrientedPointCloud cloud = Load(Write(Folder, "cloud.obj", "v 1 2 3\nvn 0 2 0\n"));
         Assert.That(cloud.Normals, Is.EqualTo(new Vector3[] { new(0, 1, 0) }));
     }
 
@@ -114,14 +107,14 @@ public sealed class ShapeFileTests
     [TestCase("shape", "1 2 3 0 0 1\n", "the file name has no extension (supported: .xyz, .ply, .obj)")]
     public void UnusableFilesAreNamed(string name, string text, string problem)
     {
-        string path = Write(_folder, name, text);
+        string path = Write(Folder, name, text);
         AssertFails(path, problem, () => Load(path));
     }
 
     [Test]
     public void SavingToAnUnknownExtensionIsAnInputError()
     {
-        string path = Path.Combine(_folder, "mesh.stl");
+        string path = Path.Combine(Folder, "mesh.stl");
         AssertFails(path, "unknown extension '.stl' (supported: .ply, .obj)", () => ShapeFile.SaveMesh(path, TestMeshes.Cube()));
         Assert.That(File.Exists(path), Is.False);
     }
@@ -129,7 +122,7 @@ public sealed class ShapeFileTests
     [Test]
     public void SavingIntoAFileIsAnInputError()
     {
-        string blocker = Write(_folder, "file", "x");
+        string blocker = Write(Folder, "file", "x");
         string path = Path.Combine(blocker, "mesh.ply");
         var e = Assert.Throws<InputException>(() => ShapeFile.SaveMesh(path, TestMeshes.Cube()))!;
         Assert.That(e.Message, Does.StartWith($"cannot write mesh '{path}'"));

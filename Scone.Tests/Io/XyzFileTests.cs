@@ -6,20 +6,12 @@ using static Scone.Tests.Io.ShapeTestFiles;
 
 namespace Scone.Tests.Io;
 
-public sealed class XyzFileTests
+public sealed class XyzFileTests : TempFolderTest
 {
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = Cli.CliRunner.TempFolder();
-
-    [TearDown]
-    public void TearDown() => Directory.Delete(_folder, recursive: true);
-
     [Test]
     public void ReadsPointsAndNormalsAsWritten()
     {
-        string path = Write(_folder, "a.xyz",
+        string path = Write(Folder, "a.xyz",
             "# a comment\n\n1 2 3 0 0 2\r\n  -1.5e-3\t4  5   0.6 0.8 0 \n\t\n   # indented comment\n7 8 9 0 0 0");
         OrientedPointCloud cloud = XyzFile.Load(path);
         Assert.Multiple(() =>
@@ -33,7 +25,7 @@ public sealed class XyzFileTests
     [Test]
     public void AnEmptyFileIsAnEmptyCloud()
     {
-        Assert.That(XyzFile.Load(Write(_folder, "empty.xyz", "")).Count, Is.Zero);
+        Assert.That(XyzFile.Load(Write(Folder, "empty.xyz", "")).Count, Is.Zero);
     }
 
     [TestCase("1 2 3 0 0\n", "line 1: expected 6 numbers (x y z nx ny nz), found 5")]
@@ -45,14 +37,14 @@ public sealed class XyzFileTests
     [TestCase("1 2 3 0 0 1e39\n", "line 1: '1e39' is not a finite number")]
     public void MalformedLinesAreNamed(string text, string problem)
     {
-        string path = Write(_folder, "bad.xyz", text);
+        string path = Write(Folder, "bad.xyz", text);
         AssertFails(path, problem, () => XyzFile.Load(path));
     }
 
     [Test]
     public void AMissingFileIsAnInputError()
     {
-        string path = Path.Combine(_folder, "missing.xyz");
+        string path = Path.Combine(Folder, "missing.xyz");
         AssertFails(path, "no such file", () => XyzFile.Load(path));
     }
 
