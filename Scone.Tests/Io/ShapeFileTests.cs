@@ -38,6 +38,23 @@ public sealed class ShapeFileTests : TempFolderTest
         Assert.That(Load(path).Points, Is.EqualTo(cloud.Points), "the same seed gives the same points");
     }
 
+    /// <summary>Both mesh formats SaveMesh writes read back exactly, and leave no temporary file.</summary>
+    [TestCase(".ply")]
+    [TestCase(".obj")]
+    public void SavedMeshesReadBackExactly(string extension)
+    {
+        Mesh mesh = TestMeshes.Random(seed: 9, vertexCount: 700, triangleCount: 1000);
+        string path = Path.Combine(Folder, "random" + extension);
+        ShapeFile.SaveMesh(path, mesh);
+        ShapeContent content = extension == ".ply" ? PlyFile.Load(path) : ObjFile.Load(path);
+        Assert.Multiple(() =>
+        {
+            Assert.That(content.Vertices, Is.EqualTo(mesh.Vertices));
+            Assert.That(content.Triangles, Is.EqualTo(mesh.Triangles));
+            Assert.That(Directory.GetFiles(Folder), Has.Length.EqualTo(1), "a temporary file was left behind");
+        });
+    }
+
     [Test]
     public void SavedMeshesReadBackByExtension([Values(".ply", ".obj")] string extension)
     {
