@@ -47,7 +47,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private const int MaxParts = 128;
 
     /// <summary>The widest partial a reduction writes: collage_backward's da, dc and dB for the widest layer of 3-d inputs.</summary>
-    private const int MaxPartialLength = ModelConfig.MaxHidden * (2 + 3);
+    private const int MaxPartialLength = BackendLimits.MaxWidth * (2 + 3);
 
     private readonly CudaStream _stream;
     private readonly CublasHandle _cublas;

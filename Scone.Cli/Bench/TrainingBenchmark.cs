@@ -16,14 +16,14 @@ namespace Scone.Cli.Bench;
 /// </summary>
 public static class TrainingBenchmark
 {
-    public sealed record Case(string Name, ModelConfig Model);
+    public sealed record Case(string Name, Model Model);
 
     public static IReadOnlyList<Case> Cases { get; } =
     [
-        new("scone-5x250", ModelConfig.SconeImage()),
-        new("scone-5x64", ModelConfig.SconeImage() with { Hidden = 64 }),
-        new("siren-5x250", ModelConfig.SirenImage() with { Hidden = 250 }),
-        new("siren-5x64", ModelConfig.SirenImage() with { Hidden = 64 }),
+        new("scone-5x250", Model.Default("scone", TaskKind.Image)),
+        new("scone-5x64", Model.Default("scone", TaskKind.Image).With(("hidden", "64"))),
+        new("siren-5x250", Model.Default("siren", TaskKind.Image).With(("hidden", "250"))),
+        new("siren-5x64", Model.Default("siren", TaskKind.Image).With(("hidden", "64"))),
     ];
 
     /// <param name="psnrSteps">When above the steps already taken, train on to this many steps at the paper's rate (1e-4, cosine over them) and report the PSNR then.</param>
@@ -33,9 +33,9 @@ public static class TrainingBenchmark
     {
         var data = ImageSignal.ToTrainingData<float>(image);
         var timed = new TimedBackend(backend);
-        using var network = Networks.Create<float>(timed, benchCase.Model, data.Rows);
+        using var network = benchCase.Model.CreateNetwork<float>(timed, data.Rows);
         int totalSteps = Math.Max(psnrSteps, warmup + measured + 1);
-        using var trainer = new Trainer<float>(timed, network, data, new TrainerOptions(totalSteps, 1e-4, CaptureSteps: graphs), Networks.InitialParameters(benchCase.Model, 0));
+        using var trainer = new Trainer<float>(timed, network, data, new TrainerOptions(totalSteps, 1e-4, CaptureSteps: graphs), benchCase.Model.InitialParameters(0));
 
         for (int i = 0; i < warmup; i++) trainer.Step();
         var cuda = backend as CudaBackend;
@@ -82,10 +82,9 @@ public static class TrainingBenchmark
         return new JsonObject
         {
             ["name"] = benchCase.Name,
-            ["model"] = benchCase.Model.Kind.ToString().ToLowerInvariant(),
-            ["layers"] = benchCase.Model.Layers,
-            ["hidden"] = benchCase.Model.Hidden,
-            ["parameters"] = network.Layout.Count,
+            ["model"] = benchCase.Model.Name,
+            ["settings"] = benchCase.Model.ToString(),
+            ["parameters"] = benchCase.Model.ParameterCount,
             ["image"] = $"{image.Width}x{image.Height}",
             ["samples"] = data.Rows,
             ["device"] = backend.Name,

@@ -24,7 +24,7 @@ public static class FitImageCommand
     public static Command Create()
     {
         var path = new Argument<string?>("PATH") { Description = "image to fit (PNG, JPEG, BMP, TGA) [default: an embedded 256x256 Siemens star]", Arity = ArgumentArity.ZeroOrOne };
-        var model = new ModelOptions();
+        var model = new ModelOptions(TaskKind.Image);
         var training = new TrainingOptions(10_000, 1e-4, 0, "pixels per step, drawn at random; 0 = every pixel (the paper's protocol)", "runs/fit-image");
         var evalEvery = new Option<int>("--eval-every") { Description = "with --batch: evaluate the whole image every N steps", DefaultValueFactory = _ => 100 };
         var scale = new Option<double>("--scale") { Description = "resize the image by this factor before fitting (quick CPU runs)", DefaultValueFactory = _ => 1.0 };
@@ -35,12 +35,12 @@ public static class FitImageCommand
         command.Add(evalEvery);
         command.Add(scale);
         command.SetAction(parse => Run(new Settings(
-            parse.GetValue(path), model.Config(parse, ImageSignal.Dims, ImageSignal.Channels), training.Trainer(parse),
+            parse.GetValue(path), model.Read(parse), training.Trainer(parse),
             parse.GetValue(evalEvery), parse.GetValue(training.Device)!, parse.GetValue(training.Tf32), parse.GetValue(scale), parse.GetValue(training.Out)!)));
         return command;
     }
 
-    private sealed record Settings(string? Path, ModelConfig Model, TrainerOptions Training, int EvalEvery, string Device, bool Tf32, double Scale, string Out);
+    private sealed record Settings(string? Path, Model Model, TrainerOptions Training, int EvalEvery, string Device, bool Tf32, double Scale, string Out);
 
     private static int Run(Settings settings)
     {
@@ -55,12 +55,12 @@ public static class FitImageCommand
         var data = ImageSignal.ToTrainingData<float>(image);
         using var backend = Devices.Open(settings.Device, Console.Error, settings.Tf32);
         int capacity = settings.Training.BatchSize == 0 ? data.Rows : settings.Training.BatchSize;
-        using var network = Networks.Create(backend, settings.Model, capacity);
-        using var trainer = new Trainer<float>(backend, network, data, settings.Training, Networks.InitialParameters(settings.Model, settings.Training.Seed));
+        using var network = settings.Model.CreateNetwork(backend, capacity);
+        using var trainer = new Trainer<float>(backend, network, data, settings.Training, settings.Model.InitialParameters(settings.Training.Seed));
 
         string name = settings.Path is null ? "siemens star" : System.IO.Path.GetFileName(settings.Path);
         AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
-            $"fitting {settings.Model.Kind.ToString().ToLowerInvariant()} ({network.Layout.Count:N0} parameters) to {name}, {image.Width}x{image.Height}, {settings.Training.Steps} steps on {backend.Name}")));
+            $"fitting {settings.Model.Name} ({settings.Model.ParameterCount:N0} parameters) to {name}, {image.Width}x{image.Height}, {settings.Training.Steps} steps on {backend.Name}")));
 
         var clock = Stopwatch.StartNew();
         var curve = TrainingProgress.Run("fit", settings.Training.Steps, () =>
@@ -81,7 +81,7 @@ public static class FitImageCommand
             ? finalSsim
             : Ssim.Compute(image, ImageRenderer.Render(backend, settings.Model, trainer.DownloadParameters(best: true), image.Height, image.Width));
 
-        var metrics = RunFiles.Summary("image", settings.Model, settings.Training, backend.Name, settings.Tf32, network.Layout.Count, trainer.BatchRows, seconds).With(new JsonObject
+        var metrics = RunFiles.Summary("image", settings.Model, settings.Training, backend.Name, settings.Tf32, trainer.BatchRows, seconds).With(new JsonObject
         {
             ["psnr"] = RunFiles.Number(finalPsnr),
             ["ssim"] = finalSsim,
@@ -98,7 +98,7 @@ public static class FitImageCommand
         ImageFile.SavePng(System.IO.Path.Combine(folder, "comparison.png"), ComparisonImage.Create(image, reconstruction));
         RunFiles.WriteCurve(System.IO.Path.Combine(folder, "curve.csv"), curve);
         CurvePlot.SavePsnrCurve(System.IO.Path.Combine(folder, "curve.png"), curve.Select(r => r.Step).ToList(), curve.Select(r => r.Psnr).ToList(),
-            $"{settings.Model.Kind} on {name}");
+            $"{settings.Model.Name} on {name}");
         Checkpoint.Save(System.IO.Path.Combine(folder, "model.safetensors"), settings.Model, finalParameters, new Dictionary<string, string>
         {
             ["signal"] = "image",

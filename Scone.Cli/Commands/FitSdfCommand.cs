@@ -27,7 +27,7 @@ public static class FitSdfCommand
     public static Command Create()
     {
         var path = new Argument<string>("PATH") { Description = $"an oriented point cloud (.xyz: x y z nx ny nz per line) or a mesh (.ply: ASCII or binary, .obj)" };
-        var model = new ModelOptions(8, ModelConfig.ShapeOmegas);
+        var model = new ModelOptions(TaskKind.Shape);
         var training = new TrainingOptions(10_000, 5e-4, SdfSampler.DefaultBatch, "samples drawn each step", "runs/fit-sdf");
         var grid = new Option<int?>("--grid") { Description = "evaluation grid resolution N (N^3 points) [default: 512 on a GPU, 128 on the CPU]" };
         var surfacePoints = new Option<int>("--surface-points") { Description = "points sampled on a mesh's faces", DefaultValueFactory = _ => DefaultSurfacePoints };
@@ -38,12 +38,12 @@ public static class FitSdfCommand
         command.Add(grid);
         command.Add(surfacePoints);
         command.SetAction(parse => Run(new Settings(
-            parse.GetValue(path)!, model.Config(parse, 3, 1), training.Trainer(parse), parse.GetValue(grid), parse.GetValue(surfacePoints),
+            parse.GetValue(path)!, model.Read(parse), training.Trainer(parse), parse.GetValue(grid), parse.GetValue(surfacePoints),
             parse.GetValue(training.Device)!, parse.GetValue(training.Tf32), parse.GetValue(training.Out)!)));
         return command;
     }
 
-    private sealed record Settings(string Path, ModelConfig Model, TrainerOptions Training, int? Grid, int SurfacePoints, string Device, bool Tf32, string Out);
+    private sealed record Settings(string Path, Model Model, TrainerOptions Training, int? Grid, int SurfacePoints, string Device, bool Tf32, string Out);
 
     private static int Run(Settings settings)
     {
@@ -58,13 +58,13 @@ public static class FitSdfCommand
 
         using var backend = Devices.Open(settings.Device, Console.Error, settings.Tf32);
         int n = settings.Grid ?? (backend.Name == "cpu" ? 128 : 512);
-        using var network = Networks.Create(backend, settings.Model, settings.Training.BatchSize);
+        using var network = settings.Model.CreateNetwork(backend, settings.Training.BatchSize);
         using var samples = new SdfSamples<float>(backend, sampler, settings.Training.BatchSize, settings.Training.Steps);
-        using var trainer = new Trainer<float>(backend, network, samples, settings.Training, Networks.InitialParameters(settings.Model, settings.Training.Seed));
+        using var trainer = new Trainer<float>(backend, network, samples, settings.Training, settings.Model.InitialParameters(settings.Training.Seed));
 
         string name = System.IO.Path.GetFileName(settings.Path);
         AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
-            $"fitting {settings.Model.Kind.ToString().ToLowerInvariant()} ({network.Layout.Count:N0} parameters) to {name}, {cloud.Count:N0} oriented points, {settings.Training.Steps} steps of {settings.Training.BatchSize:N0} samples on {backend.Name}")));
+            $"fitting {settings.Model.Name} ({settings.Model.ParameterCount:N0} parameters) to {name}, {cloud.Count:N0} oriented points, {settings.Training.Steps} steps of {settings.Training.BatchSize:N0} samples on {backend.Name}")));
 
         var clock = Stopwatch.StartNew();
         var curve = TrainingProgress.Run("fit", settings.Training.Steps, trainer.Step);
@@ -84,7 +84,7 @@ public static class FitSdfCommand
         });
         double evaluationSeconds = evaluationClock.Elapsed.TotalSeconds;
 
-        var metrics = RunFiles.Summary("sdf", settings.Model, settings.Training, backend.Name, settings.Tf32, network.Layout.Count, settings.Training.BatchSize, seconds).With(new JsonObject
+        var metrics = RunFiles.Summary("sdf", settings.Model, settings.Training, backend.Name, settings.Tf32, settings.Training.BatchSize, seconds).With(new JsonObject
         {
             ["sampler_wait_seconds"] = samples.WaitSeconds,
             ["sampler_ms_per_batch"] = RunFiles.Number(samples.SampleSeconds * 1000 / Math.Max(1, samples.BatchesPrepared)),
@@ -106,7 +106,7 @@ public static class FitSdfCommand
         ImageFile.SavePng(System.IO.Path.Combine(folder, "preview.png"), MeshPreview.Render(scores.Surface));
         RunFiles.WriteCurve(System.IO.Path.Combine(folder, "curve.csv"), curve);
         CurvePlot.SaveLossCurve(System.IO.Path.Combine(folder, "curve.png"), curve.Select(r => r.Step).ToList(), curve.Select(r => r.Loss).ToList(),
-            $"{settings.Model.Kind} on {name}: training loss");
+            $"{settings.Model.Name} on {name}: training loss");
         Checkpoint.Save(System.IO.Path.Combine(folder, "model.safetensors"), settings.Model, parameters, new Dictionary<string, string>
         {
             ["signal"] = "sdf",

@@ -28,7 +28,7 @@ public static class FitVideoCommand
     public static Command Create()
     {
         var path = new Argument<string>("PATH") { Description = "a folder of frames (PNG or JPEG, in name order), a .npy array T x H x W x 3 (uint8 or float32), or a video file (needs ffmpeg)" };
-        var model = new ModelOptions();
+        var model = new ModelOptions(TaskKind.Video);
         var training = new TrainingOptions(10_000, 1e-4, 262_144, "points drawn at random each step", "runs/fit-video");
         var evalEvery = new Option<int>("--eval-every") { Description = "also render and score every frame every N steps; 0 = only at the end", DefaultValueFactory = _ => 0 };
         var scale = new Option<double>("--scale") { Description = "resize the frames by this factor before fitting (quick CPU runs)", DefaultValueFactory = _ => 1.0 };
@@ -41,13 +41,13 @@ public static class FitVideoCommand
         foreach (var option in new Option[] { evalEvery, scale, maxFrames, saveFrames })
             command.Add(option);
         command.SetAction(parse => Run(new Settings(
-            parse.GetValue(path)!, model.Config(parse, VideoPoints.Dims, VideoPoints.Channels), training.Trainer(parse),
+            parse.GetValue(path)!, model.Read(parse), training.Trainer(parse),
             parse.GetValue(evalEvery), parse.GetValue(training.Device)!, parse.GetValue(training.Tf32), parse.GetValue(scale),
             parse.GetValue(maxFrames), parse.GetValue(saveFrames), parse.GetValue(training.Out)!)));
         return command;
     }
 
-    private sealed record Settings(string Path, ModelConfig Model, TrainerOptions Training, int EvalEvery, string Device, bool Tf32,
+    private sealed record Settings(string Path, Model Model, TrainerOptions Training, int EvalEvery, string Device, bool Tf32,
         double Scale, int? MaxFrames, bool SaveFrames, string Out);
 
     private static int Run(Settings settings)
@@ -61,13 +61,13 @@ public static class FitVideoCommand
         video = VideoEdit.Scale(video, settings.Scale);
 
         using var backend = Devices.Open(settings.Device, Console.Error, settings.Tf32);
-        using var network = Networks.Create(backend, settings.Model, settings.Training.BatchSize);
+        using var network = settings.Model.CreateNetwork(backend, settings.Training.BatchSize);
         using var samples = new VideoSamples<float>(backend, video, settings.Training.BatchSize, Trainer<float>.SamplingSeed(settings.Training.Seed));
-        using var trainer = new Trainer<float>(backend, network, samples, settings.Training, Networks.InitialParameters(settings.Model, settings.Training.Seed));
+        using var trainer = new Trainer<float>(backend, network, samples, settings.Training, settings.Model.InitialParameters(settings.Training.Seed));
 
         string name = System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(settings.Path));
         AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
-            $"fitting {settings.Model.Kind.ToString().ToLowerInvariant()} ({network.Layout.Count:N0} parameters) to {name}, {video.Frames} frames of {video.Width}x{video.Height}, {settings.Training.Steps} steps of {settings.Training.BatchSize:N0} points on {backend.Name}")));
+            $"fitting {settings.Model.Name} ({settings.Model.ParameterCount:N0} parameters) to {name}, {video.Frames} frames of {video.Width}x{video.Height}, {settings.Training.Steps} steps of {settings.Training.BatchSize:N0} points on {backend.Name}")));
 
         var evaluations = new JsonArray();
         double trainingSeconds = 0;
@@ -102,7 +102,7 @@ public static class FitVideoCommand
         double evaluationSeconds = evaluationClock.Elapsed.TotalSeconds;
         evaluations.Add(Summary(trainer.StepsTaken, final));
 
-        var metrics = RunFiles.Summary("video", settings.Model, settings.Training, backend.Name, settings.Tf32, network.Layout.Count, settings.Training.BatchSize, trainingSeconds).With(new JsonObject
+        var metrics = RunFiles.Summary("video", settings.Model, settings.Training, backend.Name, settings.Tf32, settings.Training.BatchSize, trainingSeconds).With(new JsonObject
         {
             ["evaluation_seconds"] = evaluationSeconds,
             ["psnr_mean"] = RunFiles.Number(final.MeanPsnr),
@@ -127,7 +127,7 @@ public static class FitVideoCommand
             ContactSheet.Create(sheet.Select(video.Frame).ToList(), sheet.Select(t => sheetImages[t]).ToList()));
         RunFiles.WriteCurve(System.IO.Path.Combine(folder, "curve.csv"), curve);
         CurvePlot.SavePsnrCurve(System.IO.Path.Combine(folder, "curve.png"), curve.Select(r => r.Step).ToList(), curve.Select(r => r.Psnr).ToList(),
-            $"{settings.Model.Kind} on {name} (PSNR of each step's batch)");
+            $"{settings.Model.Name} on {name} (PSNR of each step's batch)");
         Checkpoint.Save(System.IO.Path.Combine(folder, "model.safetensors"), settings.Model, parameters, new Dictionary<string, string>
         {
             ["signal"] = "video",

@@ -1,52 +1,58 @@
 using System.CommandLine;
-using System.Globalization;
 using Scone.Engine;
-using Scone.Engine.Backends;
 using Scone.Engine.Models;
 
 namespace Scone.Cli.Commands;
 
-/// <summary>The options that choose and shape a network, shared by every fit command.</summary>
-/// <param name="defaultLayers">The task's L (spec §1).</param>
-/// <param name="defaultOmegas">The task's Fourier frequencies, one per hidden layer of the default depth.</param>
-public sealed class ModelOptions(int defaultLayers, IReadOnlyList<double> defaultOmegas)
+/// <summary>
+/// The options that choose and shape a network, shared by every fit command and generated from
+/// the model registry: --model, and one option per setting key of any registered model, whose
+/// help lists each model's default for the command's task.
+/// </summary>
+public sealed class ModelOptions
 {
-    /// <summary>The image and video tasks' defaults: L = 5, omegas 90, 60, 30, 10.</summary>
-    public ModelOptions() : this(5, ModelConfig.ImageOmegas)
+    private readonly TaskKind _task;
+    private readonly Dictionary<string, Option<string?>> _settings = [];
+
+    public ModelOptions(TaskKind task)
     {
+        _task = task;
+        Model = new Option<string>("--model")
+        {
+            Description = "the network: " + string.Join("; ", ModelRegistry.All.Select(m => $"{m.Name} ({m.Help})")),
+            DefaultValueFactory = _ => "scone",
+        };
+        foreach (var key in ModelRegistry.All.SelectMany(m => m.Options).Select(o => o.Key).Distinct())
+            _settings[key] = new Option<string?>("--" + key) { Description = Help(key, task), HelpName = key.ToUpperInvariant() };
     }
 
-    public Option<string> Model { get; } = new("--model") { Description = "scone or siren", DefaultValueFactory = _ => "scone" };
-    public Option<int> Layers { get; } = new("--layers") { Description = "linear layers in all: hidden layers plus the output layer", DefaultValueFactory = _ => defaultLayers };
-    public Option<int?> Hidden { get; } = new("--hidden") { Description = "hidden width [default: 250 for scone, 256 for siren]" };
-    public Option<double> W0 { get; } = new("--w0") { Description = "mask frequency (scone) or sine frequency (siren)", DefaultValueFactory = _ => 30.0 };
-    public Option<string?> Omegas { get; } = new("--omegas") { Description = $"Fourier basis frequency per hidden layer, comma-separated [default: {string.Join(",", defaultOmegas)}]" };
-    public Option<string> Mask { get; } = new("--mask") { Description = "mask activation: sin2, sigmoid, gauss, nsin, ncos, ntanh", DefaultValueFactory = _ => "sin2" };
+    public Option<string> Model { get; }
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Layers, Hidden, W0, Omegas, Mask })
+        command.Add(Model);
+        foreach (var option in _settings.Values)
             command.Add(option);
     }
 
-    public ModelConfig Config(ParseResult parse, int inputDims, int outputDims)
+    /// <summary>The chosen model with the given settings; a setting the model does not have is an error.</summary>
+    public Model Read(ParseResult parse)
     {
-        var kind = Networks.ParseKind(parse.GetValue(Model)!);
-        int layers = parse.GetValue(Layers);
-        if (layers is < 2 or > ModelConfig.MaxLayers)
-            throw new InputException($"--layers {layers} is out of range: 2 to {ModelConfig.MaxLayers}");
-        int hidden = parse.GetValue(Hidden) ?? (kind == ModelKind.Scone ? 250 : 256);
-        string? omegaText = parse.GetValue(Omegas);
-        double[] omegas = kind == ModelKind.Siren ? []
-            : omegaText is null ? ModelConfig.DefaultOmegas(layers - 1, defaultOmegas)
-            : ParseList(omegaText, "--omegas");
-        var mask = MaskActivations.Parse(parse.GetValue(Mask)!);
-        return new ModelConfig(kind, inputDims, outputDims, layers, hidden, parse.GetValue(W0), omegas, mask).Validate();
+        var definition = ModelRegistry.Get(parse.GetValue(Model)!);
+        var known = definition.Options.Select(o => o.Key).ToHashSet();
+        foreach (var (key, option) in _settings)
+            if (!known.Contains(key) && parse.GetResult(option) is { Implicit: false })
+                throw new InputException($"--{key} does not apply to --model {definition.Name}; its settings: {string.Join(", ", known.Select(k => "--" + k))}");
+        return Engine.Models.Model.Create(definition.Name, _task.InputDims(), _task.OutputDims(), key => parse.GetValue(_settings[key]));
     }
 
-    private static double[] ParseList(string text, string option) =>
-        text.Split(',', StringSplitOptions.TrimEntries).Select(item =>
-            double.TryParse(item, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
-                ? value
-                : throw new InputException($"{option} '{text}': '{item}' is not a number")).ToArray();
+    /// <summary>"hidden width [scone: 250, siren: 256]", or one help line per model where they differ.</summary>
+    private static string Help(string key, TaskKind task)
+    {
+        var uses = ModelRegistry.All.SelectMany(m => m.Options.Where(o => o.Key == key).Select(o => (Model: m.Name, Option: o))).ToList();
+        string Default(ModelOption option) => option.Default(task) is { Length: > 0 } text ? text : "see help";
+        if (uses.Select(u => u.Option.Help).Distinct().Count() == 1)
+            return $"{uses[0].Option.Help} [{string.Join(", ", uses.Select(u => $"{u.Model}: {Default(u.Option)}"))}]";
+        return string.Join("; ", uses.Select(u => $"{u.Model}: {u.Option.Help} [{Default(u.Option)}]"));
+    }
 }

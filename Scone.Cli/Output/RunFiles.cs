@@ -32,28 +32,37 @@ public static class RunFiles
     public static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 
     /// <summary>
-    /// What every fit's metrics.json holds: the task, model, device, the run's size and speed and
-    /// its settings; each command adds its own results.
+    /// What every fit's metrics.json holds: the task, the model and its own settings, the device,
+    /// the run's size and speed and its training settings; each command adds its own results.
     /// </summary>
-    public static JsonObject Summary(string task, ModelConfig model, TrainerOptions training, string device, bool tf32, int parameters, int batch, double seconds) => new()
+    public static JsonObject Summary(string task, Model model, TrainerOptions training, string device, bool tf32, int batch, double seconds)
     {
-        ["task"] = task,
-        ["model"] = model.Kind.ToString().ToLowerInvariant(),
-        ["device"] = device,
-        ["tf32"] = tf32,
-        ["parameters"] = parameters,
-        ["steps"] = training.Steps,
-        ["batch"] = batch,
-        ["seconds"] = seconds,
-        ["steps_per_second"] = Number(training.Steps / seconds),
-        ["layers"] = model.Layers,
-        ["hidden"] = model.Hidden,
-        ["w0"] = model.W0,
-        ["omegas"] = new JsonArray(model.Omegas.Select(o => (JsonNode?)o).ToArray()),
-        ["mask"] = model.Mask.Name(),
-        ["lr"] = training.LearningRate,
-        ["seed"] = training.Seed,
-    };
+        var summary = new JsonObject
+        {
+            ["task"] = task,
+            ["model"] = model.Name,
+            ["device"] = device,
+            ["tf32"] = tf32,
+            ["parameters"] = model.ParameterCount,
+            ["fixed_parameters"] = model.FixedParameterCount,
+            ["steps"] = training.Steps,
+            ["batch"] = batch,
+            ["seconds"] = seconds,
+            ["steps_per_second"] = Number(training.Steps / seconds),
+        };
+        foreach (var (key, value) in model.Settings.Values)
+            summary[key] = value switch
+            {
+                int i => i,
+                double d => d,
+                string text => text,
+                double[] list => new JsonArray(list.Select(v => (JsonNode?)v).ToArray()),
+                _ => throw new ArgumentException($"setting {key} has a type metrics.json does not take"),
+            };
+        summary["lr"] = training.LearningRate;
+        summary["seed"] = training.Seed;
+        return summary;
+    }
 
     /// <summary>Moves every entry of <paramref name="results"/> to the end of <paramref name="metrics"/>.</summary>
     public static JsonObject With(this JsonObject metrics, JsonObject results)

@@ -16,7 +16,7 @@ public enum MaskActivation
 
 public static class MaskActivations
 {
-    private static readonly (string Name, MaskActivation Value)[] Names =
+    private static readonly (string Name, MaskActivation Value)[] Table =
     [
         ("sin2", MaskActivation.SinSquared),
         ("sigmoid", MaskActivation.Sigmoid),
@@ -26,16 +26,19 @@ public static class MaskActivations
         ("ntanh", MaskActivation.NormalizedTanh),
     ];
 
+    /// <summary>The names the --mask option takes.</summary>
+    public static IEnumerable<string> Names => Table.Select(entry => entry.Name);
+
     public static string Name(this MaskActivation mask) =>
-        Array.Find(Names, entry => entry.Value == mask).Name ?? throw new ArgumentOutOfRangeException(nameof(mask));
+        Array.Find(Table, entry => entry.Value == mask).Name ?? throw new ArgumentOutOfRangeException(nameof(mask));
 
     /// <summary>Looks a mask up by name, case-insensitively; a miss lists the valid names.</summary>
     public static MaskActivation Parse(string name)
     {
-        foreach (var (known, value) in Names)
+        foreach (var (known, value) in Table)
             if (string.Equals(known, name, StringComparison.OrdinalIgnoreCase))
                 return value;
-        throw new InputException($"unknown mask activation '{name}'; valid: {string.Join(", ", Names.Select(entry => entry.Name))}");
+        throw new InputException($"unknown mask activation '{name}'; valid: {string.Join(", ", Names)}");
     }
 
     /// <summary>sigma(t), in double: the scalar reference the backends are tested against.</summary>

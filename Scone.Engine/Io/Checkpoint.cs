@@ -9,35 +9,64 @@ namespace Scone.Engine.Io;
 /// </summary>
 public static class Checkpoint
 {
-    public static void Save(string path, ModelConfig config, ReadOnlySpan<float> parameters, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    public static void Save(string path, Model model, ReadOnlySpan<float> parameters, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
-        var layout = Networks.Layout(config);
+        var layout = model.Layout;
         if (parameters.Length != layout.Count)
             throw new ArgumentException($"{parameters.Length} parameters for a layout of {layout.Count}", nameof(parameters));
         var tensors = new List<SafetensorsTensor>();
         foreach (var tensor in layout.Tensors)
-            tensors.Add(new SafetensorsTensor(tensor.Name, tensor.Shape, parameters.Slice(tensor.Offset, tensor.Length).ToArray()));
-        var metadata = config.ToMetadata();
+            tensors.Add(new SafetensorsTensor(tensor.Name, tensor.FileShape, ToFile(tensor, parameters.Slice(tensor.Offset, tensor.Length))));
+        var metadata = model.ToMetadata();
         metadata["format"] = "scone";
+        if (layout.Tensors.Any(t => t.Complex))
+            metadata["complex_tensors"] = "stored as float32 with a trailing dimension of 2 (real, imaginary): torch.view_as_complex reads them";
         foreach (var (key, value) in extraMetadata ?? new Dictionary<string, string>())
             metadata[key] = value;
         Safetensors.Write(path, tensors, metadata);
     }
 
     /// <summary>Reads a checkpoint written by <see cref="Save"/>; anything else is an InputException naming the file.</summary>
-    public static (ModelConfig Config, float[] Parameters, IReadOnlyDictionary<string, string> Metadata) Load(string path)
+    public static (Model Model, float[] Parameters, IReadOnlyDictionary<string, string> Metadata) Load(string path)
     {
         var file = Safetensors.Read(path);
-        var config = ModelConfig.FromMetadata(file.Metadata, path);
-        var layout = Networks.Layout(config);
+        var model = Model.FromMetadata(file.Metadata, path);
+        var layout = model.Layout;
         var parameters = new float[layout.Count];
         foreach (var tensor in layout.Tensors)
         {
             var stored = file.Get(tensor.Name);
-            if (!stored.Shape.SequenceEqual(tensor.Shape))
-                throw new InputException($"{path}: tensor {tensor.Name} has shape [{string.Join(", ", stored.Shape)}], the model needs [{string.Join(", ", tensor.Shape)}]");
-            stored.Data.CopyTo(parameters, tensor.Offset);
+            if (!stored.Shape.SequenceEqual(tensor.FileShape))
+                throw new InputException($"{path}: tensor {tensor.Name} has shape [{string.Join(", ", stored.Shape)}], the model needs [{string.Join(", ", tensor.FileShape)}]");
+            FromFile(tensor, stored.Data, parameters.AsSpan(tensor.Offset, tensor.Length));
         }
-        return (config, parameters, file.Metadata);
+        return (model, parameters, file.Metadata);
+    }
+
+    /// <summary>A tensor's buffer values as the file stores them: complex ones from planar to (real, imaginary) pairs.</summary>
+    private static float[] ToFile(ParameterTensor tensor, ReadOnlySpan<float> values)
+    {
+        if (!tensor.Complex) return values.ToArray();
+        var pairs = new float[values.Length];
+        for (int i = 0; i < tensor.Values; i++)
+        {
+            pairs[2 * i] = values[i];
+            pairs[2 * i + 1] = values[tensor.Values + i];
+        }
+        return pairs;
+    }
+
+    private static void FromFile(ParameterTensor tensor, ReadOnlySpan<float> stored, Span<float> values)
+    {
+        if (!tensor.Complex)
+        {
+            stored.CopyTo(values);
+            return;
+        }
+        for (int i = 0; i < tensor.Values; i++)
+        {
+            values[i] = stored[2 * i];
+            values[tensor.Values + i] = stored[2 * i + 1];
+        }
     }
 }

@@ -10,16 +10,19 @@ namespace Scone.Engine.Models;
 /// </summary>
 public interface INetwork<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
-    ModelConfig Config { get; }
+    Model Model { get; }
     ParameterLayout Layout { get; }
     int Capacity { get; }
+
+    /// <summary>The activation scalars allocated per row of the capacity.</summary>
+    long ActivationValuesPerRow { get; }
 
     /// <summary>y[rows, out] from x[rows, in]; keeps the activations the backward needs.</summary>
     void Forward(Slice<T> y, Slice<T> x, Slice<T> parameters, int rows);
 
     /// <summary>
     /// Adds the parameter gradients of the last Forward (same x and rows) into gradients, from
-    /// dy[rows, out]. Overwrites the stored activations.
+    /// dy[rows, out]. Overwrites the stored activations; fixed tensors get no gradient.
     /// </summary>
     void Backward(Slice<T> gradients, Slice<T> dy, Slice<T> x, Slice<T> parameters, int rows);
 }
@@ -27,4 +30,6 @@ public interface INetwork<T> : IDisposable where T : unmanaged, IFloatingPointIe
 internal static class ParameterSlices
 {
     public static Slice<T> Of<T>(this Slice<T> buffer, ParameterTensor tensor) where T : unmanaged => buffer.Sub(tensor.Offset, tensor.Length);
+
+    public static Slice<T> Of<T>(this Slice<T> buffer, ParameterLayout layout, string name) where T : unmanaged => buffer.Of(layout[name]);
 }

@@ -8,7 +8,7 @@ public static class ImageRenderer
 {
     public const long MaxPixels = 1L << 28;
 
-    public static RgbImage Render(IBackend<float> backend, ModelConfig config, ReadOnlySpan<float> parameters, int height, int width)
+    public static RgbImage Render(IBackend<float> backend, Model config, ReadOnlySpan<float> parameters, int height, int width)
     {
         if (config.InputDims != ImageSignal.Dims || config.OutputDims != ImageSignal.Channels)
             throw new InputException($"the model maps {config.InputDims} to {config.OutputDims} dimensions; an image model maps 2 to 3");

@@ -16,13 +16,13 @@ public sealed class PointEvaluator : IDisposable
     public const long TileBudgetBytes = 1L << 30;
 
     /// <summary>
-    /// Rows per tile for a network, so that its activations (u, z per hidden layer and two
-    /// gradient buffers, each rows x width floats) stay within <see cref="TileBudgetBytes"/>: about
+    /// Rows per tile for a network, so that its activations (what its definition says a row needs,
+    /// and the coordinates and outputs) stay within <see cref="TileBudgetBytes"/>: about
     /// 76,000 rows for the SDF network (8 x 250), at most 2^18 for narrow ones.
     /// </summary>
-    public static int TileRowsFor(ModelConfig config)
+    public static int TileRowsFor(Model config)
     {
-        long bytesPerRow = 4L * ((2L * config.HiddenLayers + 2) * config.Hidden + config.InputDims + config.OutputDims);
+        long bytesPerRow = 4L * (config.ActivationValuesPerRow + config.InputDims + config.OutputDims);
         return (int)Math.Clamp(TileBudgetBytes / bytesPerRow, 1024, 1 << 18);
     }
 
@@ -34,12 +34,12 @@ public sealed class PointEvaluator : IDisposable
     private readonly DeviceBuffer<float> _parameters, _x, _y;
     private readonly float[] _hostX;
 
-    public PointEvaluator(IBackend<float> backend, ModelConfig config, ReadOnlySpan<float> parameters, int tileRows = DefaultTileRows)
+    public PointEvaluator(IBackend<float> backend, Model config, ReadOnlySpan<float> parameters, int tileRows = DefaultTileRows)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(tileRows, 1);
         _backend = backend;
         Config = config;
-        _network = Networks.Create(backend, config, tileRows);
+        _network = config.CreateNetwork(backend, tileRows);
         if (parameters.Length != _network.Layout.Count)
         {
             _network.Dispose();
@@ -53,7 +53,7 @@ public sealed class PointEvaluator : IDisposable
         TileRows = tileRows;
     }
 
-    public ModelConfig Config { get; }
+    public Model Config { get; }
     public int TileRows { get; }
 
     /// <summary>output[count, OutputDims] = the network at the points <paramref name="coordinates"/> writes.</summary>

@@ -28,7 +28,7 @@ public static class SdfGrid
     }
 
     /// <summary>The network's signed distance at every grid point, inferred in tiles.</summary>
-    public static float[] Predict(IBackend<float> backend, ModelConfig config, ReadOnlySpan<float> parameters, int n, IProgress<double>? progress = null)
+    public static float[] Predict(IBackend<float> backend, Model config, ReadOnlySpan<float> parameters, int n, IProgress<double>? progress = null)
     {
         CheckResolution(n);
         if (config.InputDims != 3 || config.OutputDims != 1)

@@ -26,7 +26,7 @@ public static class VideoEvaluation
     /// Renders every frame at the video's size and scores it against the ground truth;
     /// <paramref name="rendered"/>, when given, sees each reconstruction (to save frames or a contact sheet).
     /// </summary>
-    public static VideoScores Evaluate(IBackend<float> backend, ModelConfig config, ReadOnlySpan<float> parameters, Video video,
+    public static VideoScores Evaluate(IBackend<float> backend, Model config, ReadOnlySpan<float> parameters, Video video,
         Action<int, RgbImage>? rendered = null, IProgress<double>? progress = null)
     {
         VideoRenderer.CheckModel(config);

@@ -8,7 +8,7 @@ namespace Scone.Engine.Signals;
 /// </summary>
 public static class VideoRenderer
 {
-    public static void CheckModel(Models.ModelConfig config)
+    public static void CheckModel(Models.Model config)
     {
         if (config.InputDims != VideoPoints.Dims || config.OutputDims != VideoPoints.Channels)
             throw new InputException($"the model maps {config.InputDims} to {config.OutputDims} dimensions; a video model maps 3 (t, row, column) to 3 (RGB)");

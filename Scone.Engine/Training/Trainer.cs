@@ -8,7 +8,7 @@ namespace Scone.Engine.Training;
 /// <summary>
 /// The autograd-free training loop: sample, forward, loss, zero grad, backward, Adam with the
 /// cosine rate. Parameters, gradients and both Adam moments are flat buffers with the network's
-/// layout. The trainer also keeps a copy of the parameters that gave the best PSNR seen so far,
+/// layout; Adam updates its trained prefix, never the fixed tensors after it. The trainer also keeps a copy of the parameters that gave the best PSNR seen so far,
 /// since the paper reports the best PSNR of a run.
 /// </summary>
 public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
@@ -44,8 +44,8 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         _source = source;
         _ownsSource = ownsSource;
         _options = options.Validate();
-        if (source.Dims != network.Config.InputDims || source.Channels != network.Config.OutputDims)
-            throw new ArgumentException($"a {source.Dims}-to-{source.Channels} signal for a {network.Config.InputDims}-to-{network.Config.OutputDims} network");
+        if (source.Dims != network.Model.InputDims || source.Channels != network.Model.OutputDims)
+            throw new ArgumentException($"a {source.Dims}-to-{source.Channels} signal for a {network.Model.InputDims}-to-{network.Model.OutputDims} network");
         if (BatchRows > network.Capacity)
             throw new ArgumentException($"batches of {BatchRows} for a network allocated for {network.Capacity}");
 
@@ -130,7 +130,8 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         _backend.MseLoss(dy, _sums.All, y, target, BatchRows, _source.Channels);
         _backend.Fill(_gradients.All, T.Zero);
         _network.Backward(_gradients.All, dy, x, _parameters.All, BatchRows);
-        _backend.AdamStep(_parameters.All, _m.All, _v.All, _gradients.All, _schedule.All, _adam);
+        int trained = _network.Layout.TrainedLength;
+        _backend.AdamStep(_parameters.Slice(0, trained), _m.Slice(0, trained), _v.Slice(0, trained), _gradients.Slice(0, trained), _schedule.All, _adam);
     }
 
     /// <summary>

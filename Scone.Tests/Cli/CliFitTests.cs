@@ -44,8 +44,8 @@ public class CliFitTests : TempFolderTest
         var (code, _, stderr) = CliRunner.Run("fit", "image", "--steps", "0", "--model", "siren", "--hidden", "16", "--scale", "0.0625", "--device", "cpu", "--out", output);
         Assert.That(code, Is.EqualTo(0), stderr);
         var (config, parameters, _) = Checkpoint.Load(Path.Combine(output, "model.safetensors"));
-        Assert.That(config.Kind, Is.EqualTo(ModelKind.Siren));
-        double[] initial = Networks.InitialParameters(config, 0);
+        Assert.That(config.Name, Is.EqualTo("siren"));
+        double[] initial = config.InitialParameters(0);
         Assert.That(parameters, Is.EqualTo(initial.Select(v => (float)v).ToArray()));
     }
 

@@ -7,6 +7,8 @@ using Scone.Engine.Signals;
 using Scone.Engine.Training;
 using Scone.Kernels;
 
+using Scone.Tests.Models;
+
 namespace Scone.Tests.Kernels;
 
 /// <summary>
@@ -17,7 +19,7 @@ namespace Scone.Tests.Kernels;
 public class CudaTrainingTests
 {
     private const int Height = 24, Width = 20, Steps = 20;
-    private static readonly ModelConfig Small = ModelConfig.SconeImage() with { Layers = 4, Hidden = 48, Omegas = [90, 60, 30] };
+    private static readonly Model Small = TestModels.Image("scone", ("layers", "4"), ("hidden", "48"), ("omegas", "90,60,30"));
 
     /// <summary>
     /// Per-step loss, relative. Both runs start from the same float32 parameters and differ only
@@ -57,8 +59,8 @@ public class CudaTrainingTests
     private static (List<StepResult> Curve, float[] Parameters) Train(IBackend<float> backend, bool capture = true)
     {
         var data = Image();
-        using var network = Networks.Create(backend, Small, data.Rows);
-        using var trainer = new Trainer<float>(backend, network, data, new TrainerOptions(Steps, 1e-3, CaptureSteps: capture), Networks.InitialParameters(Small, 7));
+        using var network = Small.CreateNetwork(backend, data.Rows);
+        using var trainer = new Trainer<float>(backend, network, data, new TrainerOptions(Steps, 1e-3, CaptureSteps: capture), Small.InitialParameters(7));
         Assert.That(trainer.CapturesSteps, Is.EqualTo(capture && backend is CudaBackend));
         var curve = Enumerable.Range(0, Steps).Select(_ => trainer.Step()).ToList();
         return (curve, trainer.DownloadParameters());
@@ -103,13 +105,13 @@ public class CudaTrainingTests
         for (int i = 0; i < pixels.Length; i++)
             pixels[i] = (byte)(128 + 100 * Math.Sin(i * 0.01) + rng.NextInt(20));
         var video = new Video(Frames, VideoHeight, VideoWidth, pixels);
-        var config = Small with { InputDims = 3 };
+        var config = new Model(Small.Definition, 3, 3, Small.Settings);
 
         List<StepResult> Train(IBackend<float> backend)
         {
-            using var network = Networks.Create(backend, config, Batch);
+            using var network = config.CreateNetwork(backend, Batch);
             using var samples = new VideoSamples<float>(backend, video, Batch, 11);
-            using var trainer = new Trainer<float>(backend, network, samples, new TrainerOptions(Steps, 1e-3, Batch), Networks.InitialParameters(config, 5));
+            using var trainer = new Trainer<float>(backend, network, samples, new TrainerOptions(Steps, 1e-3, Batch), config.InitialParameters(5));
             return Enumerable.Range(0, Steps).Select(_ => trainer.Step()).ToList();
         }
 
@@ -130,14 +132,14 @@ public class CudaTrainingTests
         var points = Enumerable.Range(0, 400).Select(_ => System.Numerics.Vector3.Normalize(new System.Numerics.Vector3(
             (float)rng.NextSymmetric(1), (float)rng.NextSymmetric(1), (float)rng.NextSymmetric(1)))).ToArray();
         var cloud = ShapeNormalization.Normalize(new Scone.Engine.Geometry.OrientedPointCloud(points, points));
-        var config = new ModelConfig(ModelKind.Scone, 3, 1, 4, 32, 30, [30, 20, 10]);
+        var config = TestModels.Scone(3, 1, 4, 32, [30, 20, 10]);
         const int Batch = 500;
 
         List<StepResult> Train(IBackend<float> backend)
         {
-            using var network = Networks.Create(backend, config, Batch);
+            using var network = config.CreateNetwork(backend, Batch);
             using var samples = new SdfSamples<float>(backend, new SdfSampler(cloud, 2), Batch, Steps);
-            using var trainer = new Trainer<float>(backend, network, samples, new TrainerOptions(Steps, 1e-3, Batch), Networks.InitialParameters(config, 4));
+            using var trainer = new Trainer<float>(backend, network, samples, new TrainerOptions(Steps, 1e-3, Batch), config.InitialParameters(4));
             return Enumerable.Range(0, Steps).Select(_ => trainer.Step()).ToList();
         }
 
@@ -156,9 +158,9 @@ public class CudaTrainingTests
     public void ATrainingStepCapturedAsAGraphReplaysLikeTheDirectStep()
     {
         var data = Image();
-        int rows = data.Rows, count = Networks.Layout(Small).Count;
-        float[] initial = Array.ConvertAll(Networks.InitialParameters(Small, 3), v => (float)v);
-        using var network = Networks.Create(_gpu, Small, rows);
+        int rows = data.Rows, count = Small.Layout.Count;
+        float[] initial = Array.ConvertAll(Small.InitialParameters(3), v => (float)v);
+        using var network = Small.CreateNetwork(_gpu, rows);
         using var tensors = new Tensors<float>(_gpu);
         var x = tensors.Upload(Array.ConvertAll(data.Inputs, v => (double)v));
         var target = tensors.Upload(Array.ConvertAll(data.Targets, v => (double)v));

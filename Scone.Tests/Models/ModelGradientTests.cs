@@ -9,9 +9,9 @@ namespace Scone.Tests.Models;
 /// <summary>Whole networks: float64 backward against finite differences of the MSE loss, and float32 against float64.</summary>
 public class ModelGradientTests
 {
-    private static readonly ModelConfig SmallScone = new(ModelKind.Scone, 2, 3, 4, 7, 30, [90, 30, 10]);
-    private static readonly ModelConfig SmallScone3D = new(ModelKind.Scone, 3, 1, 3, 6, 30, [70, 40], MaskActivation.Sigmoid);
-    private static readonly ModelConfig SmallSiren = new(ModelKind.Siren, 2, 3, 4, 7, 30, []);
+    private static readonly Model SmallScone = TestModels.Scone(2, 3, 4, 7, [90, 30, 10]);
+    private static readonly Model SmallScone3D = TestModels.Scone(3, 1, 3, 6, [70, 40], MaskActivation.Sigmoid);
+    private static readonly Model SmallSiren = TestModels.Siren(2, 3, 4, 7);
 
     private static IEnumerable<TestCaseData> Configs()
     {
@@ -21,13 +21,13 @@ public class ModelGradientTests
     }
 
     [TestCaseSource(nameof(Configs))]
-    public void BackwardMatchesFiniteDifferences(ModelConfig config)
+    public void BackwardMatchesFiniteDifferences(Model config)
     {
         const int Rows = 37;
         var backend = new CpuBackend<double>();
-        using var network = Networks.Create(backend, config, Rows);
+        using var network = config.CreateNetwork(backend, Rows);
         var rng = new Rng(21);
-        double[] parameters = Networks.InitialParameters(config, 4);
+        double[] parameters = config.InitialParameters(4);
         using var x = backend.Allocate<double>(Rows * config.InputDims);
         using var target = backend.Allocate<double>(Rows * config.OutputDims);
         backend.Upload(x.All, TestData.Uniform(rng, Rows * config.InputDims));
@@ -66,16 +66,16 @@ public class ModelGradientTests
     }
 
     [TestCaseSource(nameof(Configs))]
-    public void BackwardAccumulatesIntoGradients(ModelConfig config)
+    public void BackwardAccumulatesIntoGradients(Model config)
     {
         const int Rows = 5;
         var backend = new CpuBackend<double>();
-        using var network = Networks.Create(backend, config, Rows);
+        using var network = config.CreateNetwork(backend, Rows);
         var rng = new Rng(2);
         using var x = backend.Allocate<double>(Rows * config.InputDims);
         backend.Upload(x.All, TestData.Uniform(rng, Rows * config.InputDims));
         using var p = backend.Allocate<double>(network.Layout.Count);
-        backend.Upload(p.All, Networks.InitialParameters(config, 1));
+        backend.Upload(p.All, config.InitialParameters(1));
         using var y = backend.Allocate<double>(Rows * config.OutputDims);
         using var dy = backend.Allocate<double>(Rows * config.OutputDims);
         backend.Upload(dy.All, TestData.Uniform(rng, Rows * config.OutputDims));
@@ -98,25 +98,25 @@ public class ModelGradientTests
     /// <summary>float32 rounding through five layers with w0 = 30 and omegas up to 90 stays near 1e-4 relative.</summary>
     private const double Float32Tolerance = 2e-4;
 
-    [TestCase(ModelKind.Scone)]
-    [TestCase(ModelKind.Siren)]
-    public void Float32ForwardAgreesWithFloat64(ModelKind kind)
+    [TestCase("scone")]
+    [TestCase("siren")]
+    public void Float32ForwardAgreesWithFloat64(string name)
     {
         const int Rows = 300;
-        var config = kind == ModelKind.Scone ? ModelConfig.SconeImage() with { Hidden = 37 } : ModelConfig.SirenImage() with { Hidden = 37 };
+        var config = TestModels.Image(name, ("hidden", "37"));
         var rng = new Rng(8);
         double[] x = TestData.Uniform(rng, Rows * 2);
-        double[] parameters = Networks.InitialParameters(config, 3);
+        double[] parameters = config.InitialParameters(3);
         double[] y64 = Run(new CpuBackend<double>(), config, x, parameters, Rows);
         double[] y32 = Array.ConvertAll(Run(new CpuBackend<float>(), config, TestData.ToFloat(x), TestData.ToFloat(parameters), Rows), v => (double)v);
         double scale = y64.Max(Math.Abs);
         Assert.That(y32.Zip(y64, (a, b) => Math.Abs(a - b)).Max() / scale, Is.LessThan(Float32Tolerance));
     }
 
-    private static T[] Run<T>(IBackend<T> backend, ModelConfig config, T[] x, T[] parameters, int rows)
+    private static T[] Run<T>(IBackend<T> backend, Model config, T[] x, T[] parameters, int rows)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
-        using var network = Networks.Create(backend, config, rows);
+        using var network = config.CreateNetwork(backend, rows);
         using var xb = backend.Allocate<T>(x.Length);
         using var pb = backend.Allocate<T>(parameters.Length);
         using var yb = backend.Allocate<T>(rows * config.OutputDims);

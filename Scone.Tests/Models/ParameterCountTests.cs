@@ -7,33 +7,33 @@ namespace Scone.Tests.Models;
 public class ParameterCountTests
 {
     [Test]
-    public void SconeImageHas192753() => Assert.That(ModelConfig.SconeImage().ParameterCount, Is.EqualTo(192_753));
+    public void SconeImageHas192753() => Assert.That(Model.Default("scone", TaskKind.Image).ParameterCount, Is.EqualTo(192_753));
 
     [Test]
-    public void SconeVideoHas194003() => Assert.That((ModelConfig.SconeImage() with { InputDims = 3 }).ParameterCount, Is.EqualTo(194_003));
+    public void SconeVideoHas194003() => Assert.That((Model.Default("scone", TaskKind.Video)).ParameterCount, Is.EqualTo(194_003));
 
     [Test]
     public void SconeShapeHas384751() =>
-        Assert.That(new ModelConfig(ModelKind.Scone, 3, 1, 8, 250, 30, [70, 70, 60, 50, 40, 40, 30]).ParameterCount, Is.EqualTo(384_751));
+        Assert.That(Model.Default("scone", TaskKind.Shape).ParameterCount, Is.EqualTo(384_751));
 
     [Test]
-    public void SirenImageHas198915() => Assert.That(ModelConfig.SirenImage().ParameterCount, Is.EqualTo(198_915));
+    public void SirenImageHas198915() => Assert.That(Model.Default("siren", TaskKind.Image).ParameterCount, Is.EqualTo(198_915));
 
     [Test]
     public void SconeTensorNamesFollowTheAuthorsCode()
     {
-        var names = Networks.Layout(ModelConfig.SconeImage()).Tensors.Select(t => t.Name).ToArray();
+        var names = Model.Default("scone", TaskKind.Image).Layout.Tensors.Select(t => t.Name).ToArray();
         Assert.That(names, Does.Contain("net.0.linear.weight").And.Contain("rffs.3.linear.bias").And.Contain("last_layer.linear.weight"));
-        Assert.That(Networks.Layout(ModelConfig.SconeImage())["net.1.linear.weight"].Shape, Is.EqualTo(new[] { 250, 250 }));
-        Assert.That(Networks.Layout(ModelConfig.SconeImage())["rffs.0.linear.weight"].Shape, Is.EqualTo(new[] { 250, 2 }));
+        Assert.That(Model.Default("scone", TaskKind.Image).Layout["net.1.linear.weight"].Shape, Is.EqualTo(new[] { 250, 250 }));
+        Assert.That(Model.Default("scone", TaskKind.Image).Layout["rffs.0.linear.weight"].Shape, Is.EqualTo(new[] { 250, 2 }));
     }
 
     [Test]
     public void SconeInitialisationBoundsFollowTheSpec()
     {
-        var config = ModelConfig.SconeImage();
-        var layout = Networks.Layout(config);
-        double[] values = Networks.InitialParameters(config, 7);
+        var config = Model.Default("scone", TaskKind.Image);
+        var layout = config.Layout;
+        double[] values = config.InitialParameters(7);
         double MaxAbs(string name) => values.AsSpan(layout[name].Offset, layout[name].Length).ToArray().Max(Math.Abs);
         Assert.Multiple(() =>
         {

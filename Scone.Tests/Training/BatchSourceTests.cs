@@ -7,6 +7,8 @@ using Scone.Engine.Models;
 using Scone.Engine.Signals;
 using Scone.Engine.Training;
 
+using Scone.Tests.Models;
+
 namespace Scone.Tests.Training;
 
 /// <summary>The trainer's batch sources: stored, video and SDF samples.</summary>
@@ -56,10 +58,10 @@ public class BatchSourceTests
     public void TrainingOnAVideoLowersTheLoss()
     {
         var backend = new CpuBackend<float>();
-        var config = new ModelConfig(ModelKind.Scone, 3, 3, 3, 32, 30, [30, 10]);
-        using var network = Networks.Create(backend, config, 1024);
+        var config = TestModels.Scone(3, 3, 3, 32, [30, 10]);
+        using var network = config.CreateNetwork(backend, 1024);
         using var samples = new VideoSamples<float>(backend, Gradient(4, 16, 16), 1024, 1);
-        using var trainer = new Trainer<float>(backend, network, samples, new TrainerOptions(100, 3e-3, 1024), Networks.InitialParameters(config, 1));
+        using var trainer = new Trainer<float>(backend, network, samples, new TrainerOptions(100, 3e-3, 1024), config.InitialParameters(1));
         var curve = Enumerable.Range(0, 100).Select(_ => trainer.Step()).ToList();
         Assert.That(curve.TakeLast(5).Average(r => r.Loss), Is.LessThan(curve.Take(5).Average(r => r.Loss) / 2));
         Assert.That(curve[^1].Psnr, Is.GreaterThan(curve[0].Psnr));

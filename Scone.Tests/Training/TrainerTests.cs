@@ -4,26 +4,28 @@ using Scone.Engine.Models;
 using Scone.Engine.Signals;
 using Scone.Engine.Training;
 
+using Scone.Tests.Models;
+
 namespace Scone.Tests.Training;
 
 public class TrainerTests
 {
-    private static readonly ModelConfig Small = ModelConfig.SconeImage() with { Hidden = 32 };
+    private static readonly Model Small = TestModels.Image("scone", ("hidden", "32"));
 
-    private static List<StepResult> Train(ModelConfig config, int steps, int batch = 0, ulong seed = 0, double lr = 1e-3)
+    private static List<StepResult> Train(Model config, int steps, int batch = 0, ulong seed = 0, double lr = 1e-3)
     {
         var data = ImageSignal.ToTrainingData<float>(SiemensStar.Create(32));
         var backend = new CpuBackend<float>();
-        using var network = Networks.Create(backend, config, batch == 0 ? data.Rows : batch);
-        using var trainer = new Trainer<float>(backend, network, data, new TrainerOptions(steps, lr, batch, seed), Networks.InitialParameters(config, seed));
+        using var network = config.CreateNetwork(backend, batch == 0 ? data.Rows : batch);
+        using var trainer = new Trainer<float>(backend, network, data, new TrainerOptions(steps, lr, batch, seed), config.InitialParameters(seed));
         return Enumerable.Range(0, steps).Select(_ => trainer.Step()).ToList();
     }
 
-    [TestCase(ModelKind.Scone)]
-    [TestCase(ModelKind.Siren)]
-    public void LossFallsOnASmallImage(ModelKind kind)
+    [TestCase("scone")]
+    [TestCase("siren")]
+    public void LossFallsOnASmallImage(string name)
     {
-        var config = kind == ModelKind.Scone ? Small : ModelConfig.SirenImage() with { Hidden = 32 };
+        var config = TestModels.Image(name, ("hidden", "32"));
         var curve = Train(config, 120);
         Assert.That(curve[^1].Loss, Is.LessThan(curve[0].Loss / 2), $"loss {curve[0].Loss} -> {curve[^1].Loss}");
         Assert.That(curve[^1].Psnr, Is.GreaterThan(curve[0].Psnr + 3));
@@ -52,8 +54,8 @@ public class TrainerTests
     {
         var data = ImageSignal.ToTrainingData<float>(SiemensStar.Create(16));
         var backend = new CpuBackend<float>();
-        using var network = Networks.Create(backend, Small, data.Rows);
-        using var trainer = new Trainer<float>(backend, network, data, new TrainerOptions(20, 1e-3), Networks.InitialParameters(Small, 0));
+        using var network = Small.CreateNetwork(backend, data.Rows);
+        using var trainer = new Trainer<float>(backend, network, data, new TrainerOptions(20, 1e-3), Small.InitialParameters(0));
         var curve = Enumerable.Range(0, 20).Select(_ => trainer.Step()).ToList();
         double finalPsnr = trainer.Evaluate();
         double expectedBest = Math.Max(curve.Max(r => r.Psnr), finalPsnr);
@@ -68,8 +70,8 @@ public class TrainerTests
     {
         var data = ImageSignal.ToTrainingData<float>(SiemensStar.Create(16));
         var backend = new CpuBackend<float>();
-        using var network = Networks.Create(backend, Small, data.Rows);
-        using var trainer = new Trainer<float>(backend, network, data, new TrainerOptions(0, 1e-4), Networks.InitialParameters(Small, 0));
+        using var network = Small.CreateNetwork(backend, data.Rows);
+        using var trainer = new Trainer<float>(backend, network, data, new TrainerOptions(0, 1e-4), Small.InitialParameters(0));
         double psnr = trainer.Evaluate();
         Assert.That(trainer.BestPsnr, Is.EqualTo(psnr));
         Assert.That(trainer.BestStep, Is.EqualTo(0));

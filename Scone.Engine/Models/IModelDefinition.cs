@@ -1,0 +1,38 @@
+using System.Numerics;
+using Scone.Engine.Backends;
+
+namespace Scone.Engine.Models;
+
+/// <summary>A model's own settings (one record per model), listed for metadata and metrics.json.</summary>
+public interface IModelSettings
+{
+    /// <summary>Each setting under its option key, typed: int, double, double[] or string.</summary>
+    IReadOnlyList<(string Key, object Value)> Values { get; }
+}
+
+/// <summary>
+/// Everything Scone knows about one model, in one place: its name and help line, its settings and
+/// their defaults per task, its parameter layout (each tensor with its init rule and whether it is
+/// trained), the network bound to a backend, and the activation memory a row needs. Registered by
+/// name in <see cref="ModelRegistry"/>.
+/// </summary>
+public interface IModelDefinition
+{
+    /// <summary>The --model name and the checkpoint's "model" metadata.</summary>
+    string Name { get; }
+
+    /// <summary>One line for --model's help.</summary>
+    string Help { get; }
+
+    IReadOnlyList<ModelOption> Options { get; }
+
+    /// <summary>The typed settings; throws an InputException naming the first setting out of range.</summary>
+    IModelSettings Read(SettingReader reader, int inputDims, int outputDims);
+
+    ParameterLayout Layout(Model model);
+
+    INetwork<T> CreateNetwork<T>(IBackend<T> backend, Model model, int capacity) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>The activation scalars a network allocates per row of its capacity (evaluation tiling reads this).</summary>
+    long ActivationValuesPerRow(Model model);
+}

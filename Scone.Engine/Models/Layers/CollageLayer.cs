@@ -1,0 +1,57 @@
+using System.Numerics;
+using Scone.Engine.Backends;
+
+namespace Scone.Engine.Models.Layers;
+
+/// <summary>
+/// SCONE's collage layer (spec §1): z = sigma(w0 (z_prev A^T + a)) * sin(omega (x B^T + c)), the
+/// mask from the previous layer and the Fourier basis from the raw coordinates. Keeps u = z_prev A^T + a.
+/// </summary>
+internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly IBackend<T> _backend;
+    private readonly ParameterTensor _maskWeight, _maskBias, _basisWeight, _basisBias;
+    private readonly T _w0, _omega;
+    private readonly MaskActivation _mask;
+    private readonly DeviceBuffer<T> _u;
+
+    public CollageLayer(IBackend<T> backend, ParameterLayout layout, (string Weight, string Bias) mask, (string Weight, string Bias) basis,
+        double w0, double omega, MaskActivation activation, int capacity)
+    {
+        _backend = backend;
+        (_maskWeight, _maskBias) = (layout[mask.Weight], layout[mask.Bias]);
+        (_basisWeight, _basisBias) = (layout[basis.Weight], layout[basis.Bias]);
+        (_w0, _omega, _mask) = (T.CreateTruncating(w0), T.CreateTruncating(omega), activation);
+        InputWidth = _maskWeight.Shape[1];
+        OutputWidth = _maskWeight.Shape[0];
+        Dims = _basisWeight.Shape[1];
+        _u = backend.Allocate<T>(checked(OutputWidth * capacity));
+    }
+
+    public int InputWidth { get; }
+    public int OutputWidth { get; }
+    public int SavedWidth => OutputWidth;
+    private int Dims { get; }
+
+    /// <summary>u = z_prev A^T, then the fused collage: u += a, z = sigma(w0 u) * sin(omega (x B^T + c)).</summary>
+    public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows)
+    {
+        var u = _u.Slice(0, rows * OutputWidth);
+        Linear.Forward(_backend, u, input, parameters.Of(_maskWeight), rows, InputWidth, OutputWidth);
+        _backend.CollageForward(output, u, x, parameters.Of(_maskBias), parameters.Of(_basisWeight), parameters.Of(_basisBias),
+            rows, OutputWidth, Dims, _w0, _omega, _mask);
+    }
+
+    /// <summary>du overwrites dz; da, dB, dc and dA += their reductions; dz_prev = du A (overwritten).</summary>
+    public void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows)
+    {
+        var u = _u.Slice(0, rows * OutputWidth);
+        _backend.CollageBackward(dOutput, gradients.Of(_maskBias), gradients.Of(_basisWeight), gradients.Of(_basisBias),
+            dOutput, u, x, parameters.Of(_basisWeight), parameters.Of(_basisBias), rows, OutputWidth, Dims, _w0, _omega, _mask);
+        Linear.WeightGradient(_backend, gradients.Of(_maskWeight), dOutput, input, rows, InputWidth, OutputWidth);
+        if (dInput is { } dz)
+            Linear.InputGradient(_backend, dz, dOutput, parameters.Of(_maskWeight), rows, InputWidth, OutputWidth);
+    }
+
+    public void Dispose() => _u.Dispose();
+}

@@ -1,0 +1,29 @@
+using System.Numerics;
+using Scone.Engine.Backends;
+
+namespace Scone.Engine.Models.Layers;
+
+/// <summary>
+/// One layer of a network as a forward/backward pair (llm.c's layers). Rows are samples; a layer
+/// reads the previous layer's output and may also read the raw coordinates x (SCONE's bases and
+/// MFN's filters are functions of x). A layer allocates what its backward needs beyond its input
+/// and output; the network owns inputs, outputs and the gradient buffers between layers.
+/// </summary>
+internal interface ILayer<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
+{
+    int InputWidth { get; }
+    int OutputWidth { get; }
+
+    /// <summary>The scalars per row the layer keeps for its backward (beyond its input and output).</summary>
+    int SavedWidth { get; }
+
+    /// <summary>output[rows, OutputWidth] from input[rows, InputWidth] and x[rows, d].</summary>
+    void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows);
+
+    /// <summary>
+    /// From dOutput[rows, OutputWidth], which it may overwrite: adds the parameter gradients into
+    /// gradients and overwrites dInput[rows, InputWidth] unless it is null (the first layer).
+    /// input and output are the forward's.
+    /// </summary>
+    void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows);
+}

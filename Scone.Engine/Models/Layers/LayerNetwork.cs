@@ -1,0 +1,80 @@
+using System.Numerics;
+using Scone.Engine.Backends;
+
+namespace Scone.Engine.Models.Layers;
+
+/// <summary>
+/// A network as a list of layers: forward in order, backward in reverse, with each layer's output
+/// kept for the next layer's backward and two gradient buffers used in turn between layers. The
+/// last layer writes the caller's y, which its backward reads as that layer's output. Activations are allocated once for a capacity of rows.
+/// </summary>
+internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly ILayer<T>[] _layers;
+    private readonly DeviceBuffer<T>[] _outputs;
+    private readonly DeviceBuffer<T>[] _gradients;
+    private Slice<T> _y;
+
+    public LayerNetwork(IBackend<T> backend, Model model, int capacity, IEnumerable<Func<int, ILayer<T>>> layers)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        Model = model;
+        Capacity = capacity;
+        _layers = layers.Select(create => create(capacity)).ToArray();
+        for (int i = 1; i < _layers.Length; i++)
+            if (_layers[i].InputWidth != _layers[i - 1].OutputWidth)
+                throw new ArgumentException($"layer {i} takes {_layers[i].InputWidth} values a row, layer {i - 1} gives {_layers[i - 1].OutputWidth}");
+        if (_layers[0].InputWidth != model.InputDims || _layers[^1].OutputWidth != model.OutputDims)
+            throw new ArgumentException($"the layers map {_layers[0].InputWidth} to {_layers[^1].OutputWidth} values, the model {model.InputDims} to {model.OutputDims}");
+        _outputs = _layers[..^1].Select(layer => backend.Allocate<T>(checked(layer.OutputWidth * capacity))).ToArray();
+        int widest = _layers[..^1].Select(layer => layer.OutputWidth).DefaultIfEmpty(0).Max();
+        _gradients = [backend.Allocate<T>(checked(widest * capacity)), backend.Allocate<T>(checked(widest * capacity))];
+        ActivationValuesPerRow = _layers.Sum(layer => (long)layer.SavedWidth) + _layers[..^1].Sum(layer => (long)layer.OutputWidth) + 2L * widest;
+    }
+
+    public Model Model { get; }
+    public ParameterLayout Layout => Model.Layout;
+    public int Capacity { get; }
+    public long ActivationValuesPerRow { get; }
+
+    public void Forward(Slice<T> y, Slice<T> x, Slice<T> parameters, int rows)
+    {
+        CheckRows(rows);
+        _y = y;
+        var input = x;
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            var output = Output(i, y, rows);
+            _layers[i].Forward(output, input, x, parameters, rows);
+            input = output;
+        }
+    }
+
+    public void Backward(Slice<T> gradients, Slice<T> dy, Slice<T> x, Slice<T> parameters, int rows)
+    {
+        CheckRows(rows);
+        var dOutput = dy;
+        for (int i = _layers.Length - 1; i >= 0; i--)
+        {
+            Slice<T>? dInput = i > 0 ? _gradients[i % 2].Slice(0, rows * _layers[i].InputWidth) : null;
+            var input = i > 0 ? Output(i - 1, _y, rows) : x;
+            _layers[i].Backward(dInput, dOutput, gradients, input, Output(i, _y, rows), x, parameters, rows);
+            if (dInput is { } next) dOutput = next;
+        }
+    }
+
+    private Slice<T> Output(int layer, Slice<T> last, int rows) =>
+        layer < _outputs.Length ? _outputs[layer].Slice(0, rows * _layers[layer].OutputWidth) : last;
+
+    private void CheckRows(int rows)
+    {
+        if (rows < 1 || rows > Capacity)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows for a network allocated for at most {Capacity}");
+    }
+
+    public void Dispose()
+    {
+        foreach (var layer in _layers) layer.Dispose();
+        foreach (var buffer in _outputs.Concat(_gradients)) buffer.Dispose();
+    }
+}

@@ -1,0 +1,38 @@
+using System.Numerics;
+using Scone.Engine.Backends;
+
+namespace Scone.Engine.Models.Layers;
+
+/// <summary>A linear layer with bias, no activation: y[N,out] = z[N,in] W^T + b (every model's output layer).</summary>
+internal sealed class LinearLayer<T>(IBackend<T> backend, ParameterTensor weight, ParameterTensor bias) : ILayer<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public int InputWidth { get; } = weight.Shape[1];
+    public int OutputWidth { get; } = weight.Shape[0];
+    public int SavedWidth => 0;
+
+    public LinearLayer(IBackend<T> backend, ParameterLayout layout, (string Weight, string Bias) names)
+        : this(backend, layout[names.Weight], layout[names.Bias])
+    {
+    }
+
+    /// <summary>y = z W^T + b (overwritten).</summary>
+    public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows)
+    {
+        Linear.Forward(backend, output, input, parameters.Of(weight), rows, InputWidth, OutputWidth);
+        backend.AddBias(output, parameters.Of(bias), rows, OutputWidth);
+    }
+
+    /// <summary>dW += dy^T z; db += sum dy; dz = dy W (overwritten).</summary>
+    public void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows)
+    {
+        Linear.WeightGradient(backend, gradients.Of(weight), dOutput, input, rows, InputWidth, OutputWidth);
+        backend.ColumnSum(gradients.Of(bias), dOutput, rows, OutputWidth);
+        if (dInput is { } dz)
+            Linear.InputGradient(backend, dz, dOutput, parameters.Of(weight), rows, InputWidth, OutputWidth);
+    }
+
+    public void Dispose()
+    {
+    }
+}

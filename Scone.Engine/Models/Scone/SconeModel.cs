@@ -1,0 +1,94 @@
+using System.Numerics;
+using Scone.Engine.Backends;
+using Scone.Engine.Models.Layers;
+
+namespace Scone.Engine.Models.Scone;
+
+/// <summary>SCONE's settings (spec §1): L linear layers in all (L - 1 collage layers), width D, mask frequency w0, one omega per collage layer.</summary>
+public sealed record SconeSettings(int Layers, int Hidden, double W0, double[] Omegas, MaskActivation Mask) : IModelSettings
+{
+    public int HiddenLayers => Layers - 1;
+
+    public IReadOnlyList<(string Key, object Value)> Values =>
+        [("layers", Layers), ("hidden", Hidden), ("w0", W0), ("omegas", Omegas), ("mask", Mask.Name())];
+}
+
+/// <summary>
+/// SCONE (spec §1): L - 1 collage layers z_l = sigma(w0 (A_l z_{l-1} + a_l)) * sin(omega_l (B_l x + c_l)),
+/// then a linear output layer. Tensor names follow the authors' code: net.{l} are the mask layers,
+/// rffs.{l} the Fourier bases, last_layer the output.
+/// </summary>
+public sealed class SconeModel : IModelDefinition
+{
+    public const int MaxLayers = 64;
+    public const int MaxHidden = BackendLimits.MaxWidth;
+
+    /// <summary>The image and video tasks' Fourier frequencies (spec §1).</summary>
+    public static IReadOnlyList<double> ImageOmegas { get; } = [90, 60, 30, 10];
+
+    /// <summary>The 3D shape task's: eight layers, seven hidden (spec §1).</summary>
+    public static IReadOnlyList<double> ShapeOmegas { get; } = [70, 70, 60, 50, 40, 40, 30];
+
+    public string Name => "scone";
+    public string Help => "SCONE: sin^2 masks x Fourier bases (spec §1; 5 x 250, 192,753 parameters on images)";
+
+    public IReadOnlyList<ModelOption> Options { get; } =
+    [
+        new("layers", "linear layers in all: hidden layers plus the output layer", task => task == TaskKind.Shape ? "8" : "5"),
+        new("hidden", "hidden width", "250"),
+        new("w0", "mask frequency", "30"),
+        new("omegas", "Fourier basis frequency per hidden layer, comma-separated [default: 90,60,30,10 for images and video, 70,70,60,50,40,40,30 for shapes; cut to the depth, or the last repeated]", ""),
+        new("mask", $"mask activation: {string.Join(", ", MaskActivations.Names)}", "sin2"),
+    ];
+
+    public IModelSettings Read(SettingReader reader, int inputDims, int outputDims)
+    {
+        int layers = reader.Int("layers", 2, MaxLayers);
+        double[] omegas = reader.PositiveList("omegas");
+        if (omegas.Length == 0)
+            omegas = DefaultOmegas(layers - 1, reader.Task == TaskKind.Shape ? ShapeOmegas : ImageOmegas);
+        if (omegas.Length != layers - 1)
+            throw new InputException($"{reader.Describe("omegas")} gives {omegas.Length} values, the network has {layers - 1} hidden layers");
+        return new SconeSettings(layers, reader.Int("hidden", 1, MaxHidden), reader.Positive("w0"), omegas, MaskActivations.Parse(reader.Text("mask")));
+    }
+
+    /// <summary>A task's omegas for another depth: its list cut to the hidden layers, or its last value repeated.</summary>
+    public static double[] DefaultOmegas(int hiddenLayers, IReadOnlyList<double> defaults) =>
+        Enumerable.Range(0, hiddenLayers).Select(l => defaults[Math.Min(l, defaults.Count - 1)]).ToArray();
+
+    /// <summary>Spec §1, "Initialisation": first mask layer U(±1/d), bases U(±1/sqrt(d)), the rest U(±sqrt(6/D)/w0).</summary>
+    public ParameterLayout Layout(Model model)
+    {
+        var s = (SconeSettings)model.Settings;
+        int d = model.InputDims;
+        var layout = new ParameterLayout();
+        var later = ParameterInit.Uniform(Math.Sqrt(6.0 / s.Hidden) / s.W0);
+        var first = ParameterInit.Uniform(1.0 / d);
+        for (int l = 0; l < s.HiddenLayers; l++)
+            layout.AddLinear($"net.{l}.linear", l == 0 ? d : s.Hidden, s.Hidden, l == 0 ? first : later, l == 0 ? first : later);
+        var basis = ParameterInit.Uniform(1 / Math.Sqrt(d));
+        for (int l = 0; l < s.HiddenLayers; l++)
+            layout.AddLinear($"rffs.{l}.linear", d, s.Hidden, basis, basis);
+        layout.AddLinear("last_layer.linear", s.Hidden, model.OutputDims, later, later);
+        return layout;
+    }
+
+    public INetwork<T> CreateNetwork<T>(IBackend<T> backend, Model model, int capacity) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var s = (SconeSettings)model.Settings;
+        var layout = model.Layout;
+        var layers = Enumerable.Range(0, s.HiddenLayers).Select(l => (Func<int, ILayer<T>>)(rows =>
+                new CollageLayer<T>(backend, layout, Names($"net.{l}.linear"), Names($"rffs.{l}.linear"), s.W0, s.Omegas[l], s.Mask, rows)))
+            .Append(_ => new LinearLayer<T>(backend, layout, Names("last_layer.linear")));
+        return new LayerNetwork<T>(backend, model, capacity, layers);
+    }
+
+    /// <summary>u and z of each collage layer, and the two gradient buffers.</summary>
+    public long ActivationValuesPerRow(Model model)
+    {
+        var s = (SconeSettings)model.Settings;
+        return (2L * s.HiddenLayers + 2) * s.Hidden;
+    }
+
+    private static (string, string) Names(string prefix) => ($"{prefix}.weight", $"{prefix}.bias");
+}
