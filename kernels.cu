@@ -12,6 +12,9 @@
 // collage_backward   CudaBackend.CollageBackward       CpuOps.CollageBackward
 // sine_forward       CudaBackend.SineForward           CpuOps.SineForward
 // sine_backward      CudaBackend.SineBackward          CpuOps.SineBackward
+// relu_forward       CudaBackend.ReluForward           CpuOps.ReluForward
+// relu_backward      CudaBackend.ReluBackward          CpuOps.ReluBackward
+// fourier_encoding   CudaBackend.FourierEncoding       CpuOps.FourierEncoding
 // mse_loss           CudaBackend.MseLoss               CpuOps.MseLoss
 // adam_step          CudaBackend.AdamStep              CpuOps.AdamStep
 // gather_rows        CudaBackend.GatherRows            CpuOps.GatherRows
@@ -258,12 +261,27 @@ extern "C" __global__ void collage_backward(float* du, float* __restrict__ parti
 }
 
 // ---------------------------------------------------------------------------------------------
-// Sine layer (SIREN): sine_forward, sine_backward
+// Bias-and-activation layers: sine_forward, sine_backward (SIREN), relu_forward, relu_backward (FFN)
 // ---------------------------------------------------------------------------------------------
 
-// u[N,D] += b[D]; z = sin(w0 u).
-extern "C" __global__ void sine_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ bias,
-    int rows, int width, float w0)
+// The activation of a plain hidden layer, z = act(u): its value and slope (d act / d u).
+struct SineActivation
+{
+    float w0;
+    __device__ __forceinline__ float value(float u) const { return sinf(w0 * u); }
+    __device__ __forceinline__ float slope(float u) const { return w0 * cosf(w0 * u); }
+};
+
+struct ReluActivation
+{
+    __device__ __forceinline__ float value(float u) const { return fmaxf(u, 0.0f); }
+    __device__ __forceinline__ float slope(float u) const { return u > 0.0f ? 1.0f : 0.0f; } // 0 at 0, as PyTorch
+};
+
+// u[N,D] += b[D]; z = act(u).
+template <typename Activation>
+__device__ __forceinline__ void bias_activation_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ bias,
+    int rows, int width, Activation act)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
     if (j >= width)
@@ -274,14 +292,15 @@ extern "C" __global__ void sine_forward(float* __restrict__ z, float* __restrict
         int i = row * width + j;
         float uv = u[i] + b_j;
         u[i] = uv;
-        z[i] = sinf(w0 * uv);
+        z[i] = act.value(uv);
     }
 }
 
-// du[N,D] = dz * w0 * cos(w0 u) (du may be dz itself); partials + blockIdx.y * width gets this
-// row block's sum of du (the bias gradient).
-extern "C" __global__ void sine_backward(float* du, float* __restrict__ partials, const float* dz,
-    const float* __restrict__ u, int rows, int width, float w0)
+// du[N,D] = dz * act'(u) (du may be dz itself); partials + blockIdx.y * width gets this row
+// block's sum of du (the bias gradient).
+template <typename Activation>
+__device__ __forceinline__ void bias_activation_backward(float* du, float* __restrict__ partials, const float* dz,
+    const float* __restrict__ u, int rows, int width, Activation act)
 {
     __shared__ float tile[ROW_TILE][COLUMN_TILE];
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -290,7 +309,7 @@ extern "C" __global__ void sine_backward(float* du, float* __restrict__ partials
         for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
         {
             int i = row * width + j;
-            float du_i = dz[i] * w0 * cosf(w0 * u[i]);
+            float du_i = dz[i] * act.slope(u[i]);
             du[i] = du_i;
             sum += du_i;
         }
@@ -302,6 +321,59 @@ extern "C" __global__ void sine_backward(float* du, float* __restrict__ partials
         for (int r = 0; r < ROW_TILE; r++)
             total += tile[r][threadIdx.x];
         partials[blockIdx.y * width + j] = total;
+    }
+}
+
+extern "C" __global__ void sine_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ bias,
+    int rows, int width, float w0)
+{
+    bias_activation_forward(z, u, bias, rows, width, SineActivation{w0});
+}
+
+extern "C" __global__ void sine_backward(float* du, float* __restrict__ partials, const float* dz,
+    const float* __restrict__ u, int rows, int width, float w0)
+{
+    bias_activation_backward(du, partials, dz, u, rows, width, SineActivation{w0});
+}
+
+extern "C" __global__ void relu_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ bias,
+    int rows, int width)
+{
+    bias_activation_forward(z, u, bias, rows, width, ReluActivation{});
+}
+
+extern "C" __global__ void relu_backward(float* du, float* __restrict__ partials, const float* dz,
+    const float* __restrict__ u, int rows, int width)
+{
+    bias_activation_backward(du, partials, dz, u, rows, width, ReluActivation{});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fourier feature encoding (FFN): fourier_encoding
+// ---------------------------------------------------------------------------------------------
+
+// h[N, 2F] = [cos(2 pi x B^T), sin(2 pi x B^T)] for x[N,d] (d <= 3) and the fixed B[F,d], the F
+// cosines first. Per-column launch shape over the F features.
+extern "C" __global__ void fourier_encoding(float* __restrict__ h, const float* __restrict__ x, const float* __restrict__ frequencies,
+    int rows, int features, int dims)
+{
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    if (j >= features)
+        return;
+    const float two_pi = 6.28318530717958647692f;
+    float b0 = frequencies[j * dims];
+    float b1 = dims > 1 ? frequencies[j * dims + 1] : 0.0f;
+    float b2 = dims > 2 ? frequencies[j * dims + 2] : 0.0f;
+    for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+    {
+        const float* xr = x + row * dims;
+        float e = xr[0] * b0;
+        if (dims > 1) e += xr[1] * b1;
+        if (dims > 2) e += xr[2] * b2;
+        float s, c;
+        sincosf(two_pi * e, &s, &c);
+        h[row * 2 * features + j] = c;
+        h[row * 2 * features + features + j] = s;
     }
 }
 

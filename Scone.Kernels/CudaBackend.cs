@@ -55,7 +55,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private readonly DeviceMemory _partials;
     private readonly bool _synchronizeEachLaunch;
     private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials, _collageForward, _collageBackward,
-        _sineForward, _sineBackward, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints;
+        _sineForward, _sineBackward, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints;
     private readonly int _maxBlocks;
     private bool _capturing;
     private int _disposed;
@@ -80,6 +80,9 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _collageBackward = _module.Kernel(KernelNames.CollageBackward);
             _sineForward = _module.Kernel(KernelNames.SineForward);
             _sineBackward = _module.Kernel(KernelNames.SineBackward);
+            _reluForward = _module.Kernel(KernelNames.ReluForward);
+            _reluBackward = _module.Kernel(KernelNames.ReluBackward);
+            _fourierEncoding = _module.Kernel(KernelNames.FourierEncoding);
             _mseLoss = _module.Kernel(KernelNames.MseLoss);
             _adamStep = _module.Kernel(KernelNames.AdamStep);
             _gatherRows = _module.Kernel(KernelNames.GatherRows);
@@ -209,17 +212,33 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         ReducePartials(dBasisWeight, 2 * width, parts, width * dims, stride);
     }
 
-    public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0)
+    public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>
+        LayerForward(_sineForward, z, u, bias, rows, width, w0);
+
+    public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float w0) =>
+        LayerBackward(_sineBackward, du, dBias, dz, u, rows, width, w0);
+
+    public void ReluForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width) =>
+        LayerForward(_reluForward, z, u, bias, rows, width, null);
+
+    public void ReluBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width) =>
+        LayerBackward(_reluBackward, du, dBias, dz, u, rows, width, null);
+
+    /// <summary>A bias-and-activation forward kernel; w0 is the sine's frequency (ReLU takes none).</summary>
+    private void LayerForward(in CudaKernel kernel, Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float? w0)
     {
         z.Require(Elements(rows, width), nameof(z));
         u.Require(Elements(rows, width), nameof(u));
         bias.Require(width, nameof(bias));
         Context.MakeCurrent();
-        Launch(_sineForward, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
-            Address(z), Address(u), Address(bias), rows, width, w0);
+        if (w0 is float frequency)
+            Launch(kernel, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile, Address(z), Address(u), Address(bias), rows, width, frequency);
+        else
+            Launch(kernel, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile, Address(z), Address(u), Address(bias), rows, width);
     }
 
-    public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float w0)
+    /// <summary>Its backward: du, and the bias gradient through the partials.</summary>
+    private void LayerBackward(in CudaKernel kernel, Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float? w0)
     {
         du.Require(Elements(rows, width), nameof(du));
         dz.Require(Elements(rows, width), nameof(dz));
@@ -227,8 +246,20 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         dBias.Require(width, nameof(dBias));
         Context.MakeCurrent();
         int parts = ReductionParts(rows, width, width);
-        Launch(_sineBackward, ColumnTiles(width), parts, ColumnTile, RowTile, Address(du), Partials(0), Address(dz), Address(u), rows, width, w0);
+        if (w0 is float frequency)
+            Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, Address(du), Partials(0), Address(dz), Address(u), rows, width, frequency);
+        else
+            Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, Address(du), Partials(0), Address(dz), Address(u), rows, width);
         ReducePartials(dBias, 0, parts, width, width);
+    }
+
+    public void FourierEncoding(Slice<float> h, Slice<float> x, Slice<float> frequencies, int rows, int features, int dims)
+    {
+        h.Require(Elements(rows, 2 * features), nameof(h));
+        x.Require(Elements(rows, dims), nameof(x));
+        frequencies.Require(Elements(features, dims), nameof(frequencies));
+        Context.MakeCurrent();
+        Launch(_fourierEncoding, ColumnTiles(features), RowBlocks(rows, features), ColumnTile, RowTile, Address(h), Address(x), Address(frequencies), rows, features, dims);
     }
 
     public void MseLoss(Slice<float> dy, Slice<float> sums, Slice<float> y, Slice<float> target, int rows, int cols)

@@ -11,6 +11,9 @@ public static class KernelNames
     public const string CollageBackward = "collage_backward";
     public const string SineForward = "sine_forward";
     public const string SineBackward = "sine_backward";
+    public const string ReluForward = "relu_forward";
+    public const string ReluBackward = "relu_backward";
+    public const string FourierEncoding = "fourier_encoding";
     public const string MseLoss = "mse_loss";
     public const string AdamStep = "adam_step";
     public const string GatherRows = "gather_rows";
@@ -18,6 +21,6 @@ public static class KernelNames
     public const string GatherVideoPoints = "gather_video_points";
 
     public static IReadOnlyList<string> All { get; } =
-        [Fill, AddBias, ColumnSum, ReducePartials, CollageForward, CollageBackward, SineForward, SineBackward, MseLoss, AdamStep, GatherRows,
+        [Fill, AddBias, ColumnSum, ReducePartials, CollageForward, CollageBackward, SineForward, SineBackward, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
          RandomIndices, GatherVideoPoints];
 }

@@ -83,6 +83,15 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
     public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float w0) =>
         Time("sine_backward", 3.0 * rows * width, () => inner.SineBackward(du, dBias, dz, u, rows, width, w0));
 
+    public void ReluForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width) =>
+        Time("relu_forward", 3.0 * rows * width, () => inner.ReluForward(z, u, bias, rows, width));
+
+    public void ReluBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width) =>
+        Time("relu_backward", 3.0 * rows * width, () => inner.ReluBackward(du, dBias, dz, u, rows, width));
+
+    public void FourierEncoding(Slice<float> h, Slice<float> x, Slice<float> frequencies, int rows, int features, int dims) =>
+        Time("fourier_encoding", 2.0 * rows * features + (double)rows * dims, () => inner.FourierEncoding(h, x, frequencies, rows, features, dims));
+
     public void MseLoss(Slice<float> dy, Slice<float> sums, Slice<float> y, Slice<float> target, int rows, int cols) =>
         Time("mse_loss", 3.0 * rows * cols, () => inner.MseLoss(dy, sums, y, target, rows, cols));
 

@@ -63,6 +63,18 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// <summary>du[N,D] = dz * w0 cos(w0 u) (du may be dz itself); db[D] += sum du.</summary>
     void SineBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width, T w0);
 
+    /// <summary>FFN's ReLU layer after its GEMM: u[N,D] += b; z = max(u, 0).</summary>
+    void ReluForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width);
+
+    /// <summary>du[N,D] = dz where u > 0, else 0 (du may be dz itself); db[D] += sum du.</summary>
+    void ReluBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width);
+
+    /// <summary>
+    /// FFN's fixed Gaussian Fourier features: h[N, 2F] = [cos(2 pi x B^T), sin(2 pi x B^T)] for
+    /// x[N,d] and B[F,d], the F cosines first. B is never trained, so there is no backward.
+    /// </summary>
+    void FourierEncoding(Slice<T> h, Slice<T> x, Slice<T> frequencies, int rows, int features, int dims);
+
     /// <summary>
     /// Mean squared error of y[N,C] against target[N,C]: dy = 2 (y - target) / (N C), and into
     /// sums[0..2] the sum of squared errors and the sum of squared errors of both mapped from

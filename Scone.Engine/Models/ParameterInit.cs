@@ -12,6 +12,9 @@ public abstract record ParameterInit
     /// <summary>U(-bound, +bound), PyTorch's nn.Linear default with bound = 1/sqrt(fan_in).</summary>
     public static ParameterInit Uniform(double bound) => new UniformInit(bound);
 
+    /// <summary>N(0, sigma^2), by the Box-Muller transform (two uniform draws per pair of values).</summary>
+    public static ParameterInit Normal(double sigma) => new NormalInit(sigma);
+
     /// <summary>Every value the same.</summary>
     public static ParameterInit Constant(double value) => new ConstantInit(value);
 
@@ -21,6 +24,20 @@ public abstract record ParameterInit
         {
             for (int i = 0; i < values.Length; i++)
                 values[i] = rng.NextSymmetric(Bound);
+        }
+    }
+
+    private sealed record NormalInit(double Sigma) : ParameterInit
+    {
+        public override void Fill(Span<double> values, ParameterTensor tensor, Rng rng, Func<string, Span<double>> tensors)
+        {
+            for (int i = 0; i < values.Length; i += 2)
+            {
+                double radius = Sigma * Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble()));
+                double angle = 2 * Math.PI * rng.NextDouble();
+                values[i] = radius * Math.Cos(angle);
+                if (i + 1 < values.Length) values[i + 1] = radius * Math.Sin(angle);
+            }
         }
     }
 

@@ -56,21 +56,30 @@ public class CudaTrainingTests
         return new TrainingData<float>(inputs, targets, rows, ImageSignal.Dims, ImageSignal.Channels);
     }
 
-    private static (List<StepResult> Curve, float[] Parameters) Train(IBackend<float> backend, bool capture = true)
+    /// <summary>A small network of every registered model that trains on full images.</summary>
+    private static IEnumerable<TestCaseData> Models()
     {
+        yield return new TestCaseData(Small).SetArgDisplayNames("scone");
+        yield return new TestCaseData(TestModels.Image("siren", ("layers", "4"), ("hidden", "40"))).SetArgDisplayNames("siren");
+        yield return new TestCaseData(TestModels.Image("ffn", ("hidden", "40"), ("features", "24"))).SetArgDisplayNames("ffn");
+    }
+
+    private static (List<StepResult> Curve, float[] Parameters) Train(IBackend<float> backend, bool capture = true, Model? model = null)
+    {
+        model ??= Small;
         var data = Image();
-        using var network = Small.CreateNetwork(backend, data.Rows);
-        using var trainer = new Trainer<float>(backend, network, data, new TrainerOptions(Steps, 1e-3, CaptureSteps: capture), Small.InitialParameters(7));
+        using var network = model.CreateNetwork(backend, data.Rows);
+        using var trainer = new Trainer<float>(backend, network, data, new TrainerOptions(Steps, 1e-3, CaptureSteps: capture), model.InitialParameters(7));
         Assert.That(trainer.CapturesSteps, Is.EqualTo(capture && backend is CudaBackend));
         var curve = Enumerable.Range(0, Steps).Select(_ => trainer.Step()).ToList();
         return (curve, trainer.DownloadParameters());
     }
 
-    [Test]
-    public void TwentyStepsGiveTheCpusLosses()
+    [TestCaseSource(nameof(Models))]
+    public void TwentyStepsGiveTheCpusLosses(Model model)
     {
-        var gpu = Train(_gpu);
-        var cpu = Train(new CpuBackend<float>());
+        var gpu = Train(_gpu, model: model);
+        var cpu = Train(new CpuBackend<float>(), model: model);
         for (int step = 0; step < Steps; step++)
             TestContext.Out.WriteLine($"step {step}: loss gpu {gpu.Curve[step].Loss:R} cpu {cpu.Curve[step].Loss:R}");
         Gpu.AssertClose("losses", gpu.Curve.Select(r => r.Loss).ToArray(), cpu.Curve.Select(r => r.Loss).ToArray(), LossTolerance, Tolerances.Floor);

@@ -19,6 +19,50 @@ public class ParameterCountTests
     [Test]
     public void SirenImageHas198915() => Assert.That(Model.Default("siren", TaskKind.Image).ParameterCount, Is.EqualTo(198_915));
 
+    [TestCase(TaskKind.Image, 2)]
+    [TestCase(TaskKind.Video, 3)]
+    public void FfnHas198147AndItsFixedEncoding(TaskKind task, int dims)
+    {
+        var model = Model.Default("ffn", task);
+        Assert.That(model.ParameterCount, Is.EqualTo(198_147));
+        Assert.That(model.FixedParameterCount, Is.EqualTo(128 * dims));
+        Assert.That(model.Layout["encoding.b"].Trained, Is.False);
+        Assert.That(model.Layout.Tensors.Select(t => t.Name), Is.EqualTo(new[]
+        {
+            "encoding.b", "net.0.weight", "net.0.bias", "net.2.weight", "net.2.bias", "net.4.weight", "net.4.bias", "last_layer.weight", "last_layer.bias",
+        }));
+        Assert.That(model.Layout["net.0.weight"].Shape, Is.EqualTo(new[] { 256, 256 }));
+    }
+
+    [Test]
+    public void FfnFrequenciesAreGaussianWithSigma8()
+    {
+        var model = Model.Default("ffn", TaskKind.Video);
+        double[] values = model.InitialParameters(3);
+        var b = values.AsSpan(model.Layout["encoding.b"].Offset, 384).ToArray();
+        double mean = b.Average(), std = Math.Sqrt(b.Select(v => (v - mean) * (v - mean)).Sum() / (b.Length - 1));
+        // 384 draws: the mean's standard error is 8 / sqrt(384) = 0.41, the std's about 0.29.
+        Assert.That(mean, Is.EqualTo(0).Within(1.5));
+        Assert.That(std, Is.EqualTo(8).Within(1.2));
+        double bound = 1 / 16.0;
+        Assert.That(values.AsSpan(model.Layout["net.2.bias"].Offset, 256).ToArray(), Is.All.InRange(-bound, bound));
+    }
+
+    [Test]
+    public void SirenBiasesAreDrawnLikeItsWeights()
+    {
+        var model = Model.Default("siren", TaskKind.Image);
+        double[] values = model.InitialParameters(11);
+        double MaxAbs(string name) => values.AsSpan(model.Layout[name].Offset, model.Layout[name].Length).ToArray().Max(Math.Abs);
+        double later = Math.Sqrt(6.0 / 256) / 30;
+        Assert.Multiple(() =>
+        {
+            Assert.That(MaxAbs("net.0.linear.bias"), Is.LessThanOrEqualTo(0.5).And.GreaterThan(0.4));
+            Assert.That(MaxAbs("net.2.linear.bias"), Is.LessThanOrEqualTo(later).And.GreaterThan(0.9 * later));
+            Assert.That(MaxAbs("last_layer.linear.bias"), Is.LessThanOrEqualTo(later));
+        });
+    }
+
     [Test]
     public void SconeTensorNamesFollowTheAuthorsCode()
     {

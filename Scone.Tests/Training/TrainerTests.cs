@@ -23,6 +23,7 @@ public class TrainerTests
 
     [TestCase("scone")]
     [TestCase("siren")]
+    [TestCase("ffn")]
     public void LossFallsOnASmallImage(string name)
     {
         var config = TestModels.Image(name, ("hidden", "32"));

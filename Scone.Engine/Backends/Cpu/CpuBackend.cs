@@ -77,24 +77,50 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         ArrayPool<T>.Shared.Return(totals);
     }
 
-    public void SineForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, T w0)
+    public void SineForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, T w0) =>
+        LayerForward(z, u, bias, rows, width, (zs, us, b, count) => CpuOps.SineForward(zs, us, b, count, width, w0));
+
+    public void SineBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width, T w0) =>
+        LayerBackward(du, dBias, dz, u, rows, width, (dus, partial, dzs, us, count) => CpuOps.SineBackward(dus, partial, dzs, us, count, width, w0));
+
+    public void ReluForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width) =>
+        LayerForward(z, u, bias, rows, width, (zs, us, b, count) => CpuOps.ReluForward(zs, us, b, count, width));
+
+    public void ReluBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width) =>
+        LayerBackward(du, dBias, dz, u, rows, width, (dus, partial, dzs, us, count) => CpuOps.ReluBackward(dus, partial, dzs, us, count, width));
+
+    private delegate void LayerForwardBlock(Span<T> z, Span<T> u, ReadOnlySpan<T> bias, int rows);
+
+    private delegate void LayerBackwardBlock(Span<T> du, Span<T> partial, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, int rows);
+
+    /// <summary>A bias-and-activation layer's forward over blocks of rows on every core.</summary>
+    private static void LayerForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, LayerForwardBlock block)
     {
         z.Require((long)rows * width, nameof(z));
         u.Require((long)rows * width, nameof(u));
         bias.Require(width, nameof(bias));
-        CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.SineForward(
-            z.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), bias.Span()[..width], count, width, w0));
+        CpuParallel.ForChunks(rows, (_, start, count) =>
+            block(z.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), bias.Span()[..width], count));
     }
 
-    public void SineBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width, T w0)
+    /// <summary>Its backward, with the bias gradient reduced deterministically over the blocks.</summary>
+    private void LayerBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width, LayerBackwardBlock block)
     {
         du.Require((long)rows * width, nameof(du));
         dz.Require((long)rows * width, nameof(dz));
         u.Require((long)rows * width, nameof(u));
         dBias.Require(width, nameof(dBias));
-        ReduceByChunks(rows, width, dBias.Span()[..width], (partial, start, count) => CpuOps.SineBackward(
-            du.Span().Slice(start * width, count * width), partial,
-            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), count, width, w0));
+        ReduceByChunks(rows, width, dBias.Span()[..width], (partial, start, count) => block(
+            du.Span().Slice(start * width, count * width), partial, dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), count));
+    }
+
+    public void FourierEncoding(Slice<T> h, Slice<T> x, Slice<T> frequencies, int rows, int features, int dims)
+    {
+        h.Require((long)rows * 2 * features, nameof(h));
+        x.Require((long)rows * dims, nameof(x));
+        frequencies.Require((long)features * dims, nameof(frequencies));
+        CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.FourierEncoding(
+            h.Span().Slice(start * 2 * features, count * 2 * features), x.Span().Slice(start * dims, count * dims), frequencies.Span()[..(features * dims)], count, features, dims));
     }
 
     public void MseLoss(Slice<T> dy, Slice<T> sums, Slice<T> y, Slice<T> target, int rows, int cols)

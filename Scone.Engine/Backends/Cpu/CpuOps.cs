@@ -207,9 +207,23 @@ public static class CpuOps
         ArrayPool<T>.Shared.Return(sums);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SineForward<T>(Span<T> z, Span<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
+        where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationForward<T, SineActivation>(z, u, bias, rows, width, w0);
+
+    public static void SineBackward<T>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, int rows, int width, T w0)
+        where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationBackward<T, SineActivation>(du, dBias, dz, u, rows, width, w0);
+
+    public static void ReluForward<T>(Span<T> z, Span<T> u, ReadOnlySpan<T> bias, int rows, int width)
+        where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationForward<T, ReluActivation>(z, u, bias, rows, width, T.One);
+
+    public static void ReluBackward<T>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, int rows, int width)
+        where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationBackward<T, ReluActivation>(du, dBias, dz, u, rows, width, T.One);
+
+    /// <summary>u[N,D] += b; z = act(u) (<see cref="ILayerActivation"/>; w0 is the sine's frequency).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BiasActivationForward<T, TAct>(Span<T> z, Span<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TAct : ILayerActivation
     {
         var w0v = Vector256.Create(w0);
         for (int row = 0; row < rows; row++)
@@ -220,14 +234,16 @@ public static class CpuOps
             {
                 var uv = Vectors.Load(uRow, j) + Vectors.Load(bias, j);
                 Vectors.Store(uv, uRow, j);
-                Vectors.Store(SimdMath.Sin(w0v * uv), zRow, j);
+                Vectors.Store(TAct.Value(uv, w0v), zRow, j);
             }
         }
     }
 
+    /// <summary>du[N,D] = dz act'(u) (du may be dz itself); dBias[D] += sum du.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void SineBackward<T>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, int rows, int width, T w0)
+    private static void BiasActivationBackward<T, TAct>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, int rows, int width, T w0)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TAct : ILayerActivation
     {
         var w0v = Vector256.Create(w0);
         for (int row = 0; row < rows; row++)
@@ -237,12 +253,39 @@ public static class CpuOps
             var duRow = du.Slice(row * width, width);
             for (int j = 0; j < width; j += Vector256<T>.Count)
             {
-                var (_, c) = SimdMath.SinCos(w0v * Vectors.Load(uRow, j));
-                var duv = Vectors.Load(dzRow, j) * w0v * c;
+                var duv = Vectors.Load(dzRow, j) * TAct.Slope(Vectors.Load(uRow, j), w0v);
                 Vectors.Store(duv, duRow, j);
                 Vectors.Store(Vectors.Load(dBias, j) + duv, dBias, j);
             }
         }
+    }
+
+    /// <summary>
+    /// h[N, 2F] = [cos(2 pi x B^T), sin(2 pi x B^T)] for x[N,d] and the fixed B[F,d]: the Gaussian
+    /// Fourier feature encoding of the FFN baseline (BASELINES.md §1), cosines first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void FourierEncoding<T>(Span<T> h, ReadOnlySpan<T> x, ReadOnlySpan<T> frequencies, int rows, int features, int dims)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int padded = (features + Vector256<T>.Count - 1) / Vector256<T>.Count * Vector256<T>.Count;
+        T[] table = PaddedColumns<T>(padded, [], new T[features], frequencies, features, dims);
+        ref T p = ref table[0];
+        var twoPi = Vector256.Create(T.CreateTruncating(2 * Math.PI));
+        for (int row = 0; row < rows; row++)
+        {
+            var xRow = new Coordinates<T>(x.Slice(row * dims, dims));
+            var hRow = h.Slice(row * 2 * features, 2 * features);
+            var cosines = hRow[..features];
+            var sines = hRow[features..];
+            for (int j = 0; j < features; j += Vector256<T>.Count)
+            {
+                var (sin, cos) = SimdMath.SinCos(twoPi * BasisLanes(ref p, padded, j, xRow, dims));
+                Vectors.Store(cos, cosines, j);
+                Vectors.Store(sin, sines, j);
+            }
+        }
+        ArrayPool<T>.Shared.Return(table);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -14,6 +14,9 @@ internal interface ILayer<T> : IDisposable where T : unmanaged, IFloatingPointIe
     int InputWidth { get; }
     int OutputWidth { get; }
 
+    /// <summary>False for a layer whose backward would do nothing (no trained tensor, as FFN's fixed encoding), so that the layers after it skip their input gradient.</summary>
+    bool NeedsOutputGradient => true;
+
     /// <summary>The scalars per row the layer keeps for its backward (beyond its input and output).</summary>
     int SavedWidth { get; }
 

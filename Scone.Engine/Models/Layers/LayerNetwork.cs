@@ -54,9 +54,10 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
     {
         CheckRows(rows);
         var dOutput = dy;
-        for (int i = _layers.Length - 1; i >= 0; i--)
+        int first = Array.FindIndex(_layers, layer => layer.NeedsOutputGradient);
+        for (int i = _layers.Length - 1; i >= first; i--)
         {
-            Slice<T>? dInput = i > 0 ? _gradients[i % 2].Slice(0, rows * _layers[i].InputWidth) : null;
+            Slice<T>? dInput = i > first ? _gradients[i % 2].Slice(0, rows * _layers[i].InputWidth) : null;
             var input = i > 0 ? Output(i - 1, _y, rows) : x;
             _layers[i].Backward(dInput, dOutput, gradients, input, Output(i, _y, rows), x, parameters, rows);
             if (dInput is { } next) dOutput = next;

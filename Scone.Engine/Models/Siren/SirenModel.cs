@@ -52,7 +52,7 @@ public sealed class SirenModel : IModelDefinition
         var s = (SirenSettings)model.Settings;
         var layout = model.Layout;
         var layers = Enumerable.Range(0, s.HiddenLayers)
-            .Select(l => (Func<int, ILayer<T>>)(rows => new SineLayer<T>(backend, layout, ($"net.{l}.linear.weight", $"net.{l}.linear.bias"), s.W0, rows)))
+            .Select(l => (Func<int, ILayer<T>>)(rows => new ActivationLayer<T>(backend, layout, ($"net.{l}.linear.weight", $"net.{l}.linear.bias"), LayerActivation.Sine, s.W0, rows)))
             .Append(_ => new LinearLayer<T>(backend, layout, ("last_layer.linear.weight", "last_layer.linear.bias")));
         return new LayerNetwork<T>(backend, model, capacity, layers);
     }
