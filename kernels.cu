@@ -12,6 +12,8 @@
 // collage_backward   CudaBackend.CollageBackward       CpuOps.CollageBackward
 // sine_forward       CudaBackend.SineForward           CpuOps.SineForward
 // sine_backward      CudaBackend.SineBackward          CpuOps.SineBackward
+// mask_scale_gradient CudaBackend.MaskScaleGradient   CpuBackend.MaskScaleGradient (CpuOps.Dot)
+// divide_add         CudaBackend.MaskScaleGradient     (its last step)
 // relu_forward       CudaBackend.ReluForward           CpuOps.ReluForward
 // relu_backward      CudaBackend.ReluBackward          CpuOps.ReluBackward
 // fourier_encoding   CudaBackend.FourierEncoding       CpuOps.FourierEncoding
@@ -55,6 +57,12 @@
 #define MASK_NORMALIZED_SIN 3
 #define MASK_NORMALIZED_COS 4
 #define MASK_NORMALIZED_TANH 5
+
+// The mask frequency, times the -L variants' trained scale k where there is one (scale may be null).
+__device__ __forceinline__ float scaled_w0(float w0, const float* scale)
+{
+    return scale != nullptr ? w0 * scale[0] : w0;
+}
 
 struct MaskValue
 {
@@ -189,11 +197,12 @@ extern "C" __global__ void reduce_partials(float* __restrict__ out, const float*
 // z[N,D] = sigma(w0 u) * sin(omega (x B^T + c)), with x[N,d], a[D], B[D,d], c[D].
 extern "C" __global__ void collage_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ x,
     const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
-    int rows, int width, int dims, float w0, float omega, int mask)
+    const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega, int mask)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
     if (j >= width)
         return; // no barrier below
+    w0 = scaled_w0(w0, scale);
     float a_j = a[j];
     BasisColumn column = load_basis_column(basis_weight, basis_bias, j, dims);
     for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
@@ -212,9 +221,10 @@ extern "C" __global__ void collage_forward(float* __restrict__ z, float* __restr
 // [da (= sum du) : width | dc (= sum dq) : width | dB (= sum dq x) : width * dims, as B].
 extern "C" __global__ void collage_backward(float* du, float* __restrict__ partials, const float* dz,
     const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight,
-    const float* __restrict__ basis_bias, int rows, int width, int dims, float w0, float omega, int mask)
+    const float* __restrict__ basis_bias, const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega, int mask)
 {
     __shared__ float tile[5][ROW_TILE][COLUMN_TILE];
+    w0 = scaled_w0(w0, scale);
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
     bool active = j < width;
     float sum_da = 0.0f, sum_dc = 0.0f;
@@ -258,6 +268,34 @@ extern "C" __global__ void collage_backward(float* du, float* __restrict__ parti
             if (k < dims)
                 part[2 * width + j * dims + k] = totals[2 + k];
     }
+}
+
+// The -L variants' scale gradient: partials[blockIdx.x] = this block's sum of du[i] u[i] (the
+// caller divides the total by k: du = dm k w0 sigma'(k w0 u)). Blocks of REDUCE_BLOCK threads.
+extern "C" __global__ void mask_scale_gradient(float* __restrict__ partials, const float* __restrict__ du,
+    const float* __restrict__ u, int n)
+{
+    __shared__ float sums[REDUCE_BLOCK];
+    float sum = 0.0f;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
+        sum += du[i] * u[i];
+    sums[threadIdx.x] = sum;
+    __syncthreads();
+    for (int half = REDUCE_BLOCK / 2; half > 0; half /= 2)
+    {
+        if ((int)threadIdx.x < half)
+            sums[threadIdx.x] += sums[threadIdx.x + half];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0)
+        partials[blockIdx.x] = sums[0];
+}
+
+// dScale[0] += total[0] / scale[0], on the device so that a captured step reads each step's k.
+extern "C" __global__ void divide_add(float* __restrict__ d_scale, const float* __restrict__ total, const float* __restrict__ scale)
+{
+    if (blockIdx.x == 0 && threadIdx.x == 0)
+        d_scale[0] += total[0] / scale[0];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private readonly DeviceMemory _partials;
     private readonly bool _synchronizeEachLaunch;
     private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials, _collageForward, _collageBackward,
-        _sineForward, _sineBackward, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints;
+        _sineForward, _sineBackward, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints;
     private readonly int _maxBlocks;
     private bool _capturing;
     private int _disposed;
@@ -80,6 +80,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _collageBackward = _module.Kernel(KernelNames.CollageBackward);
             _sineForward = _module.Kernel(KernelNames.SineForward);
             _sineBackward = _module.Kernel(KernelNames.SineBackward);
+            _maskScaleGradient = _module.Kernel(KernelNames.MaskScaleGradient);
+            _divideAdd = _module.Kernel(KernelNames.DivideAdd);
             _reluForward = _module.Kernel(KernelNames.ReluForward);
             _reluBackward = _module.Kernel(KernelNames.ReluBackward);
             _fourierEncoding = _module.Kernel(KernelNames.FourierEncoding);
@@ -183,17 +185,17 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         ReducePartials(sum, 0, parts, cols, cols);
     }
 
-    public void CollageForward(Slice<float> z, Slice<float> u, Slice<float> x, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias,
+    public void CollageForward(Slice<float> z, Slice<float> u, Slice<float> x, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale,
         int rows, int width, int dims, float w0, float omega, MaskActivation mask)
     {
         CheckLayer(rows, width, dims, z, u, x, a, basisWeight, basisBias);
         Context.MakeCurrent();
         Launch(_collageForward, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
-            Address(z), Address(u), Address(x), Address(a), Address(basisWeight), Address(basisBias), rows, width, dims, w0, omega, (int)mask);
+            Address(z), Address(u), Address(x), Address(a), Address(basisWeight), Address(basisBias), OptionalAddress(scale), rows, width, dims, w0, omega, (int)mask);
     }
 
     public void CollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias,
-        Slice<float> dz, Slice<float> u, Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias,
+        Slice<float> dz, Slice<float> u, Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale,
         int rows, int width, int dims, float w0, float omega, MaskActivation mask)
     {
         CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
@@ -205,7 +207,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         int stride = width * (2 + dims);
         int parts = ReductionParts(rows, width, stride);
         Launch(_collageBackward, ColumnTiles(width), parts, ColumnTile, RowTile,
-            Address(du), Partials(0), Address(dz), Address(u), Address(x), Address(basisWeight), Address(basisBias),
+            Address(du), Partials(0), Address(dz), Address(u), Address(x), Address(basisWeight), Address(basisBias), OptionalAddress(scale),
             rows, width, dims, w0, omega, (int)mask);
         ReducePartials(da, 0, parts, width, stride);
         ReducePartials(dBasisBias, width, parts, width, stride);
@@ -260,6 +262,21 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         frequencies.Require(Elements(features, dims), nameof(frequencies));
         Context.MakeCurrent();
         Launch(_fourierEncoding, ColumnTiles(features), RowBlocks(rows, features), ColumnTile, RowTile, Address(h), Address(x), Address(frequencies), rows, features, dims);
+    }
+
+    public void MaskScaleGradient(Slice<float> dScale, Slice<float> du, Slice<float> u, Slice<float> scale, int count)
+    {
+        du.Require(count, nameof(du));
+        u.Require(count, nameof(u));
+        scale.Require(1, nameof(scale));
+        dScale.Require(1, nameof(dScale));
+        Context.MakeCurrent();
+        int parts = Math.Min(FlatBlocks(count), MaxParts);
+        Launch(_maskScaleGradient, parts, 1, FlatBlock, 1, Partials(0), Address(du), Address(u), count);
+        // The sum of the parts goes to the partials' last slot, then dScale += it / k, both on the device.
+        int last = MaxParts * MaxPartialLength - 1;
+        Launch(_reducePartials, 1, 1, FlatBlock, 1, Partials(last), Partials(0), parts, 1, 1, 0);
+        Launch(_divideAdd, 1, 1, 1, 1, Address(dScale), Partials(last), Address(scale));
     }
 
     public void MseLoss(Slice<float> dy, Slice<float> sums, Slice<float> y, Slice<float> target, int rows, int cols)
@@ -401,6 +418,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private KernelArgument Partials(int offset) => KernelArgument.Pointer(_partials.Address + (ulong)offset * sizeof(float));
 
     private static KernelArgument Address<T>(Slice<T> slice) where T : unmanaged => KernelArgument.Pointer(DevicePointer(slice));
+
+    private static KernelArgument OptionalAddress<T>(Slice<T>? slice) where T : unmanaged => slice is { } s ? Address(s) : KernelArgument.Pointer(0);
 
     private static ulong DevicePointer<T>(Slice<T> slice) where T : unmanaged => Memory(slice).Address + (ulong)ByteOffset(slice);
 

@@ -11,6 +11,8 @@ public static class KernelNames
     public const string CollageBackward = "collage_backward";
     public const string SineForward = "sine_forward";
     public const string SineBackward = "sine_backward";
+    public const string MaskScaleGradient = "mask_scale_gradient";
+    public const string DivideAdd = "divide_add";
     public const string ReluForward = "relu_forward";
     public const string ReluBackward = "relu_backward";
     public const string FourierEncoding = "fourier_encoding";
@@ -21,6 +23,6 @@ public static class KernelNames
     public const string GatherVideoPoints = "gather_video_points";
 
     public static IReadOnlyList<string> All { get; } =
-        [Fill, AddBias, ColumnSum, ReducePartials, CollageForward, CollageBackward, SineForward, SineBackward, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
+        [Fill, AddBias, ColumnSum, ReducePartials, CollageForward, CollageBackward, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
          RandomIndices, GatherVideoPoints];
 }

@@ -69,19 +69,22 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
     public void AddBias(Slice<float> y, Slice<float> bias, int rows, int cols) => Time("add_bias", 2.0 * rows * cols, () => inner.AddBias(y, bias, rows, cols));
     public void ColumnSum(Slice<float> sum, Slice<float> x, int rows, int cols) => Time("column_sum", (double)rows * cols, () => inner.ColumnSum(sum, x, rows, cols));
 
-    public void CollageForward(Slice<float> z, Slice<float> u, Slice<float> x, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias,
+    public void CollageForward(Slice<float> z, Slice<float> u, Slice<float> x, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale,
         int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
-        Time("collage_forward", 3.0 * rows * width + (double)rows * dims, () => inner.CollageForward(z, u, x, a, basisWeight, basisBias, rows, width, dims, w0, omega, mask));
+        Time("collage_forward", 3.0 * rows * width + (double)rows * dims, () => inner.CollageForward(z, u, x, a, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask));
 
     public void CollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
-        Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
-        Time("collage_backward", 3.0 * rows * width + (double)rows * dims, () => inner.CollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega, mask));
+        Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale, int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
+        Time("collage_backward", 3.0 * rows * width + (double)rows * dims, () => inner.CollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask));
 
     public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>
         Time("sine_forward", 3.0 * rows * width, () => inner.SineForward(z, u, bias, rows, width, w0));
 
     public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float w0) =>
         Time("sine_backward", 3.0 * rows * width, () => inner.SineBackward(du, dBias, dz, u, rows, width, w0));
+
+    public void MaskScaleGradient(Slice<float> dScale, Slice<float> du, Slice<float> u, Slice<float> scale, int count) =>
+        Time("mask_scale_gradient", 2.0 * count, () => inner.MaskScaleGradient(dScale, du, u, scale, count));
 
     public void ReluForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width) =>
         Time("relu_forward", 3.0 * rows * width, () => inner.ReluForward(z, u, bias, rows, width));

@@ -42,20 +42,28 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// <summary>
     /// The collage layer after its mask GEMM. On entry u[N,D] = z_prev A^T; on exit u holds
     /// u + a (what the backward needs) and z[N,D] = sigma(w0 u) * sin(omega (x B^T + c)), the
-    /// Fourier basis recomputed from the raw coordinates x[N,d] with B[D,d], c[D].
+    /// Fourier basis recomputed from the raw coordinates x[N,d] with B[D,d], c[D]. With a scale
+    /// (the -L variants' trained scalar k, one value on the device) the mask is sigma(k w0 u).
     /// </summary>
-    void CollageForward(Slice<T> z, Slice<T> u, Slice<T> x, Slice<T> a, Slice<T> basisWeight, Slice<T> basisBias,
+    void CollageForward(Slice<T> z, Slice<T> u, Slice<T> x, Slice<T> a, Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale,
         int rows, int width, int dims, T w0, T omega, MaskActivation mask);
 
     /// <summary>
     /// The collage layer's backward from dz[N,D]: overwrites du[N,D] (du may be dz itself) with the
     /// gradient of the mask pre-activation, and adds the reductions over samples into
     /// da[D] (= sum du), dB[D,d] (= dq^T x) and dc[D] (= sum dq), with dq = dz * m * omega * cos(omega q).
-    /// u is the forward's u (bias included).
+    /// u is the forward's u (bias included); scale as in the forward.
     /// </summary>
     void CollageBackward(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias,
-        Slice<T> dz, Slice<T> u, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias,
+        Slice<T> dz, Slice<T> u, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale,
         int rows, int width, int dims, T w0, T omega, MaskActivation mask);
+
+    /// <summary>
+    /// The -L variants' scale gradient: dScale[0] += sum over i of du[i] u[i] / scale[0], for the
+    /// du[count] a collage backward with that scale wrote (du = dm k w0 sigma'(k w0 u), so this is
+    /// sum dm w0 u sigma'(k w0 u), the derivative through k).
+    /// </summary>
+    void MaskScaleGradient(Slice<T> dScale, Slice<T> du, Slice<T> u, Slice<T> scale, int count);
 
     /// <summary>SIREN's layer after its GEMM: u[N,D] += b; z = sin(w0 u).</summary>
     void SineForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, T w0);

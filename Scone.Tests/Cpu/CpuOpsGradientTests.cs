@@ -52,7 +52,7 @@ public class CpuOpsGradientTests
             using var ab = Upload(a);
             using var bw = Upload(basisWeight);
             using var bb = Upload(basisBias);
-            _backend.CollageForward(z.All, u.All, xs.All, ab.All, bw.All, bb.All, Rows, Width, dims, W0, Omega, mask);
+            _backend.CollageForward(z.All, u.All, xs.All, ab.All, bw.All, bb.All, null, Rows, Width, dims, W0, Omega, mask);
             return Dot(Download(z), weights);
         }
 
@@ -62,13 +62,13 @@ public class CpuOpsGradientTests
         using var aBuffer = Upload(a);
         using var bwBuffer = Upload(basisWeight);
         using var bbBuffer = Upload(basisBias);
-        _backend.CollageForward(zBuffer.All, uBuffer.All, xBuffer.All, aBuffer.All, bwBuffer.All, bbBuffer.All, Rows, Width, dims, W0, Omega, mask);
+        _backend.CollageForward(zBuffer.All, uBuffer.All, xBuffer.All, aBuffer.All, bwBuffer.All, bbBuffer.All, null, Rows, Width, dims, W0, Omega, mask);
         using var dz = Upload(weights);
         using var du = _backend.Allocate<double>(Rows * Width);
         using var da = _backend.Allocate<double>(Width);
         using var dB = _backend.Allocate<double>(Width * dims);
         using var dc = _backend.Allocate<double>(Width);
-        _backend.CollageBackward(du.All, da.All, dB.All, dc.All, dz.All, uBuffer.All, xBuffer.All, bwBuffer.All, bbBuffer.All, Rows, Width, dims, W0, Omega, mask);
+        _backend.CollageBackward(du.All, da.All, dB.All, dc.All, dz.All, uBuffer.All, xBuffer.All, bwBuffer.All, bbBuffer.All, null, Rows, Width, dims, W0, Omega, mask);
 
         GradientCheck.Check("du", uPre, Download(du), Loss, stride: 37);
         GradientCheck.Check("da", a, Download(da), Loss);
@@ -87,14 +87,14 @@ public class CpuOpsGradientTests
         using var a = Upload(TestData.Uniform(rng, Width, 0.05));
         using var bw = Upload(TestData.Uniform(rng, Width * Dims));
         using var bb = Upload(TestData.Uniform(rng, Width));
-        _backend.CollageForward(z.All, u.All, x.All, a.All, bw.All, bb.All, Rows, Width, Dims, 30, 90, MaskActivation.SinSquared);
+        _backend.CollageForward(z.All, u.All, x.All, a.All, bw.All, bb.All, null, Rows, Width, Dims, 30, 90, MaskActivation.SinSquared);
         double[] upstream = TestData.Uniform(rng, Rows * Width);
         using var dz = Upload(upstream);
         using var du = _backend.Allocate<double>(Rows * Width);
         using var scratch = _backend.Allocate<double>(3 * Width + Width * Dims);
         var parts = (da: scratch.Slice(0, Width), dB: scratch.Slice(Width, Width * Dims), dc: scratch.Slice(Width + Width * Dims, Width));
-        _backend.CollageBackward(du.All, parts.da, parts.dB, parts.dc, dz.All, u.All, x.All, bw.All, bb.All, Rows, Width, Dims, 30, 90, MaskActivation.SinSquared);
-        _backend.CollageBackward(dz.All, parts.da, parts.dB, parts.dc, dz.All, u.All, x.All, bw.All, bb.All, Rows, Width, Dims, 30, 90, MaskActivation.SinSquared);
+        _backend.CollageBackward(du.All, parts.da, parts.dB, parts.dc, dz.All, u.All, x.All, bw.All, bb.All, null, Rows, Width, Dims, 30, 90, MaskActivation.SinSquared);
+        _backend.CollageBackward(dz.All, parts.da, parts.dB, parts.dc, dz.All, u.All, x.All, bw.All, bb.All, null, Rows, Width, Dims, 30, 90, MaskActivation.SinSquared);
         Assert.That(Download(dz), Is.EqualTo(Download(du)));
     }
 

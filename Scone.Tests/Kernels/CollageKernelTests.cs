@@ -24,19 +24,19 @@ public class CollageKernelTests : GpuFixture
             Float32(Gpu.Random(rng, width)));
     }
 
-    private static (double[] Z, double[] U) Forward<T>(IBackend<T> backend, Inputs inputs, int rows, int width, int dims, MaskActivation mask)
+    private static (double[] Z, double[] U) Forward<T>(IBackend<T> backend, Inputs inputs, int rows, int width, int dims, MaskActivation mask, double? scale = null)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         using var tensors = new Tensors<T>(backend);
         var z = tensors.Zeros(rows * width);
         var u = tensors.Upload(inputs.U);
         backend.CollageForward(z, u, tensors.Upload(inputs.X), tensors.Upload(inputs.A), tensors.Upload(inputs.B), tensors.Upload(inputs.C),
-            rows, width, dims, T.CreateTruncating(W0), T.CreateTruncating(Omega), mask);
+            scale is double k ? tensors.Upload([k]) : null, rows, width, dims, T.CreateTruncating(W0), T.CreateTruncating(Omega), mask);
         return (tensors.Download(z), tensors.Download(u));
     }
 
     private static (double[] Du, double[] Da, double[] DB, double[] Dc) Backward<T>(IBackend<T> backend, Inputs inputs, int rows, int width, int dims,
-        MaskActivation mask, bool duOverDz = false) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        MaskActivation mask, bool duOverDz = false, double? scale = null) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         using var tensors = new Tensors<T>(backend);
         var dz = tensors.Upload(inputs.Dz);
@@ -45,7 +45,7 @@ public class CollageKernelTests : GpuFixture
         var dB = tensors.Upload(inputs.PriorDB);
         var dc = tensors.Upload(inputs.PriorDc);
         backend.CollageBackward(du, da, dB, dc, dz, tensors.Upload(inputs.U), tensors.Upload(inputs.X), tensors.Upload(inputs.B), tensors.Upload(inputs.C),
-            rows, width, dims, T.CreateTruncating(W0), T.CreateTruncating(Omega), mask);
+            scale is double k ? tensors.Upload([k]) : null, rows, width, dims, T.CreateTruncating(W0), T.CreateTruncating(Omega), mask);
         return (tensors.Download(du), tensors.Download(da), tensors.Download(dB), tensors.Download(dc));
     }
 
@@ -92,4 +92,32 @@ public class CollageKernelTests : GpuFixture
 
     [Test]
     public void BackwardMayWriteDuOverDz() => CheckBackward(37, 250, 2, MaskActivation.SinSquared, duOverDz: true);
+
+    /// <summary>The -L variants: the mask of k w0 u with k read from device memory, and the gradient of k.</summary>
+    [TestCase(MaskActivation.Sigmoid)]
+    [TestCase(MaskActivation.SinSquared)]
+    public void ScaledMaskAndItsGradientMatchTheCpu(MaskActivation mask)
+    {
+        const int Rows = 301, Width = 37, Dims = 2;
+        const double Scale = 1.3;
+        var inputs = Draw(Rows, Width, Dims, 17);
+        var gpu = Forward(Device, inputs, Rows, Width, Dims, mask, Scale);
+        var exact = Forward(CpuDouble, inputs, Rows, Width, Dims, mask, Scale);
+        Assert.That(exact.Z, Is.Not.EqualTo(Forward(CpuDouble, inputs, Rows, Width, Dims, mask).Z), "the scale changes the mask");
+        Gpu.AssertClose("z (float64)", gpu.Z, exact.Z, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
+        var gpuBack = Backward(Device, inputs, Rows, Width, Dims, mask, scale: Scale);
+        var exactBack = Backward(CpuDouble, inputs, Rows, Width, Dims, mask, scale: Scale);
+        Gpu.AssertClose("du (float64)", gpuBack.Du, exactBack.Du, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
+        // A float32 sum of 11,137 products of both signs: judged on the sum of their magnitudes.
+        double magnitude = exactBack.Du.Zip(inputs.U, (a, b) => Math.Abs(a * b)).Sum() / Scale;
+        Assert.That(ScaleGradient(Device, gpuBack.Du, inputs.U, Scale), Is.EqualTo(ScaleGradient(CpuDouble, exactBack.Du, inputs.U, Scale)).Within(1e-5 * magnitude));
+    }
+
+    private static double ScaleGradient<T>(IBackend<T> backend, double[] du, double[] u, double scale) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        using var tensors = new Tensors<T>(backend);
+        var dk = tensors.Upload([0.5]);
+        backend.MaskScaleGradient(dk, tensors.Upload(du), tensors.Upload(u), tensors.Upload([scale]), du.Length);
+        return tensors.Download(dk)[0];
+    }
 }

@@ -62,6 +62,7 @@ public class CudaTrainingTests
         yield return new TestCaseData(Small).SetArgDisplayNames("scone");
         yield return new TestCaseData(TestModels.Image("siren", ("layers", "4"), ("hidden", "40"))).SetArgDisplayNames("siren");
         yield return new TestCaseData(TestModels.Image("ffn", ("hidden", "40"), ("features", "24"))).SetArgDisplayNames("ffn");
+        yield return new TestCaseData(Small.With(("mask", "sigmoid-l"))).SetArgDisplayNames("scone-sigmoid-l");
     }
 
     private static (List<StepResult> Curve, float[] Parameters) Train(IBackend<float> backend, bool capture = true, Model? model = null)

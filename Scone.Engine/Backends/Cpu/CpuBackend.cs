@@ -44,10 +44,11 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
             (partial, start, count) => CpuOps.ColumnSum(partial, x.Span().Slice(start * cols, count * cols), count, cols));
     }
 
-    public void CollageForward(Slice<T> z, Slice<T> u, Slice<T> x, Slice<T> a, Slice<T> basisWeight, Slice<T> basisBias,
+    public void CollageForward(Slice<T> z, Slice<T> u, Slice<T> x, Slice<T> a, Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale,
         int rows, int width, int dims, T w0, T omega, MaskActivation mask)
     {
         CheckLayer(rows, width, dims, z, u, x, a, basisWeight, basisBias);
+        w0 = Scaled(w0, scale);
         CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.CollageForward(
             z.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width),
             x.Span().Slice(start * dims, count * dims), a.Span()[..width], basisWeight.Span()[..(width * dims)],
@@ -55,10 +56,11 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
     }
 
     public void CollageBackward(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias,
-        Slice<T> dz, Slice<T> u, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias,
+        Slice<T> dz, Slice<T> u, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale,
         int rows, int width, int dims, T w0, T omega, MaskActivation mask)
     {
         CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
+        w0 = Scaled(w0, scale);
         dz.Require((long)rows * width, nameof(dz));
         dBasisWeight.Require(width * dims, nameof(dBasisWeight));
         dBasisBias.Require(width, nameof(dBasisBias));
@@ -82,6 +84,20 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
 
     public void SineBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width, T w0) =>
         LayerBackward(du, dBias, dz, u, rows, width, (dus, partial, dzs, us, count) => CpuOps.SineBackward(dus, partial, dzs, us, count, width, w0));
+
+    /// <summary>w0 times the -L scale where there is one (the CPU reads it at once: its work is synchronous).</summary>
+    private static T Scaled(T w0, Slice<T>? scale) => scale is { } k ? w0 * k.Require(1, nameof(scale)).Span()[0] : w0;
+
+    public void MaskScaleGradient(Slice<T> dScale, Slice<T> du, Slice<T> u, Slice<T> scale, int count)
+    {
+        du.Require(count, nameof(du));
+        u.Require(count, nameof(u));
+        scale.Require(1, nameof(scale));
+        dScale.Require(1, nameof(dScale));
+        var total = new T[1];
+        ReduceByChunks(count, 1, total, (partial, start, length) => partial[0] += CpuOps.Dot<T>(du.Span().Slice(start, length), u.Span().Slice(start, length)));
+        dScale.Span()[0] += total[0] / scale.Span()[0];
+    }
 
     public void ReluForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width) =>
         LayerForward(z, u, bias, rows, width, (zs, us, b, count) => CpuOps.ReluForward(zs, us, b, count, width));

@@ -260,6 +260,16 @@ public static class CpuOps
         }
     }
 
+    /// <summary>sum of a[i] b[i], a vector of terms at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static T Dot<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var sum = Vector256<T>.Zero;
+        for (int i = 0; i < a.Length; i += Vector256<T>.Count)
+            sum += Vectors.Load(a, i) * Vectors.Load(b[..a.Length], i);
+        return Vector256.Sum(sum);
+    }
+
     /// <summary>
     /// h[N, 2F] = [cos(2 pi x B^T), sin(2 pi x B^T)] for x[N,d] and the fixed B[F,d]: the Gaussian
     /// Fourier feature encoding of the FFN baseline (BASELINES.md §1), cosines first.

@@ -6,19 +6,22 @@ namespace Scone.Engine.Models.Layers;
 /// <summary>
 /// SCONE's collage layer (spec §1): z = sigma(w0 (z_prev A^T + a)) * sin(omega (x B^T + c)), the
 /// mask from the previous layer and the Fourier basis from the raw coordinates. Keeps u = z_prev A^T + a.
+/// With a scale tensor (the -L variants, BASELINES.md §5) the mask is sigma(k w0 u), k trained.
 /// </summary>
 internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly IBackend<T> _backend;
     private readonly ParameterTensor _maskWeight, _maskBias, _basisWeight, _basisBias;
+    private readonly ParameterTensor? _scale;
     private readonly T _w0, _omega;
     private readonly MaskActivation _mask;
     private readonly DeviceBuffer<T> _u;
 
     public CollageLayer(IBackend<T> backend, ParameterLayout layout, (string Weight, string Bias) mask, (string Weight, string Bias) basis,
-        double w0, double omega, MaskActivation activation, int capacity)
+        string? scale, double w0, double omega, MaskActivation activation, int capacity)
     {
         _backend = backend;
+        _scale = scale is null ? null : layout[scale];
         (_maskWeight, _maskBias) = (layout[mask.Weight], layout[mask.Bias]);
         (_basisWeight, _basisBias) = (layout[basis.Weight], layout[basis.Bias]);
         (_w0, _omega, _mask) = (T.CreateTruncating(w0), T.CreateTruncating(omega), activation);
@@ -38,20 +41,24 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
     {
         var u = _u.Slice(0, rows * OutputWidth);
         Linear.Forward(_backend, u, input, parameters.Of(_maskWeight), rows, InputWidth, OutputWidth);
-        _backend.CollageForward(output, u, x, parameters.Of(_maskBias), parameters.Of(_basisWeight), parameters.Of(_basisBias),
+        _backend.CollageForward(output, u, x, parameters.Of(_maskBias), parameters.Of(_basisWeight), parameters.Of(_basisBias), Scale(parameters),
             rows, OutputWidth, Dims, _w0, _omega, _mask);
     }
 
-    /// <summary>du overwrites dz; da, dB, dc and dA += their reductions; dz_prev = du A (overwritten).</summary>
+    /// <summary>du overwrites dz; da, dB, dc, dA (and dk) += their reductions; dz_prev = du A (overwritten).</summary>
     public void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows)
     {
         var u = _u.Slice(0, rows * OutputWidth);
         _backend.CollageBackward(dOutput, gradients.Of(_maskBias), gradients.Of(_basisWeight), gradients.Of(_basisBias),
-            dOutput, u, x, parameters.Of(_basisWeight), parameters.Of(_basisBias), rows, OutputWidth, Dims, _w0, _omega, _mask);
+            dOutput, u, x, parameters.Of(_basisWeight), parameters.Of(_basisBias), Scale(parameters), rows, OutputWidth, Dims, _w0, _omega, _mask);
+        if (_scale is not null)
+            _backend.MaskScaleGradient(gradients.Of(_scale), dOutput, u, parameters.Of(_scale), rows * OutputWidth);
         Linear.WeightGradient(_backend, gradients.Of(_maskWeight), dOutput, input, rows, InputWidth, OutputWidth);
         if (dInput is { } dz)
             Linear.InputGradient(_backend, dz, dOutput, parameters.Of(_maskWeight), rows, InputWidth, OutputWidth);
     }
+
+    private Slice<T>? Scale(Slice<T> parameters) => _scale is null ? null : parameters.Of(_scale);
 
     public void Dispose() => _u.Dispose();
 }

@@ -4,13 +4,22 @@ using Scone.Engine.Models.Layers;
 
 namespace Scone.Engine.Models.Scone;
 
-/// <summary>SCONE's settings (spec §1): L linear layers in all (L - 1 collage layers), width D, mask frequency w0, one omega per collage layer.</summary>
-public sealed record SconeSettings(int Layers, int Hidden, double W0, double[] Omegas, MaskActivation Mask) : IModelSettings
+/// <summary>
+/// SCONE's settings (spec §1): L linear layers in all (L - 1 collage layers), width D, mask
+/// frequency w0, one omega per collage layer, the mask activation, and whether each collage layer
+/// learns a scale k of its mask's argument (the "-L" variants, BASELINES.md §5: --mask sigmoid-l).
+/// </summary>
+public sealed record SconeSettings(int Layers, int Hidden, double W0, double[] Omegas, MaskActivation Mask, bool LearnableScale = false) : IModelSettings
 {
+    /// <summary>The suffix of a mask name that asks for a learnable scale.</summary>
+    public const string LearnableSuffix = "-l";
+
     public int HiddenLayers => Layers - 1;
 
+    public string MaskName => Mask.Name() + (LearnableScale ? LearnableSuffix : "");
+
     public IReadOnlyList<(string Key, object Value)> Values =>
-        [("layers", Layers), ("hidden", Hidden), ("w0", W0), ("omegas", Omegas), ("mask", Mask.Name())];
+        [("layers", Layers), ("hidden", Hidden), ("w0", W0), ("omegas", Omegas), ("mask", MaskName)];
 }
 
 /// <summary>
@@ -38,7 +47,7 @@ public sealed class SconeModel : IModelDefinition
         new("hidden", "hidden width", "250"),
         new("w0", "mask frequency", "30"),
         new("omegas", "Fourier basis frequency per hidden layer, comma-separated [default: 90,60,30,10 for images and video, 70,70,60,50,40,40,30 for shapes; cut to the depth, or the last repeated]", ""),
-        new("mask", $"mask activation: {string.Join(", ", MaskActivations.Names)}", "sin2"),
+        new("mask", $"mask activation: {string.Join(", ", MaskActivations.Names)}; append {SconeSettings.LearnableSuffix} for a trained scale of its argument per layer (e.g. sigmoid{SconeSettings.LearnableSuffix})", "sin2"),
     ];
 
     public IModelSettings Read(SettingReader reader, int inputDims, int outputDims)
@@ -49,14 +58,21 @@ public sealed class SconeModel : IModelDefinition
             omegas = DefaultOmegas(layers - 1, reader.Task == TaskKind.Shape ? ShapeOmegas : ImageOmegas);
         if (omegas.Length != layers - 1)
             throw new InputException($"{reader.Describe("omegas")} gives {omegas.Length} values, the network has {layers - 1} hidden layers");
-        return new SconeSettings(layers, reader.Int("hidden", 1, MaxHidden), reader.Positive("w0"), omegas, MaskActivations.Parse(reader.Text("mask")));
+        string mask = reader.Text("mask");
+        bool learnable = mask.EndsWith(SconeSettings.LearnableSuffix, StringComparison.OrdinalIgnoreCase);
+        if (learnable) mask = mask[..^SconeSettings.LearnableSuffix.Length];
+        return new SconeSettings(layers, reader.Int("hidden", 1, MaxHidden), reader.Positive("w0"), omegas, MaskActivations.Parse(mask), learnable);
     }
 
     /// <summary>A task's omegas for another depth: its list cut to the hidden layers, or its last value repeated.</summary>
     public static double[] DefaultOmegas(int hiddenLayers, IReadOnlyList<double> defaults) =>
         Enumerable.Range(0, hiddenLayers).Select(l => defaults[Math.Min(l, defaults.Count - 1)]).ToArray();
 
-    /// <summary>Spec §1, "Initialisation": first mask layer U(±1/d), bases U(±1/sqrt(d)), the rest U(±sqrt(6/D)/w0).</summary>
+    /// <summary>
+    /// Spec §1, "Initialisation": first mask layer U(±1/d), bases U(±1/sqrt(d)), the rest
+    /// U(±sqrt(6/D)/w0); a -L variant's scales net.{l}.scale start at 1 (they draw nothing, so the
+    /// other tensors' values do not depend on the variant).
+    /// </summary>
     public ParameterLayout Layout(Model model)
     {
         var s = (SconeSettings)model.Settings;
@@ -65,7 +81,11 @@ public sealed class SconeModel : IModelDefinition
         var later = ParameterInit.Uniform(Math.Sqrt(6.0 / s.Hidden) / s.W0);
         var first = ParameterInit.Uniform(1.0 / d);
         for (int l = 0; l < s.HiddenLayers; l++)
+        {
             layout.AddLinear($"net.{l}.linear", l == 0 ? d : s.Hidden, s.Hidden, l == 0 ? first : later, l == 0 ? first : later);
+            if (s.LearnableScale)
+                layout.Add(ScaleName(l), [1], ParameterInit.Constant(1));
+        }
         var basis = ParameterInit.Uniform(1 / Math.Sqrt(d));
         for (int l = 0; l < s.HiddenLayers; l++)
             layout.AddLinear($"rffs.{l}.linear", d, s.Hidden, basis, basis);
@@ -78,7 +98,8 @@ public sealed class SconeModel : IModelDefinition
         var s = (SconeSettings)model.Settings;
         var layout = model.Layout;
         var layers = Enumerable.Range(0, s.HiddenLayers).Select(l => (Func<int, ILayer<T>>)(rows =>
-                new CollageLayer<T>(backend, layout, Names($"net.{l}.linear"), Names($"rffs.{l}.linear"), s.W0, s.Omegas[l], s.Mask, rows)))
+                new CollageLayer<T>(backend, layout, Names($"net.{l}.linear"), Names($"rffs.{l}.linear"), s.LearnableScale ? ScaleName(l) : null,
+                    s.W0, s.Omegas[l], s.Mask, rows)))
             .Append(_ => new LinearLayer<T>(backend, layout, Names("last_layer.linear")));
         return new LayerNetwork<T>(backend, model, capacity, layers);
     }
@@ -89,6 +110,8 @@ public sealed class SconeModel : IModelDefinition
         var s = (SconeSettings)model.Settings;
         return (2L * s.HiddenLayers + 2) * s.Hidden;
     }
+
+    private static string ScaleName(int layer) => $"net.{layer}.scale";
 
     private static (string, string) Names(string prefix) => ($"{prefix}.weight", $"{prefix}.bias");
 }
