@@ -10,6 +10,9 @@ namespace Scone.Engine.Io;
 /// <c>Shape</c>, and a scalar has shape <c>[]</c>.</summary>
 public sealed record SafetensorsTensor(string Name, int[] Shape, float[] Data);
 
+/// <summary>One named tensor in float64, as <see cref="Safetensors.ReadFloat64"/> gives it.</summary>
+public sealed record SafetensorsTensor64(string Name, int[] Shape, double[] Data);
+
 /// <summary>A safetensors file read into memory; see <see cref="Safetensors.Read"/>.</summary>
 public sealed class SafetensorsFile
 {
@@ -97,6 +100,33 @@ public static class Safetensors
     /// file and the problem), or holds a dtype other than those four.</exception>
     public static SafetensorsFile Read(string path)
     {
+        var (metadata, entries) = ReadEntries(path);
+        return new SafetensorsFile(path, metadata,
+            entries.Select(e => new SafetensorsTensor(e.Entry.Name, Dimensions(e.Entry), Decode(path, e.Entry, e.Bytes))).ToList());
+    }
+
+    /// <summary>
+    /// Reads and validates a whole file as <see cref="Read"/> does, but keeps float64: F64 tensors
+    /// exactly, the other dtypes widened. For comparisons that float32 would blur (the PyTorch
+    /// parity tests' results).
+    /// </summary>
+    /// <returns>The metadata, and the tensors by name.</returns>
+    public static (IReadOnlyDictionary<string, string> Metadata, IReadOnlyDictionary<string, SafetensorsTensor64> Tensors) ReadFloat64(string path)
+    {
+        var (metadata, entries) = ReadEntries(path);
+        var tensors = new Dictionary<string, SafetensorsTensor64>(StringComparer.Ordinal);
+        foreach (var (entry, bytes) in entries)
+        {
+            double[] data = entry.Dtype == "F64"
+                ? Enumerable.Range(0, bytes.Length / sizeof(double)).Select(i => BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(sizeof(double) * i))).ToArray()
+                : Array.ConvertAll(Decode(path, entry, bytes), v => (double)v);
+            tensors.Add(entry.Name, new SafetensorsTensor64(entry.Name, Dimensions(entry), data));
+        }
+        return (metadata, tensors);
+    }
+
+    private static (Dictionary<string, string> Metadata, List<(Entry Entry, byte[] Bytes)> Entries) ReadEntries(string path)
+    {
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
@@ -165,7 +195,8 @@ public static class Safetensors
 
     private sealed record Entry(string Name, string Dtype, long[] Shape, long Begin, long End);
 
-    private static SafetensorsFile ReadFrom(FileStream stream, string path)
+    /// <returns>The metadata, and each tensor's header entry and raw bytes in the order of the data.</returns>
+    private static (Dictionary<string, string> Metadata, List<(Entry Entry, byte[] Bytes)> Entries) ReadFrom(FileStream stream, string path)
     {
         long fileLength = stream.Length;
         if (fileLength < 8)
@@ -186,15 +217,17 @@ public static class Safetensors
         var ordered = entries.OrderBy(e => e.Begin).ThenBy(e => e.End).ToList();
         CheckLayout(path, ordered, dataLength);
 
-        var tensors = new List<SafetensorsTensor>(ordered.Count);
+        var raw = new List<(Entry, byte[])>(ordered.Count);
         foreach (var entry in ordered)
         {
             byte[] bytes = new byte[entry.End - entry.Begin];
             stream.ReadExactly(bytes);
-            tensors.Add(new SafetensorsTensor(entry.Name, entry.Shape.Select(d => (int)d).ToArray(), Decode(path, entry, bytes)));
+            raw.Add((entry, bytes));
         }
-        return new SafetensorsFile(path, metadata, tensors);
+        return (metadata, raw);
     }
+
+    private static int[] Dimensions(Entry entry) => entry.Shape.Select(d => (int)d).ToArray();
 
     private static (Dictionary<string, string> Metadata, List<Entry> Entries) ParseHeader(string path, byte[] header)
     {

@@ -173,6 +173,26 @@ public sealed class SafetensorsTests
         Assert.That(e.Message, Does.Contain(path).And.Contain("'d'").And.Contain("float32 range"));
     }
 
+    [Test]
+    public void ReadFloat64_KeepsF64ExactlyAndWidensTheRest()
+    {
+        double[] exact = [0.1, -1e-300, 1e300, Math.PI];
+        byte[] f64 = new byte[8 * exact.Length];
+        for (int i = 0; i < exact.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(f64.AsSpan(8 * i), exact[i]);
+        string path = PathOf("precise.safetensors");
+        File.WriteAllBytes(path, FileBytes(
+            """{"__metadata__":{"k":"v"},"f":{"dtype":"F32","shape":[1,2],"data_offsets":[32,40]},"d":{"dtype":"F64","shape":[2,2],"data_offsets":[0,32]}}""",
+            [.. f64, .. F32Bytes(0.1f, -2.5f)]));
+
+        var (metadata, tensors) = Safetensors.ReadFloat64(path);
+
+        Assert.That(metadata, Is.EquivalentTo(new Dictionary<string, string> { ["k"] = "v" }));
+        Assert.That(tensors["d"].Shape, Is.EqualTo(new[] { 2, 2 }));
+        Assert.That(tensors["d"].Data.Select(BitConverter.DoubleToInt64Bits), Is.EqualTo(exact.Select(BitConverter.DoubleToInt64Bits)));
+        Assert.That(tensors["f"].Shape, Is.EqualTo(new[] { 1, 2 }));
+        Assert.That(tensors["f"].Data, Is.EqualTo(new[] { (double)0.1f, -2.5 }));
+    }
+
     private static IEnumerable<TestCaseData> MalformedFiles()
     {
         static TestCaseData Case(string name, byte[] bytes, string expected) =>
