@@ -7,59 +7,79 @@ namespace Scone.Tests.Parity;
 
 /// <summary>
 /// One named tensor of a model's flat parameter buffer, shaped as the checkpoint stores it.
-/// Trained tensors get gradients and move with Adam; fixed ones are stored and never change
-/// (every tensor of SCONE and SIREN is trained).
+/// Trained tensors get gradients and move with Adam; fixed ones are stored and never change. A
+/// complex tensor is planar in the buffer and (real, imaginary) pairs in the file and in PyTorch.
 /// </summary>
-internal sealed record ParityTensor(string Name, int Offset, int[] Shape, bool Trained)
+internal sealed record ParityTensor(string Name, int Offset, int[] Shape, bool Trained, bool Complex)
 {
     public int Length => Shape.Aggregate(1, (product, dim) => product * dim);
+
+    /// <summary>The tensor's values in the buffer, in the file's (PyTorch's) order.</summary>
+    public double[] FileValues(double[] buffer)
+    {
+        var values = buffer.AsSpan(Offset, Length).ToArray();
+        if (!Complex) return values;
+        int half = Length / 2;
+        var pairs = new double[Length];
+        for (int i = 0; i < half; i++)
+            (pairs[2 * i], pairs[2 * i + 1]) = (values[i], values[half + i]);
+        return pairs;
+    }
 }
 
 /// <summary>
-/// The parity tests' one dependence on Scone's model API: a case's layout, network, initial
-/// parameters and checkpoint, and the description its PyTorch twin is built from
-/// (scone_models.build). Moving the tests to another model API changes this file alone.
+/// The parity tests' one dependence on Scone's model API: a case's model (from the registry, with
+/// the case's sizes as settings), its layout, network, initial parameters and checkpoint, and the
+/// description its PyTorch twin is built from (scone_models.build).
 /// </summary>
 internal static class ParityModels
 {
     /// <summary>The tensors of the case's flat parameter buffer, in layout order.</summary>
     public static IReadOnlyList<ParityTensor> Tensors(ParityCase c) =>
-        Networks.Layout(Config(c)).Tensors.Select(t => new ParityTensor(t.Name, t.Offset, t.Shape, Trained: true)).ToList();
+        Model(c).Layout.Tensors.Select(t => new ParityTensor(t.Name, t.Offset, t.FileShape, t.Trained, t.Complex)).ToList();
 
     /// <summary>The network on a backend, allocated for the case's batch.</summary>
     public static INetwork<T> Create<T>(IBackend<T> backend, ParityCase c) where T : unmanaged, IFloatingPointIeee754<T> =>
-        Networks.Create(backend, Config(c), c.BatchRows);
+        Model(c).CreateNetwork(backend, c.BatchRows);
 
-    public static double[] InitialParameters(ParityCase c, ulong seed) => Networks.InitialParameters(Config(c), seed);
+    public static double[] InitialParameters(ParityCase c, ulong seed) => Model(c).InitialParameters(seed);
 
-    public static void SaveCheckpoint(string path, ParityCase c, ReadOnlySpan<float> parameters) => Checkpoint.Save(path, Config(c), parameters);
+    public static void SaveCheckpoint(string path, ParityCase c, ReadOnlySpan<float> parameters) => Checkpoint.Save(path, Model(c), parameters);
 
     /// <summary>What scone_models.build needs beyond the checkpoint: the sizes and the constants that are not stored.</summary>
     public static Dictionary<string, object> Describe(ParityCase c)
     {
-        var config = Config(c);
+        var model = Model(c);
         var description = new Dictionary<string, object>
         {
             ["model"] = c.Model,
-            ["dims"] = config.InputDims,
-            ["outputs"] = config.OutputDims,
-            ["width"] = config.Hidden,
-            ["hidden_layers"] = config.HiddenLayers,
-            ["w0"] = config.W0,
-            ["omegas"] = config.Omegas,
-            ["mask"] = config.Mask.Name(),
+            ["dims"] = model.InputDims,
+            ["outputs"] = model.OutputDims,
+            ["width"] = c.Width,
+            ["hidden_layers"] = c.HiddenLayers,
         };
+        foreach (var (key, value) in model.Settings.Values)
+            if (key is "w0" or "omegas" or "mask")
+                description[key] = value;
         if (c.Grid is (int height, int width)) description["grid"] = new[] { height, width };
         if (c.Frequencies > 0) description["frequencies"] = c.Frequencies;
         if (c.Filter is not null) description["filter"] = c.Filter;
         return description;
     }
 
-    private static ModelConfig Config(ParityCase c)
+    /// <summary>The registered model with the case's sizes; the settings a model does not have are not given.</summary>
+    public static Model Model(ParityCase c)
     {
-        const double W0 = 30;
-        var kind = Networks.ParseKind(c.Model);
-        double[] omegas = kind == ModelKind.Scone ? ModelConfig.DefaultOmegas(c.HiddenLayers) : [];
-        return new ModelConfig(kind, c.Dims, c.Outputs, c.HiddenLayers + 1, c.Width, W0, omegas, MaskActivations.Parse(c.Mask)).Validate();
+        var keys = ModelRegistry.Get(c.Model).Options.Select(o => o.Key).ToHashSet();
+        string? Given(string key) => !keys.Contains(key) ? null : key switch
+        {
+            "layers" => (c.HiddenLayers + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "hidden" => c.Width.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "mask" => c.Mask,
+            "features" => c.Frequencies > 0 ? c.Frequencies.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
+            "filter" => c.Filter,
+            _ => null,
+        };
+        return Engine.Models.Model.Create(c.Model, c.Dims, c.Outputs, Given);
     }
 }
