@@ -10,6 +10,8 @@
 // reduce_partials    CudaBackend.ReducePartials        CpuBackend.ReduceByChunks (the chunk sums)
 // collage_forward    CudaBackend.CollageForward        CpuOps.CollageForward
 // collage_backward   CudaBackend.CollageBackward       CpuOps.CollageBackward
+// binary_collage_forward  CudaBackend.BinaryCollageForward  CpuOps.BinaryCollageForward
+// binary_collage_backward CudaBackend.BinaryCollageBackward CpuOps.BinaryCollageBackward
 // sine_forward       CudaBackend.SineForward           CpuOps.SineForward
 // sine_backward      CudaBackend.SineBackward          CpuOps.SineBackward
 // mask_scale_gradient CudaBackend.MaskScaleGradient   CpuBackend.MaskScaleGradient (CpuOps.Dot)
@@ -190,19 +192,47 @@ extern "C" __global__ void reduce_partials(float* __restrict__ out, const float*
 }
 
 // ---------------------------------------------------------------------------------------------
-// Collage layer (SCONE, spec §1): collage_forward, collage_backward
+// Collage layer (SCONE, spec §1): collage_forward, collage_backward; the random binary mask
+// ablation (BASELINES.md §4): binary_collage_forward, binary_collage_backward
 // ---------------------------------------------------------------------------------------------
 
-// On entry u[N,D] = z_prev A^T; on exit u = u + a and
-// z[N,D] = sigma(w0 u) * sin(omega (x B^T + c)), with x[N,d], a[D], B[D,d], c[D].
-extern "C" __global__ void collage_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ x,
+// Where a collage layer's mask m comes from, with dm/du. SCONE's soft mask: m = sigma(w0 u).
+struct SoftMask
+{
+    int mask;
+    float w0;
+    __device__ __forceinline__ MaskValue at(float u, int row, int j) const { return mask_activation(mask, w0 * u); }
+    // du from g * s = dz * sin(omega q), in the order the CPU computes it.
+    __device__ __forceinline__ float du(float gs, const MaskValue& m) const { return gs * w0 * m.derivative; }
+};
+
+// The RBM ablation's: m = M u with M a fixed 0/1 value per unit and row, bits[j * rows + row]
+// (the authors' [D, H, W] tensor, rows being the pixels in row-major order).
+struct BinaryMask
+{
+    const float* bits;
+    int rows;
+    __device__ __forceinline__ MaskValue at(float u, int row, int j) const
+    {
+        float b = bits[j * rows + row];
+        MaskValue m;
+        m.value = b * u;
+        m.derivative = b;
+        return m;
+    }
+    __device__ __forceinline__ float du(float gs, const MaskValue& m) const { return gs * m.derivative; }
+};
+
+// On entry u[N,D] = z_prev A^T; on exit u = u + a and z[N,D] = m(u) * sin(omega (x B^T + c)),
+// with x[N,d], a[D], B[D,d], c[D].
+template <typename Mask>
+__device__ __forceinline__ void collage_forward_body(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ x,
     const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
-    const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega, int mask)
+    int rows, int width, int dims, float omega, Mask mask)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
     if (j >= width)
         return; // no barrier below
-    w0 = scaled_w0(w0, scale);
     float a_j = a[j];
     BasisColumn column = load_basis_column(basis_weight, basis_bias, j, dims);
     for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
@@ -211,20 +241,19 @@ extern "C" __global__ void collage_forward(float* __restrict__ z, float* __restr
         float q = basis_argument(column, x + row * dims, dims);
         float uv = u[i] + a_j;
         u[i] = uv;
-        z[i] = mask_activation(mask, w0 * uv).value * sinf(omega * q);
+        z[i] = mask.at(uv, row, j).value * sinf(omega * q);
     }
 }
 
-// From dz[N,D] and the forward's u[N,D] (bias included): du = dz * g * w0 * sigma'(w0 u), with
-// g = sin(omega q); du may be dz itself. With dq = dz * m * omega * cos(omega q), this block's
-// row sums go to partials + blockIdx.y * width * (2 + dims), laid out
-// [da (= sum du) : width | dc (= sum dq) : width | dB (= sum dq x) : width * dims, as B].
-extern "C" __global__ void collage_backward(float* du, float* __restrict__ partials, const float* dz,
+// From dz[N,D]: du = dz * sin(omega q) * dm/du (du may be dz itself), and per row block the
+// partial sums [da : width | dc : width | dB : width * dims] into partials + blockIdx.y * width * (2 + dims),
+// with dq = dz * m * omega * cos(omega q).
+template <typename Mask>
+__device__ __forceinline__ void collage_backward_body(float* du, float* __restrict__ partials, const float* dz,
     const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight,
-    const float* __restrict__ basis_bias, const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega, int mask)
+    const float* __restrict__ basis_bias, int rows, int width, int dims, float omega, Mask mask)
 {
     __shared__ float tile[5][ROW_TILE][COLUMN_TILE];
-    w0 = scaled_w0(w0, scale);
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
     bool active = j < width;
     float sum_da = 0.0f, sum_dc = 0.0f;
@@ -236,11 +265,11 @@ extern "C" __global__ void collage_backward(float* du, float* __restrict__ parti
         {
             int i = row * width + j;
             const float* x_row = x + row * dims;
-            MaskValue m = mask_activation(mask, w0 * u[i]);
+            MaskValue m = mask.at(u[i], row, j);
             float s, c;
             sincosf(omega * basis_argument(column, x_row, dims), &s, &c);
             float g = dz[i];
-            float du_i = g * s * w0 * m.derivative;
+            float du_i = mask.du(g * s, m);
             float dq = g * m.value * omega * c;
             du[i] = du_i;
             sum_da += du_i;
@@ -268,6 +297,36 @@ extern "C" __global__ void collage_backward(float* du, float* __restrict__ parti
             if (k < dims)
                 part[2 * width + j * dims + k] = totals[2 + k];
     }
+}
+
+// SCONE's layer: m = sigma(k w0 u), k = scale[0] for the -L variants (scale may be null: k = 1).
+extern "C" __global__ void collage_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ x,
+    const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
+    const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega, int mask)
+{
+    collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask{mask, scaled_w0(w0, scale)});
+}
+
+extern "C" __global__ void collage_backward(float* du, float* __restrict__ partials, const float* dz,
+    const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight,
+    const float* __restrict__ basis_bias, const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega, int mask)
+{
+    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask{mask, scaled_w0(w0, scale)});
+}
+
+// The RBM layer: m = M u with bits[D, rows] the fixed 0/1 mask.
+extern "C" __global__ void binary_collage_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ x,
+    const float* __restrict__ a, const float* __restrict__ bits, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
+    int rows, int width, int dims, float omega)
+{
+    collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, BinaryMask{bits, rows});
+}
+
+extern "C" __global__ void binary_collage_backward(float* du, float* __restrict__ partials, const float* dz,
+    const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ bits, const float* __restrict__ basis_weight,
+    const float* __restrict__ basis_bias, int rows, int width, int dims, float omega)
+{
+    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, BinaryMask{bits, rows});
 }
 
 // The -L variants' scale gradient: partials[blockIdx.x] = this block's sum of du[i] u[i] (the

@@ -55,7 +55,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private readonly DeviceMemory _partials;
     private readonly bool _synchronizeEachLaunch;
     private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials, _collageForward, _collageBackward,
-        _sineForward, _sineBackward, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints;
+        _sineForward, _sineBackward, _binaryCollageForward, _binaryCollageBackward, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints;
     private readonly int _maxBlocks;
     private bool _capturing;
     private int _disposed;
@@ -80,6 +80,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _collageBackward = _module.Kernel(KernelNames.CollageBackward);
             _sineForward = _module.Kernel(KernelNames.SineForward);
             _sineBackward = _module.Kernel(KernelNames.SineBackward);
+            _binaryCollageForward = _module.Kernel(KernelNames.BinaryCollageForward);
+            _binaryCollageBackward = _module.Kernel(KernelNames.BinaryCollageBackward);
             _maskScaleGradient = _module.Kernel(KernelNames.MaskScaleGradient);
             _divideAdd = _module.Kernel(KernelNames.DivideAdd);
             _reluForward = _module.Kernel(KernelNames.ReluForward);
@@ -200,15 +202,29 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     {
         CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
         dz.Require(Elements(rows, width), nameof(dz));
+        CollageReductions(_collageBackward, da, dBasisWeight, dBasisBias, rows, width, dims,
+            Address(du), Address(dz), Address(u), Address(x), Address(basisWeight), Address(basisBias), OptionalAddress(scale),
+            rows, width, dims, w0, omega, (int)mask);
+    }
+
+    /// <summary>
+    /// Launches a collage backward kernel (du first, then the partials, then <paramref name="rest"/>)
+    /// and reduces its partials into da, dc and dB.
+    /// </summary>
+    private void CollageReductions(in CudaKernel kernel, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, int rows, int width, int dims,
+        KernelArgument du, params ReadOnlySpan<KernelArgument> rest)
+    {
         dBasisWeight.Require((long)width * dims, nameof(dBasisWeight));
         dBasisBias.Require(width, nameof(dBasisBias));
         Context.MakeCurrent();
         // One partial per row block: [da : width | dc : width | dB : width * dims] (kernels.cu).
         int stride = width * (2 + dims);
         int parts = ReductionParts(rows, width, stride);
-        Launch(_collageBackward, ColumnTiles(width), parts, ColumnTile, RowTile,
-            Address(du), Partials(0), Address(dz), Address(u), Address(x), Address(basisWeight), Address(basisBias), OptionalAddress(scale),
-            rows, width, dims, w0, omega, (int)mask);
+        Span<KernelArgument> arguments = stackalloc KernelArgument[rest.Length + 2];
+        arguments[0] = du;
+        arguments[1] = Partials(0);
+        rest.CopyTo(arguments[2..]);
+        Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, arguments);
         ReducePartials(da, 0, parts, width, stride);
         ReducePartials(dBasisBias, width, parts, width, stride);
         ReducePartials(dBasisWeight, 2 * width, parts, width * dims, stride);
@@ -262,6 +278,26 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         frequencies.Require(Elements(features, dims), nameof(frequencies));
         Context.MakeCurrent();
         Launch(_fourierEncoding, ColumnTiles(features), RowBlocks(rows, features), ColumnTile, RowTile, Address(h), Address(x), Address(frequencies), rows, features, dims);
+    }
+
+    public void BinaryCollageForward(Slice<float> z, Slice<float> u, Slice<float> x, Slice<float> a, Slice<float> bits, Slice<float> basisWeight, Slice<float> basisBias,
+        int rows, int width, int dims, float omega)
+    {
+        CheckLayer(rows, width, dims, z, u, x, a, basisWeight, basisBias);
+        bits.Require(Elements(rows, width), nameof(bits));
+        Context.MakeCurrent();
+        Launch(_binaryCollageForward, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
+            Address(z), Address(u), Address(x), Address(a), Address(bits), Address(basisWeight), Address(basisBias), rows, width, dims, omega);
+    }
+
+    public void BinaryCollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias,
+        Slice<float> dz, Slice<float> u, Slice<float> x, Slice<float> bits, Slice<float> basisWeight, Slice<float> basisBias, int rows, int width, int dims, float omega)
+    {
+        CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
+        bits.Require(Elements(rows, width), nameof(bits));
+        dz.Require(Elements(rows, width), nameof(dz));
+        CollageReductions(_binaryCollageBackward, da, dBasisWeight, dBasisBias, rows, width, dims,
+            Address(du), Address(dz), Address(u), Address(x), Address(bits), Address(basisWeight), Address(basisBias), rows, width, dims, omega);
     }
 
     public void MaskScaleGradient(Slice<float> dScale, Slice<float> du, Slice<float> u, Slice<float> scale, int count)

@@ -35,12 +35,13 @@ public static class FitImageCommand
         command.Add(evalEvery);
         command.Add(scale);
         command.SetAction(parse => Run(new Settings(
-            parse.GetValue(path), model.Read(parse), training.Trainer(parse),
+            parse.GetValue(path), grid => model.Read(parse, grid), training.Trainer(parse),
             parse.GetValue(evalEvery), parse.GetValue(training.Device)!, parse.GetValue(training.Tf32), parse.GetValue(scale), parse.GetValue(training.Out)!)));
         return command;
     }
 
-    private sealed record Settings(string? Path, Model Model, TrainerOptions Training, int EvalEvery, string Device, bool Tf32, double Scale, string Out);
+    /// <param name="Model">The model for the image's pixel grid (which a model defined on one, RBM, takes).</param>
+    private sealed record Settings(string? Path, Func<(int Height, int Width), Model> Model, TrainerOptions Training, int EvalEvery, string Device, bool Tf32, double Scale, string Out);
 
     private static int Run(Settings settings)
     {
@@ -52,15 +53,16 @@ public static class FitImageCommand
             var (height, width) = ImageResize.Scaled(image.Height, image.Width, settings.Scale);
             image = ImageResize.Resize(image, height, width);
         }
+        var model = settings.Model((image.Height, image.Width));
         var data = ImageSignal.ToTrainingData<float>(image);
         using var backend = Devices.Open(settings.Device, Console.Error, settings.Tf32);
         int capacity = settings.Training.BatchSize == 0 ? data.Rows : settings.Training.BatchSize;
-        using var network = settings.Model.CreateNetwork(backend, capacity);
-        using var trainer = new Trainer<float>(backend, network, data, settings.Training, settings.Model.InitialParameters(settings.Training.Seed));
+        using var network = model.CreateNetwork(backend, capacity);
+        using var trainer = new Trainer<float>(backend, network, data, settings.Training, model.InitialParameters(settings.Training.Seed));
 
         string name = settings.Path is null ? "siemens star" : System.IO.Path.GetFileName(settings.Path);
         AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
-            $"fitting {settings.Model.Name} ({settings.Model.ParameterCount:N0} parameters) to {name}, {image.Width}x{image.Height}, {settings.Training.Steps} steps on {backend.Name}")));
+            $"fitting {model.Name} ({model.ParameterCount:N0} parameters) to {name}, {image.Width}x{image.Height}, {settings.Training.Steps} steps on {backend.Name}")));
 
         var clock = Stopwatch.StartNew();
         var curve = TrainingProgress.Run("fit", settings.Training.Steps, () =>
@@ -75,13 +77,13 @@ public static class FitImageCommand
 
         double finalPsnr = trainer.Evaluate();
         float[] finalParameters = trainer.DownloadParameters();
-        var reconstruction = ImageRenderer.Render(backend, settings.Model, finalParameters, image.Height, image.Width);
+        var reconstruction = ImageRenderer.Render(backend, model, finalParameters, image.Height, image.Width);
         double finalSsim = Ssim.Compute(image, reconstruction);
         double bestSsim = trainer.BestStep == trainer.StepsTaken
             ? finalSsim
-            : Ssim.Compute(image, ImageRenderer.Render(backend, settings.Model, trainer.DownloadParameters(best: true), image.Height, image.Width));
+            : Ssim.Compute(image, ImageRenderer.Render(backend, model, trainer.DownloadParameters(best: true), image.Height, image.Width));
 
-        var metrics = RunFiles.Summary("image", settings.Model, settings.Training, backend.Name, settings.Tf32, trainer.BatchRows, seconds).With(new JsonObject
+        var metrics = RunFiles.Summary("image", model, settings.Training, backend.Name, settings.Tf32, trainer.BatchRows, seconds).With(new JsonObject
         {
             ["psnr"] = RunFiles.Number(finalPsnr),
             ["ssim"] = finalSsim,
@@ -98,8 +100,8 @@ public static class FitImageCommand
         ImageFile.SavePng(System.IO.Path.Combine(folder, "comparison.png"), ComparisonImage.Create(image, reconstruction));
         RunFiles.WriteCurve(System.IO.Path.Combine(folder, "curve.csv"), curve);
         CurvePlot.SavePsnrCurve(System.IO.Path.Combine(folder, "curve.png"), curve.Select(r => r.Step).ToList(), curve.Select(r => r.Psnr).ToList(),
-            $"{settings.Model.Name} on {name}");
-        Checkpoint.Save(System.IO.Path.Combine(folder, "model.safetensors"), settings.Model, finalParameters, new Dictionary<string, string>
+            $"{model.Name} on {name}");
+        Checkpoint.Save(System.IO.Path.Combine(folder, "model.safetensors"), model, finalParameters, new Dictionary<string, string>
         {
             ["signal"] = "image",
             ["height"] = image.Height.ToString(CultureInfo.InvariantCulture),

@@ -35,15 +35,18 @@ public sealed class ModelOptions
             command.Add(option);
     }
 
-    /// <summary>The chosen model with the given settings; a setting the model does not have is an error.</summary>
-    public Model Read(ParseResult parse)
+    /// <summary>
+    /// The chosen model with the given settings; a setting the model does not have is an error.
+    /// grid is the pixel grid of the signal, which a model defined on one (RBM) takes.
+    /// </summary>
+    public Model Read(ParseResult parse, (int Height, int Width)? grid = null)
     {
         var definition = ModelRegistry.Get(parse.GetValue(Model)!);
         var known = definition.Options.Select(o => o.Key).ToHashSet();
         foreach (var (key, option) in _settings)
             if (!known.Contains(key) && parse.GetResult(option) is { Implicit: false })
                 throw new InputException($"--{key} does not apply to --model {definition.Name}; its settings: {string.Join(", ", known.Select(k => "--" + k))}");
-        return Engine.Models.Model.Create(definition.Name, _task.InputDims(), _task.OutputDims(), key => parse.GetValue(_settings[key]));
+        return Engine.Models.Model.Create(definition.Name, _task.InputDims(), _task.OutputDims(), key => parse.GetValue(_settings[key]), grid);
     }
 
     /// <summary>"hidden width [scone: 250, siren: 256]", or one help line per model where they differ.</summary>

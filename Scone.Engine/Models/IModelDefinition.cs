@@ -35,4 +35,7 @@ public interface IModelDefinition
 
     /// <summary>The activation scalars a network allocates per row of its capacity (evaluation tiling reads this).</summary>
     long ActivationValuesPerRow(Model model);
+
+    /// <summary>See <see cref="Model.FullGridRows"/>.</summary>
+    int? FullGridRows(Model model) => null;
 }

@@ -46,16 +46,25 @@ public sealed class Model
     public INetwork<T> CreateNetwork<T>(IBackend<T> backend, int capacity) where T : unmanaged, IFloatingPointIeee754<T> =>
         Definition.CreateNetwork(backend, this, capacity);
 
-    /// <summary>The model from its name and settings given as text (a missing setting takes its default for the task).</summary>
-    public static Model Create(string name, int inputDims, int outputDims, Func<string, string?> given)
+    /// <summary>
+    /// The rows every forward must take, for a model defined on a pixel grid (RBM: every pixel, in
+    /// row-major order); null for a coordinate network, which takes any rows.
+    /// </summary>
+    public int? FullGridRows => Definition.FullGridRows(this);
+
+    /// <summary>
+    /// The model from its name and settings given as text (a missing setting takes its default for
+    /// the task); grid is the pixel grid of the signal, for a model defined on one.
+    /// </summary>
+    public static Model Create(string name, int inputDims, int outputDims, Func<string, string?> given, (int Height, int Width)? grid = null)
     {
         var definition = ModelRegistry.Get(name);
-        var reader = SettingReader.FromOptions(definition.Options, TaskKinds.Of(inputDims, outputDims), given);
+        var reader = SettingReader.FromOptions(definition.Options, TaskKinds.Of(inputDims, outputDims), given, grid);
         return new Model(definition, inputDims, outputDims, definition.Read(reader, inputDims, outputDims));
     }
 
-    /// <summary>The model with every setting at its default for the task.</summary>
-    public static Model Default(string name, TaskKind task) => Create(name, task.InputDims(), task.OutputDims(), _ => null);
+    /// <summary>The model with every setting at its default for the task (and the signal's pixel grid, where it has one).</summary>
+    public static Model Default(string name, TaskKind task, (int Height, int Width)? grid = null) => Create(name, task.InputDims(), task.OutputDims(), _ => null, grid);
 
     /// <summary>The same model with some settings changed (as text, as on the command line).</summary>
     public Model With(params (string Key, string Value)[] changes)

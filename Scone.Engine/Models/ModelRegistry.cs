@@ -8,6 +8,7 @@ public static class ModelRegistry
         new Scone.SconeModel(),
         new Siren.SirenModel(),
         new Ffn.FfnModel(),
+        new Rbm.RbmModel(),
     ];
 
     public static string NameList => string.Join(", ", All.Select(m => m.Name));

@@ -15,6 +15,9 @@ public abstract record ParameterInit
     /// <summary>N(0, sigma^2), by the Box-Muller transform (two uniform draws per pair of values).</summary>
     public static ParameterInit Normal(double sigma) => new NormalInit(sigma);
 
+    /// <summary>1 with probability p, else 0 (the RBM ablation's masks).</summary>
+    public static ParameterInit Bernoulli(double p) => new BernoulliInit(p);
+
     /// <summary>Every value the same.</summary>
     public static ParameterInit Constant(double value) => new ConstantInit(value);
 
@@ -38,6 +41,15 @@ public abstract record ParameterInit
                 values[i] = radius * Math.Cos(angle);
                 if (i + 1 < values.Length) values[i + 1] = radius * Math.Sin(angle);
             }
+        }
+    }
+
+    private sealed record BernoulliInit(double P) : ParameterInit
+    {
+        public override void Fill(Span<double> values, ParameterTensor tensor, Rng rng, Func<string, Span<double>> tensors)
+        {
+            for (int i = 0; i < values.Length; i++)
+                values[i] = rng.NextDouble() < P ? 1 : 0;
         }
     }
 

@@ -7,13 +7,17 @@ namespace Scone.Engine.Models;
 /// missing one takes its default for the task) or a checkpoint's metadata. A value that does not
 /// parse is an InputException naming where it came from.
 /// </summary>
-public sealed class SettingReader(IReadOnlyList<ModelOption> options, TaskKind task, Func<string, string?> given, Func<string, string> describe)
+public sealed class SettingReader(IReadOnlyList<ModelOption> options, TaskKind task, Func<string, string?> given, Func<string, string> describe,
+    (int Height, int Width)? grid = null)
 {
     public TaskKind Task => task;
 
+    /// <summary>The pixel grid of the signal being fitted, where there is one (an image): what a model defined on a grid (RBM) takes by default.</summary>
+    public (int Height, int Width)? Grid => grid;
+
     /// <summary>Settings from command-line options: "--hidden 'x' is not an integer".</summary>
-    public static SettingReader FromOptions(IReadOnlyList<ModelOption> options, TaskKind task, Func<string, string?> given) =>
-        new(options, task, given, key => $"--{key}");
+    public static SettingReader FromOptions(IReadOnlyList<ModelOption> options, TaskKind task, Func<string, string?> given, (int Height, int Width)? grid = null) =>
+        new(options, task, given, key => $"--{key}", grid);
 
     /// <summary>Settings from checkpoint metadata: "model.safetensors: metadata 'hidden' ...".</summary>
     public static SettingReader FromMetadata(IReadOnlyList<ModelOption> options, TaskKind task, IReadOnlyDictionary<string, string> metadata, string source) =>

@@ -15,7 +15,9 @@ public static class ImageRenderer
         if (height < 1 || width < 1 || (long)height * width > MaxPixels)
             throw new InputException($"a render size of {width}x{height} is out of range: 1 to {MaxPixels} pixels");
         int pixels = height * width;
-        using var evaluator = new PointEvaluator(backend, config, parameters, Math.Min(PointEvaluator.DefaultTileRows, pixels));
+        if (config.FullGridRows is int gridRows && gridRows != pixels)
+            throw new InputException($"a {config.Name} model is defined on the pixel grid it was fitted on ({gridRows:N0} pixels): it renders at that size only, not {width}x{height}");
+        using var evaluator = new PointEvaluator(backend, config, parameters, config.FullGridRows ?? Math.Min(PointEvaluator.DefaultTileRows, pixels));
         var output = new float[pixels * ImageSignal.Channels];
         evaluator.Evaluate(output, pixels, (x, first, rows) => ImageSignal.Coordinates<float>(x, height, width, (int)first, rows));
         return ImageSignal.ToImage(output, height, width);

@@ -63,6 +63,7 @@ public class CudaTrainingTests
         yield return new TestCaseData(TestModels.Image("siren", ("layers", "4"), ("hidden", "40"))).SetArgDisplayNames("siren");
         yield return new TestCaseData(TestModels.Image("ffn", ("hidden", "40"), ("features", "24"))).SetArgDisplayNames("ffn");
         yield return new TestCaseData(Small.With(("mask", "sigmoid-l"))).SetArgDisplayNames("scone-sigmoid-l");
+        yield return new TestCaseData(Model.Default("rbm", TaskKind.Image, (Height, Width)).With(("layers", "4"), ("hidden", "40"), ("omegas", "90,60,30"))).SetArgDisplayNames("rbm");
     }
 
     private static (List<StepResult> Curve, float[] Parameters) Train(IBackend<float> backend, bool capture = true, Model? model = null)

@@ -13,6 +13,7 @@ public class ModelGradientTests
     private static readonly Model SmallScone3D = TestModels.Scone(3, 1, 3, 6, [70, 40], MaskActivation.Sigmoid);
     private static readonly Model SmallSiren = TestModels.Siren(2, 3, 4, 7);
     private static readonly Model SmallSconeLearnable = TestModels.Image("scone", ("layers", "3"), ("hidden", "6"), ("omegas", "60,20"), ("mask", "sigmoid-l"));
+    private static readonly Model SmallRbm = TestModels.Image("rbm", ("layers", "3"), ("hidden", "6"), ("omegas", "60,20"));
     private static readonly Model SmallFfn = TestModels.Image("ffn", ("layers", "3"), ("hidden", "9"), ("features", "5"), ("sigma", "2"));
 
     private static IEnumerable<TestCaseData> Configs()
@@ -22,38 +23,39 @@ public class ModelGradientTests
         yield return new TestCaseData(SmallSiren).SetArgDisplayNames("siren");
         yield return new TestCaseData(SmallFfn).SetArgDisplayNames("ffn");
         yield return new TestCaseData(SmallSconeLearnable).SetArgDisplayNames("scone-sigmoid-l");
+        yield return new TestCaseData(SmallRbm).SetArgDisplayNames("rbm");
     }
 
     [TestCaseSource(nameof(Configs))]
     public void BackwardMatchesFiniteDifferences(Model config)
     {
-        const int Rows = 37;
+        int rows = TestModels.Rows(config, 37);
         var backend = new CpuBackend<double>();
-        using var network = config.CreateNetwork(backend, Rows);
+        using var network = config.CreateNetwork(backend, rows);
         var rng = new Rng(21);
         double[] parameters = config.InitialParameters(4);
-        using var x = backend.Allocate<double>(Rows * config.InputDims);
-        using var target = backend.Allocate<double>(Rows * config.OutputDims);
-        backend.Upload(x.All, TestData.Uniform(rng, Rows * config.InputDims));
-        backend.Upload(target.All, TestData.Uniform(rng, Rows * config.OutputDims));
+        using var x = backend.Allocate<double>(rows * config.InputDims);
+        using var target = backend.Allocate<double>(rows * config.OutputDims);
+        backend.Upload(x.All, TestData.Uniform(rng, rows * config.InputDims));
+        backend.Upload(target.All, TestData.Uniform(rng, rows * config.OutputDims));
         using var p = backend.Allocate<double>(parameters.Length);
-        using var y = backend.Allocate<double>(Rows * config.OutputDims);
-        using var dy = backend.Allocate<double>(Rows * config.OutputDims);
+        using var y = backend.Allocate<double>(rows * config.OutputDims);
+        using var dy = backend.Allocate<double>(rows * config.OutputDims);
         using var sums = backend.Allocate<double>(2);
         var hostSums = new double[2];
 
         double Loss()
         {
             backend.Upload(p.All, parameters);
-            network.Forward(y.All, x.All, p.All, Rows);
-            backend.MseLoss(dy.All, sums.All, y.All, target.All, Rows, config.OutputDims);
+            network.Forward(y.All, x.All, p.All, rows);
+            backend.MseLoss(dy.All, sums.All, y.All, target.All, rows, config.OutputDims);
             backend.Download(hostSums, sums.All);
-            return hostSums[0] / (Rows * config.OutputDims);
+            return hostSums[0] / (rows * config.OutputDims);
         }
 
         Loss();
         using var gradients = backend.Allocate<double>(parameters.Length);
-        network.Backward(gradients.All, dy.All, x.All, p.All, Rows);
+        network.Backward(gradients.All, dy.All, x.All, p.All, rows);
         var analytic = new double[parameters.Length];
         backend.Download(analytic, gradients.All);
 
@@ -75,25 +77,25 @@ public class ModelGradientTests
     [TestCaseSource(nameof(Configs))]
     public void BackwardAccumulatesIntoGradients(Model config)
     {
-        const int Rows = 5;
+        int rows = TestModels.Rows(config, 5);
         var backend = new CpuBackend<double>();
-        using var network = config.CreateNetwork(backend, Rows);
+        using var network = config.CreateNetwork(backend, rows);
         var rng = new Rng(2);
-        using var x = backend.Allocate<double>(Rows * config.InputDims);
-        backend.Upload(x.All, TestData.Uniform(rng, Rows * config.InputDims));
+        using var x = backend.Allocate<double>(rows * config.InputDims);
+        backend.Upload(x.All, TestData.Uniform(rng, rows * config.InputDims));
         using var p = backend.Allocate<double>(network.Layout.Count);
         backend.Upload(p.All, config.InitialParameters(1));
-        using var y = backend.Allocate<double>(Rows * config.OutputDims);
-        using var dy = backend.Allocate<double>(Rows * config.OutputDims);
-        backend.Upload(dy.All, TestData.Uniform(rng, Rows * config.OutputDims));
+        using var y = backend.Allocate<double>(rows * config.OutputDims);
+        using var dy = backend.Allocate<double>(rows * config.OutputDims);
+        backend.Upload(dy.All, TestData.Uniform(rng, rows * config.OutputDims));
         using var once = backend.Allocate<double>(network.Layout.Count);
         using var twice = backend.Allocate<double>(network.Layout.Count);
-        network.Forward(y.All, x.All, p.All, Rows);
-        network.Backward(once.All, dy.All, x.All, p.All, Rows);
+        network.Forward(y.All, x.All, p.All, rows);
+        network.Backward(once.All, dy.All, x.All, p.All, rows);
         for (int i = 0; i < 2; i++)
         {
-            network.Forward(y.All, x.All, p.All, Rows);
-            network.Backward(twice.All, dy.All, x.All, p.All, Rows);
+            network.Forward(y.All, x.All, p.All, rows);
+            network.Backward(twice.All, dy.All, x.All, p.All, rows);
         }
         var a = new double[network.Layout.Count];
         var b = new double[network.Layout.Count];
@@ -108,15 +110,16 @@ public class ModelGradientTests
     [TestCase("scone")]
     [TestCase("siren")]
     [TestCase("ffn")]
+    [TestCase("rbm")]
     public void Float32ForwardAgreesWithFloat64(string name)
     {
-        const int Rows = 300;
         var config = TestModels.Image(name, ("hidden", "37"));
+        int rows = TestModels.Rows(config, 300);
         var rng = new Rng(8);
-        double[] x = TestData.Uniform(rng, Rows * 2);
+        double[] x = TestData.Uniform(rng, rows * 2);
         double[] parameters = config.InitialParameters(3);
-        double[] y64 = Run(new CpuBackend<double>(), config, x, parameters, Rows);
-        double[] y32 = Array.ConvertAll(Run(new CpuBackend<float>(), config, TestData.ToFloat(x), TestData.ToFloat(parameters), Rows), v => (double)v);
+        double[] y64 = Run(new CpuBackend<double>(), config, x, parameters, rows);
+        double[] y32 = Array.ConvertAll(Run(new CpuBackend<float>(), config, TestData.ToFloat(x), TestData.ToFloat(parameters), rows), v => (double)v);
         double scale = y64.Max(Math.Abs);
         Assert.That(y32.Zip(y64, (a, b) => Math.Abs(a - b)).Max() / scale, Is.LessThan(Float32Tolerance));
     }

@@ -9,9 +9,9 @@ namespace Scone.Tests.Models;
 public class ModelRegistryTests
 {
     private static IEnumerable<TestCaseData> EveryModelAndTask() =>
-        from definition in ModelRegistry.All
-        from task in Enum.GetValues<TaskKind>()
-        select new TestCaseData(definition.Name, task).SetArgDisplayNames(definition.Name, task.ToString());
+        TestModels.Supported().Select(c => new TestCaseData(c.Name, c.Task).SetArgDisplayNames(c.Name, c.Task.ToString()));
+
+    private static Model Default(string name, TaskKind task) => Model.Default(name, task, task == TaskKind.Image ? TestModels.Grid : null);
 
     [Test]
     public void AnUnknownModelListsTheKnownOnes()
@@ -35,7 +35,7 @@ public class ModelRegistryTests
     [TestCaseSource(nameof(EveryModelAndTask))]
     public void SettingsSurviveTheCheckpointMetadata(string name, TaskKind task)
     {
-        var model = Model.Default(name, task);
+        var model = Default(name, task);
         var back = Model.FromMetadata(model.ToMetadata(), "test");
         Assert.That(back.ToMetadata(), Is.EquivalentTo(model.ToMetadata()));
         Assert.That(back.Layout.Count, Is.EqualTo(model.Layout.Count));
@@ -44,15 +44,15 @@ public class ModelRegistryTests
     [TestCaseSource(nameof(EveryModelAndTask))]
     public void ActivationMemoryPerRowIsWhatTheNetworkAllocates(string name, TaskKind task)
     {
-        var model = Model.Default(name, task).With(("hidden", "12"));
-        using var network = model.CreateNetwork(new CpuBackend<float>(), 5);
+        var model = Default(name, task).With(("hidden", "12"));
+        using var network = model.CreateNetwork(new CpuBackend<float>(), TestModels.Rows(model, 5));
         Assert.That(model.ActivationValuesPerRow, Is.EqualTo(network.ActivationValuesPerRow));
     }
 
     [TestCaseSource(nameof(EveryModelAndTask))]
     public void TrainedTensorsComeFirstAndFixedOnesAfter(string name, TaskKind task)
     {
-        var layout = Model.Default(name, task).Layout;
+        var layout = Default(name, task).Layout;
         foreach (var tensor in layout.Tensors)
             Assert.That(tensor.Offset < layout.TrainedLength, Is.EqualTo(tensor.Trained), tensor.Name);
         Assert.That(layout.Tensors.Sum(t => t.Length), Is.EqualTo(layout.Count));

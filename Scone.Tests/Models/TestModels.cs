@@ -14,6 +14,32 @@ internal static class TestModels
     public static Model Siren(int inputDims, int outputDims, int layers, int hidden, double w0 = 30) =>
         new(ModelRegistry.Get("siren"), inputDims, outputDims, new SirenSettings(layers, hidden, w0));
 
-    /// <summary>A registered model at its image defaults, with some settings changed.</summary>
-    public static Model Image(string name, params (string Key, string Value)[] changes) => Model.Default(name, TaskKind.Image).With(changes);
+    /// <summary>The pixel grid the tests' image models get (what RBM's masks are drawn on): 35 rows, awkward.</summary>
+    public static readonly (int Height, int Width) Grid = (5, 7);
+
+    /// <summary>A registered model at its image defaults on <see cref="Grid"/>, with some settings changed.</summary>
+    public static Model Image(string name, params (string Key, string Value)[] changes) => Model.Default(name, TaskKind.Image, Grid).With(changes);
+
+    /// <summary>The rows a test batch of this model takes: its grid's pixels where it has one, else the test's choice.</summary>
+    public static int Rows(Model model, int otherwise) => model.FullGridRows ?? otherwise;
+
+    /// <summary>Every registered model for every task it supports, at its defaults (on <see cref="Grid"/>).</summary>
+    public static IEnumerable<(string Name, TaskKind Task)> Supported()
+    {
+        foreach (var definition in ModelRegistry.All)
+            foreach (var task in Enum.GetValues<TaskKind>())
+            {
+                bool supported;
+                try
+                {
+                    Model.Default(definition.Name, task, task == TaskKind.Image ? Grid : null);
+                    supported = true;
+                }
+                catch (Engine.InputException)
+                {
+                    supported = false;
+                }
+                if (supported) yield return (definition.Name, task);
+            }
+    }
 }

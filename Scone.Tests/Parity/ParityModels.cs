@@ -80,6 +80,6 @@ internal static class ParityModels
             "filter" => c.Filter,
             _ => null,
         };
-        return Engine.Models.Model.Create(c.Model, c.Dims, c.Outputs, Given);
+        return Engine.Models.Model.Create(c.Model, c.Dims, c.Outputs, Given, c.Grid);
     }
 }

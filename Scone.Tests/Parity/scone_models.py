@@ -272,7 +272,7 @@ def build(description):
     if model == "scone":
         return Scone(*common, d["w0"], d["omegas"], d.get("mask", "sin2"))
     if model == "rbm":
-        return Scone(*common, d["w0"], d["omegas"], grid=tuple(d["grid"]))
+        return Scone(*common, d.get("w0", 30), d["omegas"], grid=tuple(d["grid"]))  # w0 is unused: the masks are fixed
     if model == "siren":
         return Siren(*common, d["w0"])
     if model == "ffn":

@@ -33,6 +33,14 @@ public class TrainerTests
     }
 
     [Test]
+    public void RbmLossFallsOnItsGrid()
+    {
+        var config = Model.Default("rbm", TaskKind.Image, (32, 32)).With(("hidden", "32"));
+        var curve = Train(config, 120, lr: 1e-2);
+        Assert.That(curve[^1].Loss, Is.LessThan(curve[0].Loss / 2), $"loss {curve[0].Loss} -> {curve[^1].Loss}");
+    }
+
+    [Test]
     public void SameSeedGivesTheSameBits()
     {
         var first = Train(Small, 5, seed: 3);

@@ -62,21 +62,52 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
         w0 = Scaled(w0, scale);
         dz.Require((long)rows * width, nameof(dz));
+        ReduceCollageGradients(rows, width, dims, da, dBasisWeight, dBasisBias, (partialDa, partialDB, partialDc, start, count) => CpuOps.CollageBackward(
+            du.Span().Slice(start * width, count * width), partialDa, partialDB, partialDc,
+            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width),
+            x.Span().Slice(start * dims, count * dims), basisWeight.Span()[..(width * dims)], basisBias.Span()[..width],
+            count, width, dims, w0, omega, mask));
+    }
+
+    private delegate void CollageChunk(Span<T> da, Span<T> dBasisWeight, Span<T> dBasisBias, int start, int count);
+
+    /// <summary>A collage backward over chunks of rows, its da, dB and dc reduced deterministically and added into the gradients.</summary>
+    private static void ReduceCollageGradients(int rows, int width, int dims, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, CollageChunk chunk)
+    {
         dBasisWeight.Require(width * dims, nameof(dBasisWeight));
         dBasisBias.Require(width, nameof(dBasisBias));
         // One partial per chunk holds [da | dc | dB], in that order.
         int partialLength = width * (2 + dims);
         T[] totals = ArrayPool<T>.Shared.Rent(partialLength);
         Array.Clear(totals, 0, partialLength);
-        ReduceByChunks(rows, partialLength, totals.AsSpan(0, partialLength), (partial, start, count) => CpuOps.CollageBackward(
-            du.Span().Slice(start * width, count * width), partial[..width], partial.Slice(2 * width, width * dims), partial.Slice(width, width),
-            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width),
-            x.Span().Slice(start * dims, count * dims), basisWeight.Span()[..(width * dims)], basisBias.Span()[..width],
-            count, width, dims, w0, omega, mask));
+        ReduceByChunks(rows, partialLength, totals.AsSpan(0, partialLength), (partial, start, count) =>
+            chunk(partial[..width], partial.Slice(2 * width, width * dims), partial.Slice(width, width), start, count));
         AddInto(da.Span()[..width], totals.AsSpan(0, width));
         AddInto(dBasisBias.Span()[..width], totals.AsSpan(width, width));
         AddInto(dBasisWeight.Span()[..(width * dims)], totals.AsSpan(2 * width, width * dims));
         ArrayPool<T>.Shared.Return(totals);
+    }
+
+    public void BinaryCollageForward(Slice<T> z, Slice<T> u, Slice<T> x, Slice<T> a, Slice<T> bits, Slice<T> basisWeight, Slice<T> basisBias,
+        int rows, int width, int dims, T omega)
+    {
+        CheckLayer(rows, width, dims, z, u, x, a, basisWeight, basisBias);
+        bits.Require((long)rows * width, nameof(bits));
+        CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.BinaryCollageForward(
+            z.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), x.Span().Slice(start * dims, count * dims),
+            a.Span()[..width], bits.Span()[..(rows * width)], basisWeight.Span()[..(width * dims)], basisBias.Span()[..width], start, count, rows, width, dims, omega));
+    }
+
+    public void BinaryCollageBackward(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias,
+        Slice<T> dz, Slice<T> u, Slice<T> x, Slice<T> bits, Slice<T> basisWeight, Slice<T> basisBias, int rows, int width, int dims, T omega)
+    {
+        CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
+        dz.Require((long)rows * width, nameof(dz));
+        bits.Require((long)rows * width, nameof(bits));
+        ReduceCollageGradients(rows, width, dims, da, dBasisWeight, dBasisBias, (partialDa, partialDB, partialDc, start, count) => CpuOps.BinaryCollageBackward(
+            du.Span().Slice(start * width, count * width), partialDa, partialDB, partialDc,
+            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), x.Span().Slice(start * dims, count * dims),
+            bits.Span()[..(rows * width)], basisWeight.Span()[..(width * dims)], basisBias.Span()[..width], start, count, rows, width, dims, omega));
     }
 
     public void SineForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, T w0) =>

@@ -1,0 +1,65 @@
+using System.Numerics;
+using Scone.Engine.Backends;
+
+namespace Scone.Engine.Models.Layers;
+
+/// <summary>
+/// The random binary mask ablation's collage layer (BASELINES.md §4): z = M * (z_prev A^T + a) *
+/// sin(omega (x B^T + c)), M[D, H, W] fixed 0/1, one value per unit and pixel; so every forward
+/// takes the whole pixel grid, in row-major order. Keeps u = z_prev A^T + a.
+/// </summary>
+internal sealed class BinaryCollageLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly IBackend<T> _backend;
+    private readonly ParameterTensor _weight, _bias, _bits, _basisWeight, _basisBias;
+    private readonly T _omega;
+    private readonly int _pixels;
+    private readonly DeviceBuffer<T> _u;
+
+    public BinaryCollageLayer(IBackend<T> backend, ParameterLayout layout, (string Weight, string Bias) mask, string bits, (string Weight, string Bias) basis,
+        double omega, int capacity)
+    {
+        _backend = backend;
+        (_weight, _bias, _bits) = (layout[mask.Weight], layout[mask.Bias], layout[bits]);
+        (_basisWeight, _basisBias) = (layout[basis.Weight], layout[basis.Bias]);
+        _omega = T.CreateTruncating(omega);
+        InputWidth = _weight.Shape[1];
+        OutputWidth = _weight.Shape[0];
+        _pixels = _bits.Values / OutputWidth;
+        _u = backend.Allocate<T>(checked(OutputWidth * capacity));
+    }
+
+    public int InputWidth { get; }
+    public int OutputWidth { get; }
+    public int SavedWidth => OutputWidth;
+
+    /// <summary>u = z_prev A^T, then u += a, z = M u sin(omega (x B^T + c)).</summary>
+    public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows)
+    {
+        CheckRows(rows);
+        var u = _u.Slice(0, rows * OutputWidth);
+        Linear.Forward(_backend, u, input, parameters.Of(_weight), rows, InputWidth, OutputWidth);
+        _backend.BinaryCollageForward(output, u, x, parameters.Of(_bias), parameters.Of(_bits), parameters.Of(_basisWeight), parameters.Of(_basisBias),
+            rows, OutputWidth, _basisWeight.Shape[1], _omega);
+    }
+
+    /// <summary>du overwrites dz; da, dB, dc and dA += their reductions; dz_prev = du A (overwritten). M gets no gradient.</summary>
+    public void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows)
+    {
+        CheckRows(rows);
+        var u = _u.Slice(0, rows * OutputWidth);
+        _backend.BinaryCollageBackward(dOutput, gradients.Of(_bias), gradients.Of(_basisWeight), gradients.Of(_basisBias),
+            dOutput, u, x, parameters.Of(_bits), parameters.Of(_basisWeight), parameters.Of(_basisBias), rows, OutputWidth, _basisWeight.Shape[1], _omega);
+        Linear.WeightGradient(_backend, gradients.Of(_weight), dOutput, input, rows, InputWidth, OutputWidth);
+        if (dInput is { } dz)
+            Linear.InputGradient(_backend, dz, dOutput, parameters.Of(_weight), rows, InputWidth, OutputWidth);
+    }
+
+    private void CheckRows(int rows)
+    {
+        if (rows != _pixels)
+            throw new InvalidOperationException($"a random binary mask layer takes all {_pixels} pixels of its grid at once, not {rows} rows");
+    }
+
+    public void Dispose() => _u.Dispose();
+}
