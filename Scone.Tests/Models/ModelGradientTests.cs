@@ -12,12 +12,18 @@ public class ModelGradientTests
     private static readonly Model SmallScone = TestModels.Scone(2, 3, 4, 7, [90, 30, 10]);
     private static readonly Model SmallScone3D = TestModels.Scone(3, 1, 3, 6, [70, 40], MaskActivation.Sigmoid);
     private static readonly Model SmallSiren = TestModels.Siren(2, 3, 4, 7);
+    private static readonly Model SmallMfn = TestModels.Mfn(2, 3, 2, 7);
+    private static readonly Model SmallMfn3D = TestModels.Mfn(3, 1, 2, 6);
+    private static readonly Model SmallFourierMfn = TestModels.Mfn(1, 2, 2, 5, Engine.Models.Mfn.MfnFilterKind.Fourier);
 
     private static IEnumerable<TestCaseData> Configs()
     {
         yield return new TestCaseData(SmallScone).SetArgDisplayNames("scone");
         yield return new TestCaseData(SmallScone3D).SetArgDisplayNames("scone-3d-sigmoid");
         yield return new TestCaseData(SmallSiren).SetArgDisplayNames("siren");
+        yield return new TestCaseData(SmallMfn).SetArgDisplayNames("mfn");
+        yield return new TestCaseData(SmallMfn3D).SetArgDisplayNames("mfn-3d");
+        yield return new TestCaseData(SmallFourierMfn).SetArgDisplayNames("mfn-fourier-1d");
     }
 
     [TestCaseSource(nameof(Configs))]
@@ -100,6 +106,7 @@ public class ModelGradientTests
 
     [TestCase("scone")]
     [TestCase("siren")]
+    [TestCase("mfn")]
     public void Float32ForwardAgreesWithFloat64(string name)
     {
         const int Rows = 300;
