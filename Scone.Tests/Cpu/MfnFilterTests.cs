@@ -45,6 +45,14 @@ public class MfnFilterTests
                 gabor ? TestData.Uniform(rng, width * dims) : null, gamma, TestData.Uniform(rng, rows * width),
                 [TestData.Uniform(rng, width), TestData.Uniform(rng, width * dims), TestData.Uniform(rng, width), TestData.Uniform(rng, width * dims), TestData.Uniform(rng, width)]);
         }
+
+        /// <summary>Every value as float32 holds it, so that every backend starts from the same numbers.</summary>
+        public FilterInputs RoundedToFloat32()
+        {
+            static double[] Round(double[] values) => Array.ConvertAll(values, v => (double)(float)v);
+            return new FilterInputs(U is null ? null : Round(U), Round(X), L is null ? null : Round(L), Round(F), Round(C), Mu is null ? null : Round(Mu),
+                Gamma is null ? null : Round(Gamma), Round(Dh), PriorGradients.Select(Round).ToArray());
+        }
     }
 
     /// <summary>The backward's results: du, dl, dF, dc, dmu, dgamma (null where the variant has none).</summary>

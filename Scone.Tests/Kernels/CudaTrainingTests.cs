@@ -56,11 +56,12 @@ public class CudaTrainingTests
         return new TrainingData<float>(inputs, targets, rows, ImageSignal.Dims, ImageSignal.Channels);
     }
 
-    private static (List<StepResult> Curve, float[] Parameters) Train(IBackend<float> backend, bool capture = true)
+    private static (List<StepResult> Curve, float[] Parameters) Train(IBackend<float> backend, bool capture = true, Model? model = null)
     {
+        model ??= Small;
         var data = Image();
-        using var network = Small.CreateNetwork(backend, data.Rows);
-        using var trainer = new Trainer<float>(backend, network, data, new TrainerOptions(Steps, 1e-3, CaptureSteps: capture), Small.InitialParameters(7));
+        using var network = model.CreateNetwork(backend, data.Rows);
+        using var trainer = new Trainer<float>(backend, network, data, new TrainerOptions(Steps, 1e-3, CaptureSteps: capture), model.InitialParameters(7));
         Assert.That(trainer.CapturesSteps, Is.EqualTo(capture && backend is CudaBackend));
         var curve = Enumerable.Range(0, Steps).Select(_ => trainer.Step()).ToList();
         return (curve, trainer.DownloadParameters());
@@ -76,6 +77,18 @@ public class CudaTrainingTests
         Gpu.AssertClose("losses", gpu.Curve.Select(r => r.Loss).ToArray(), cpu.Curve.Select(r => r.Loss).ToArray(), LossTolerance, Tolerances.Floor);
         Assert.That(gpu.Curve[^1].Loss, Is.LessThan(gpu.Curve[0].Loss), "the loss falls");
         Assert.That(gpu.Curve[^1].Psnr, Is.EqualTo(cpu.Curve[^1].Psnr).Within(0.01), "PSNR in dB");
+    }
+
+    /// <summary>GaborNet at the authors' scales (filter arguments in the hundreds), its windows' mu and gamma trained: the CPU's losses too.</summary>
+    [TestCase("gabor")]
+    [TestCase("fourier")]
+    public void MfnTwentyStepsGiveTheCpusLosses(string filter)
+    {
+        var model = TestModels.Image("mfn", ("hidden", "48"), ("filter", filter));
+        var gpu = Train(_gpu, model: model);
+        var cpu = Train(new CpuBackend<float>(), model: model);
+        Gpu.AssertClose("losses", gpu.Curve.Select(r => r.Loss).ToArray(), cpu.Curve.Select(r => r.Loss).ToArray(), LossTolerance, Tolerances.Floor);
+        Assert.That(gpu.Curve[^1].Loss, Is.LessThan(gpu.Curve[0].Loss), "the loss falls");
     }
 
     /// <summary>
