@@ -24,6 +24,8 @@
 // gather_rows        CudaBackend.GatherRows            CpuOps.GatherRows
 // random_indices     CudaBackend.RandomIndices         CpuOps.RandomIndices (CounterRng.Index)
 // gather_video_points CudaBackend.GatherVideoPoints    CpuOps.GatherVideoPoints (VideoPoints)
+// mfn_filter_forward CudaBackend.MfnFilterForward      CpuOps.MfnFilterForward (Reference.MfnFilter.Forward)
+// mfn_filter_backward CudaBackend.MfnFilterBackward    CpuOps.MfnFilterBackward (Reference.MfnFilter.Backward)
 //
 // Conventions. Arguments are ordered outputs, inputs, parameters, sizes, as in IBackend. Matrices
 // are row-major with samples as rows: u[N,D] is u[row * width + column]. Kernel parameters are
@@ -608,5 +610,157 @@ extern "C" __global__ void gather_video_points(float* __restrict__ x, float* __r
         x[3 * i + 2] = video_axis(column, width);
         for (int c = 0; c < 3; c++)
             target[3 * i + c] = (float)frames[3 * (long long)point + c] * (2.0f / 255.0f) - 1.0f;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// MFN filter layer (BASELINES.md §2): mfn_filter_forward, mfn_filter_backward
+// ---------------------------------------------------------------------------------------------
+
+// One column's Gabor window: mu[j, 0..dims), |mu_j|^2 and gamma[j]; dims is 1 to 3.
+struct WindowColumn
+{
+    float mu[3];
+    float mu_squared;
+    float gamma;
+};
+
+__device__ __forceinline__ WindowColumn load_window_column(const float* mu, const float* gamma, int j, int dims)
+{
+    WindowColumn column;
+    column.mu_squared = 0.0f;
+    for (int k = 0; k < 3; k++)
+    {
+        column.mu[k] = k < dims ? mu[j * dims + k] : 0.0f;
+        column.mu_squared = column.mu_squared + column.mu[k] * column.mu[k];
+    }
+    column.gamma = gamma[j];
+    return column;
+}
+
+// t = -0.5 (|x|^2 + |mu_j|^2 - 2 x . mu_j): the squared distance expanded as the authors compute
+// it, in the CPU reference's order; the window is exp(t gamma_j).
+__device__ __forceinline__ float window_half_distance(const WindowColumn& column, const float* x_row, int dims)
+{
+    float xx = 0.0f, xm = 0.0f;
+    for (int k = 0; k < 3; k++)
+        if (k < dims)
+        {
+            xx = xx + x_row[k] * x_row[k];
+            xm = xm + x_row[k] * column.mu[k];
+        }
+    return -0.5f * (xx + column.mu_squared - 2.0f * xm);
+}
+
+// f[N,D] = sin(x F^T + c) * exp(-0.5 gamma (|x|^2 + |mu|^2 - 2 x . mu)), the window left out when
+// mu (and gamma) are null (FourierNet). Where u is not null, u[N,D] = h_prev L^T on entry becomes
+// u + l and h = f * u; where u is null (the first filter, bias null too), h = f.
+extern "C" __global__ void mfn_filter_forward(float* __restrict__ h, float* __restrict__ u, const float* __restrict__ x,
+    const float* __restrict__ bias, const float* __restrict__ filter_weight, const float* __restrict__ filter_bias,
+    const float* __restrict__ mu, const float* __restrict__ gamma, int rows, int width, int dims)
+{
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    if (j >= width)
+        return; // no barrier below
+    BasisColumn filter = load_basis_column(filter_weight, filter_bias, j, dims);
+    WindowColumn window = {};
+    if (mu)
+        window = load_window_column(mu, gamma, j, dims);
+    float l_j = u ? bias[j] : 0.0f;
+    for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+    {
+        int i = row * width + j;
+        const float* x_row = x + row * dims;
+        float f = sinf(basis_argument(filter, x_row, dims));
+        if (mu)
+            f = f * expf(window_half_distance(window, x_row, dims) * window.gamma);
+        if (u)
+        {
+            float uv = u[i] + l_j;
+            u[i] = uv;
+            f = f * uv;
+        }
+        h[i] = f;
+    }
+}
+
+// From dh[N,D], with u the forward's (bias included, null for the first filter) and f recomputed:
+// du = dh * f where u is not null (du may be dh itself); df = dh * u (or dh), dq = df * window *
+// cos q, dt = df * sin q * window. This block's row sums go to partials + blockIdx.y * width *
+// (3 + 2 dims), laid out [dl (= sum du) : width | dc (= sum dq) : width | dgamma (= sum dt t) :
+// width | dF (= sum dq x) : width * dims, as F | dmu (= sum dt gamma (x - mu)) : width * dims, as mu];
+// slots a filter has no tensor for are left unwritten.
+extern "C" __global__ void mfn_filter_backward(float* du, float* __restrict__ partials, const float* dh,
+    const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ filter_weight,
+    const float* __restrict__ filter_bias, const float* __restrict__ mu, const float* __restrict__ gamma,
+    int rows, int width, int dims)
+{
+    __shared__ float tile[9][ROW_TILE][COLUMN_TILE];
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    bool active = j < width;
+    // [dl, dc, dgamma, dF 0..3, dmu 0..3], as in the tile.
+    float sums[9] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    if (active)
+    {
+        BasisColumn filter = load_basis_column(filter_weight, filter_bias, j, dims);
+        WindowColumn window = {};
+        if (mu)
+            window = load_window_column(mu, gamma, j, dims);
+        for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+        {
+            int i = row * width + j;
+            const float* x_row = x + row * dims;
+            float s, c;
+            sincosf(basis_argument(filter, x_row, dims), &s, &c);
+            float t = 0.0f, w = 1.0f;
+            if (mu)
+            {
+                t = window_half_distance(window, x_row, dims);
+                w = expf(t * window.gamma);
+            }
+            float g = dh[i];
+            float df = g;
+            if (u)
+            {
+                df = g * u[i];
+                float du_i = g * (s * w);
+                du[i] = du_i;
+                sums[0] += du_i;
+            }
+            float dq = df * w * c;
+            sums[1] += dq;
+            for (int k = 0; k < 3; k++)
+                if (k < dims)
+                    sums[3 + k] += dq * x_row[k];
+            if (mu)
+            {
+                float dt = df * s * w;
+                sums[2] += dt * t;
+                float e = dt * window.gamma;
+                for (int k = 0; k < 3; k++)
+                    if (k < dims)
+                        sums[6 + k] += e * (x_row[k] - window.mu[k]);
+            }
+        }
+    }
+    for (int slot = 0; slot < 9; slot++)
+        tile[slot][threadIdx.y][threadIdx.x] = sums[slot];
+    __syncthreads();
+    if (threadIdx.y == 0 && active)
+    {
+        float* part = partials + blockIdx.y * width * (3 + 2 * dims);
+        float totals[9] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+        for (int r = 0; r < ROW_TILE; r++)
+            for (int slot = 0; slot < 9; slot++)
+                totals[slot] += tile[slot][r][threadIdx.x];
+        part[j] = totals[0];
+        part[width + j] = totals[1];
+        part[2 * width + j] = totals[2];
+        for (int k = 0; k < 3; k++)
+            if (k < dims)
+            {
+                part[3 * width + j * dims + k] = totals[3 + k];
+                part[3 * width + width * dims + j * dims + k] = totals[6 + k];
+            }
     }
 }

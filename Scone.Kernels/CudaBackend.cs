@@ -46,8 +46,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     /// <summary>At most this many partial sums per reduction: enough row blocks to fill a large GPU, few enough to add up in one short pass.</summary>
     private const int MaxParts = 128;
 
-    /// <summary>The widest partial a reduction writes: collage_backward's da, dc and dB for the widest layer of 3-d inputs.</summary>
-    private const int MaxPartialLength = BackendLimits.MaxWidth * (2 + 3);
+    /// <summary>The widest partial a reduction writes: mfn_filter_backward's dl, dc, dgamma, dF and dmu for the widest layer of 3-d inputs.</summary>
+    private const int MaxPartialLength = BackendLimits.MaxWidth * (3 + 2 * 3);
 
     private readonly CudaStream _stream;
     private readonly CublasHandle _cublas;
@@ -55,7 +55,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private readonly DeviceMemory _partials;
     private readonly bool _synchronizeEachLaunch;
     private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials, _collageForward, _collageBackward,
-        _sineForward, _sineBackward, _binaryCollageForward, _binaryCollageBackward, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints;
+        _sineForward, _sineBackward, _binaryCollageForward, _binaryCollageBackward, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints,
+        _mfnFilterForward, _mfnFilterBackward;
     private readonly int _maxBlocks;
     private bool _capturing;
     private int _disposed;
@@ -92,6 +93,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _gatherRows = _module.Kernel(KernelNames.GatherRows);
             _randomIndices = _module.Kernel(KernelNames.RandomIndices);
             _gatherVideoPoints = _module.Kernel(KernelNames.GatherVideoPoints);
+            _mfnFilterForward = _module.Kernel(KernelNames.MfnFilterForward);
+            _mfnFilterBackward = _module.Kernel(KernelNames.MfnFilterBackward);
             // Eight blocks of 256 threads fill a multiprocessor's 2048 thread slots.
             _maxBlocks = Math.Max(1, Context.MultiprocessorCount * 8);
         }
@@ -374,6 +377,38 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         Launch(_gatherVideoPoints, FlatBlocks(rows), 1, FlatBlock, 1, Address(x), Address(target), Address(frames), Address(indices),
             rows, frameCount, height, width);
     }
+
+    public void MfnFilterForward(Slice<float> h, Slice<float>? u, Slice<float> x, Slice<float>? bias, Slice<float> filterWeight, Slice<float> filterBias,
+        Slice<float>? mu, Slice<float>? gamma, int rows, int width, int dims)
+    {
+        MfnFilterArguments.CheckForward(h, u, x, bias, filterWeight, filterBias, mu, gamma, rows, width, dims);
+        _ = Elements(rows, width); // within the kernels' 32-bit indices
+        Context.MakeCurrent();
+        Launch(_mfnFilterForward, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile, Address(h), AddressOrNull(u), Address(x),
+            AddressOrNull(bias), Address(filterWeight), Address(filterBias), AddressOrNull(mu), AddressOrNull(gamma), rows, width, dims);
+    }
+
+    public void MfnFilterBackward(Slice<float>? du, Slice<float>? dBias, Slice<float> dFilterWeight, Slice<float> dFilterBias, Slice<float>? dMu,
+        Slice<float>? dGamma, Slice<float> dh, Slice<float>? u, Slice<float> x, Slice<float> filterWeight, Slice<float> filterBias,
+        Slice<float>? mu, Slice<float>? gamma, int rows, int width, int dims)
+    {
+        MfnFilterArguments.CheckBackward(du, dBias, dFilterWeight, dFilterBias, dMu, dGamma, dh, u, x, filterWeight, filterBias, mu, gamma, rows, width, dims);
+        _ = Elements(rows, width); // within the kernels' 32-bit indices
+        Context.MakeCurrent();
+        // One partial per row block: [dl : width | dc : width | dgamma : width | dF : width * dims | dmu : width * dims] (kernels.cu).
+        int stride = width * (3 + 2 * dims);
+        int parts = ReductionParts(rows, width, stride);
+        Launch(_mfnFilterBackward, ColumnTiles(width), parts, ColumnTile, RowTile, AddressOrNull(du), Partials(0), Address(dh), AddressOrNull(u),
+            Address(x), Address(filterWeight), Address(filterBias), AddressOrNull(mu), AddressOrNull(gamma), rows, width, dims);
+        if (dBias is { } dl) ReducePartials(dl, 0, parts, width, stride);
+        ReducePartials(dFilterBias, width, parts, width, stride);
+        if (dGamma is { } dg) ReducePartials(dg, 2 * width, parts, width, stride);
+        ReducePartials(dFilterWeight, 3 * width, parts, width * dims, stride);
+        if (dMu is { } dm) ReducePartials(dm, 3 * width + width * dims, parts, width * dims, stride);
+    }
+
+    /// <summary>An optional tensor's address, or the null pointer by which a kernel knows it is absent.</summary>
+    private static KernelArgument AddressOrNull(Slice<float>? slice) => slice is { } s ? Address(s) : KernelArgument.Pointer(0);
 
     public void Synchronize() => _stream.Synchronize();
 

@@ -23,8 +23,11 @@ public static class KernelNames
     public const string GatherRows = "gather_rows";
     public const string RandomIndices = "random_indices";
     public const string GatherVideoPoints = "gather_video_points";
+    public const string MfnFilterForward = "mfn_filter_forward";
+    public const string MfnFilterBackward = "mfn_filter_backward";
 
     public static IReadOnlyList<string> All { get; } =
         [Fill, AddBias, ColumnSum, ReducePartials, CollageForward, CollageBackward, BinaryCollageForward, BinaryCollageBackward, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
-         RandomIndices, GatherVideoPoints];
+         RandomIndices, GatherVideoPoints,
+         MfnFilterForward, MfnFilterBackward];
 }

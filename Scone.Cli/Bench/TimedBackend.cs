@@ -103,6 +103,16 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
 
     public void FourierEncoding(Slice<float> h, Slice<float> x, Slice<float> frequencies, int rows, int features, int dims) =>
         Time("fourier_encoding", 2.0 * rows * features + (double)rows * dims, () => inner.FourierEncoding(h, x, frequencies, rows, features, dims));
+    public void MfnFilterForward(Slice<float> h, Slice<float>? u, Slice<float> x, Slice<float>? bias, Slice<float> filterWeight, Slice<float> filterBias,
+        Slice<float>? mu, Slice<float>? gamma, int rows, int width, int dims) =>
+        Time("mfn_filter_forward", (u is null ? 1.0 : 3.0) * rows * width + (double)rows * dims,
+            () => inner.MfnFilterForward(h, u, x, bias, filterWeight, filterBias, mu, gamma, rows, width, dims));
+
+    public void MfnFilterBackward(Slice<float>? du, Slice<float>? dBias, Slice<float> dFilterWeight, Slice<float> dFilterBias, Slice<float>? dMu,
+        Slice<float>? dGamma, Slice<float> dh, Slice<float>? u, Slice<float> x, Slice<float> filterWeight, Slice<float> filterBias,
+        Slice<float>? mu, Slice<float>? gamma, int rows, int width, int dims) =>
+        Time("mfn_filter_backward", (u is null ? 1.0 : 3.0) * rows * width + (double)rows * dims,
+            () => inner.MfnFilterBackward(du, dBias, dFilterWeight, dFilterBias, dMu, dGamma, dh, u, x, filterWeight, filterBias, mu, gamma, rows, width, dims));
 
     public void MseLoss(Slice<float> dy, Slice<float> sums, Slice<float> y, Slice<float> target, int rows, int cols) =>
         Time("mse_loss", 3.0 * rows * cols, () => inner.MseLoss(dy, sums, y, target, rows, cols));

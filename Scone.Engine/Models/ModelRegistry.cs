@@ -9,6 +9,7 @@ public static class ModelRegistry
         new Siren.SirenModel(),
         new Ffn.FfnModel(),
         new Rbm.RbmModel(),
+        new Mfn.MfnModel(),
     ];
 
     public static string NameList => string.Join(", ", All.Select(m => m.Name));

@@ -94,13 +94,22 @@ public sealed class ParameterLayout
     public (string Weight, string Bias) AddLinear(string prefix, int inputs, int outputs, ParameterInit weightInit, ParameterInit biasInit, bool complex = false) =>
         (Add($"{prefix}.weight", [outputs, inputs], weightInit, complex: complex), Add($"{prefix}.bias", [outputs], biasInit, complex: complex));
 
-    /// <summary>The initial buffer for a seed, in double so that float and double runs start alike.</summary>
+    /// <summary>
+    /// The initial buffer for a seed, in double so that float and double runs start alike. An init
+    /// rule that reads a tensor not yet initialised (added after it) is an error, not a read of zeros.
+    /// </summary>
     public double[] Initialize(ulong seed)
     {
         var values = new double[Count];
         var rng = new Rng(seed);
+        var initialised = new HashSet<string>();
         foreach (var tensor in Tensors)
-            tensor.Init.Fill(values.AsSpan(tensor.Offset, tensor.Length), tensor, rng, name => values.AsSpan(this[name].Offset, this[name].Length));
+        {
+            tensor.Init.Fill(values.AsSpan(tensor.Offset, tensor.Length), tensor, rng, name => initialised.Contains(name)
+                ? values.AsSpan(this[name].Offset, this[name].Length)
+                : throw new InvalidOperationException($"the init of {tensor.Name} reads {name}, which is not initialised before it: add {name} to the layout first"));
+            initialised.Add(tensor.Name);
+        }
         return values;
     }
 

@@ -63,6 +63,9 @@ public class CudaTrainingTests
         yield return new TestCaseData(TestModels.Image("siren", ("layers", "4"), ("hidden", "40"))).SetArgDisplayNames("siren");
         yield return new TestCaseData(TestModels.Image("ffn", ("hidden", "40"), ("features", "24"))).SetArgDisplayNames("ffn");
         yield return new TestCaseData(Small.With(("mask", "sigmoid-l"))).SetArgDisplayNames("scone-sigmoid-l");
+        // MFN at the authors' scales (filter arguments in the hundreds), its windows' mu and gamma trained.
+        yield return new TestCaseData(TestModels.Image("mfn", ("hidden", "48"))).SetArgDisplayNames("mfn");
+        yield return new TestCaseData(TestModels.Image("mfn", ("hidden", "48"), ("filter", "fourier"))).SetArgDisplayNames("mfn-fourier");
         yield return new TestCaseData(Model.Default("rbm", TaskKind.Image, (Height, Width)).With(("layers", "4"), ("hidden", "40"), ("omegas", "90,60,30"))).SetArgDisplayNames("rbm");
     }
 

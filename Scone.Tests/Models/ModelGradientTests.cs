@@ -15,6 +15,9 @@ public class ModelGradientTests
     private static readonly Model SmallSconeLearnable = TestModels.Image("scone", ("layers", "3"), ("hidden", "6"), ("omegas", "60,20"), ("mask", "sigmoid-l"));
     private static readonly Model SmallRbm = TestModels.Image("rbm", ("layers", "3"), ("hidden", "6"), ("omegas", "60,20"));
     private static readonly Model SmallFfn = TestModels.Image("ffn", ("layers", "3"), ("hidden", "9"), ("features", "5"), ("sigma", "2"));
+    private static readonly Model SmallMfn = TestModels.Mfn(2, 3, 2, 7);
+    private static readonly Model SmallMfn3D = TestModels.Mfn(3, 1, 2, 6);
+    private static readonly Model SmallFourierMfn = TestModels.Mfn(1, 2, 2, 5, Engine.Models.Mfn.MfnFilterKind.Fourier);
 
     private static IEnumerable<TestCaseData> Configs()
     {
@@ -24,6 +27,9 @@ public class ModelGradientTests
         yield return new TestCaseData(SmallFfn).SetArgDisplayNames("ffn");
         yield return new TestCaseData(SmallSconeLearnable).SetArgDisplayNames("scone-sigmoid-l");
         yield return new TestCaseData(SmallRbm).SetArgDisplayNames("rbm");
+        yield return new TestCaseData(SmallMfn).SetArgDisplayNames("mfn");
+        yield return new TestCaseData(SmallMfn3D).SetArgDisplayNames("mfn-3d");
+        yield return new TestCaseData(SmallFourierMfn).SetArgDisplayNames("mfn-fourier-1d");
     }
 
     [TestCaseSource(nameof(Configs))]
@@ -111,6 +117,7 @@ public class ModelGradientTests
     [TestCase("siren")]
     [TestCase("ffn")]
     [TestCase("rbm")]
+    [TestCase("mfn")]
     public void Float32ForwardAgreesWithFloat64(string name)
     {
         var config = TestModels.Image(name, ("hidden", "37"));

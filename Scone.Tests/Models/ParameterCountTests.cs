@@ -63,6 +63,24 @@ public class ParameterCountTests
         });
     }
 
+    /// <summary>BASELINES.md §2: 204,291 for d = 2 and 206,339 (the paper's 206.3K) for d = 3, every tensor trained.</summary>
+    [Test]
+    public void MfnHas204291OnImagesAnd206339OnVideo()
+    {
+        Assert.That(Model.Default("mfn", TaskKind.Image).ParameterCount, Is.EqualTo(204_291));
+        Assert.That(Model.Default("mfn", TaskKind.Video).ParameterCount, Is.EqualTo(206_339));
+        Assert.That(Model.Default("mfn", TaskKind.Shape).ParameterCount, Is.EqualTo(206_339 - 2 * 257));
+        Assert.That(Model.Default("mfn", TaskKind.Image).FixedParameterCount, Is.Zero);
+    }
+
+    /// <summary>FourierNet: the same without mu and gamma, 4 x (256 + 256 d) fewer.</summary>
+    [Test]
+    public void FourierMfnHas201219OnImagesAnd202243OnVideo()
+    {
+        Assert.That(TestModels.Image("mfn", ("filter", "fourier")).ParameterCount, Is.EqualTo(201_219));
+        Assert.That(Model.Default("mfn", TaskKind.Video).With(("filter", "fourier")).ParameterCount, Is.EqualTo(202_243));
+    }
+
     [Test]
     public void SconeTensorNamesFollowTheAuthorsCode()
     {

@@ -1,5 +1,6 @@
 using Scone.Engine.Backends;
 using Scone.Engine.Models;
+using Scone.Engine.Models.Mfn;
 using Scone.Engine.Models.Scone;
 using Scone.Engine.Models.Siren;
 
@@ -42,4 +43,8 @@ internal static class TestModels
                 if (supported) yield return (definition.Name, task);
             }
     }
+
+    /// <summary>An MFN with the authors' scales (input 256, weights 1, alpha 6, beta 1) and n_layers hidden linear layers.</summary>
+    public static Model Mfn(int inputDims, int outputDims, int layers, int hidden, MfnFilterKind filter = MfnFilterKind.Gabor) =>
+        new(ModelRegistry.Get("mfn"), inputDims, outputDims, new MfnSettings(layers, hidden, filter, 256, 1, 6, 1));
 }

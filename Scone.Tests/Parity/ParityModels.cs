@@ -73,7 +73,8 @@ internal static class ParityModels
         var keys = ModelRegistry.Get(c.Model).Options.Select(o => o.Key).ToHashSet();
         string? Given(string key) => !keys.Contains(key) ? null : key switch
         {
-            "layers" => (c.HiddenLayers + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // MFN's layers is the authors' n_layers, the linear layers between its filters; the others count every linear layer.
+            "layers" => (c.Model == "mfn" ? c.HiddenLayers - 1 : c.HiddenLayers + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
             "hidden" => c.Width.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "mask" => c.Mask,
             "features" => c.Frequencies > 0 ? c.Frequencies.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,

@@ -21,12 +21,14 @@ public class TrainerTests
         return Enumerable.Range(0, steps).Select(_ => trainer.Step()).ToList();
     }
 
-    [TestCase("scone")]
-    [TestCase("siren")]
-    [TestCase("ffn")]
-    public void LossFallsOnASmallImage(string name)
+    /// <summary>MFN multiplies four filters: below width 128 their product fits the star far more slowly (13.8 dB after 120 steps at width 64, 23.7 dB at 128).</summary>
+    [TestCase("scone", "32")]
+    [TestCase("siren", "32")]
+    [TestCase("ffn", "32")]
+    [TestCase("mfn", "128")]
+    public void LossFallsOnASmallImage(string name, string hidden)
     {
-        var config = TestModels.Image(name, ("hidden", "32"));
+        var config = TestModels.Image(name, ("hidden", hidden));
         var curve = Train(config, 120);
         Assert.That(curve[^1].Loss, Is.LessThan(curve[0].Loss / 2), $"loss {curve[0].Loss} -> {curve[^1].Loss}");
         Assert.That(curve[^1].Psnr, Is.GreaterThan(curve[0].Psnr + 3));

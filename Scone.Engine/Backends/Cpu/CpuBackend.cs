@@ -170,6 +170,42 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
             h.Span().Slice(start * 2 * features, count * 2 * features), x.Span().Slice(start * dims, count * dims), frequencies.Span()[..(features * dims)], count, features, dims));
     }
 
+    public void MfnFilterForward(Slice<T> h, Slice<T>? u, Slice<T> x, Slice<T>? bias, Slice<T> filterWeight, Slice<T> filterBias,
+        Slice<T>? mu, Slice<T>? gamma, int rows, int width, int dims)
+    {
+        MfnFilterArguments.CheckForward(h, u, x, bias, filterWeight, filterBias, mu, gamma, rows, width, dims);
+        CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.MfnFilterForward(
+            h.Span().Slice(start * width, count * width), Part(u, start * width, count * width), x.Span().Slice(start * dims, count * dims),
+            Part(bias, 0, width), filterWeight.Span()[..(width * dims)], filterBias.Span()[..width], Part(mu, 0, width * dims), Part(gamma, 0, width),
+            count, width, dims));
+    }
+
+    public void MfnFilterBackward(Slice<T>? du, Slice<T>? dBias, Slice<T> dFilterWeight, Slice<T> dFilterBias, Slice<T>? dMu, Slice<T>? dGamma,
+        Slice<T> dh, Slice<T>? u, Slice<T> x, Slice<T> filterWeight, Slice<T> filterBias, Slice<T>? mu, Slice<T>? gamma,
+        int rows, int width, int dims)
+    {
+        MfnFilterArguments.CheckBackward(du, dBias, dFilterWeight, dFilterBias, dMu, dGamma, dh, u, x, filterWeight, filterBias, mu, gamma, rows, width, dims);
+        bool multiply = u is not null, gabor = mu is not null;
+        // One partial per chunk holds [dl | dc | dgamma | dF | dmu], in that order.
+        int partialLength = width * (3 + 2 * dims);
+        T[] totals = ArrayPool<T>.Shared.Rent(partialLength);
+        Array.Clear(totals, 0, partialLength);
+        ReduceByChunks(rows, partialLength, totals.AsSpan(0, partialLength), (partial, start, count) => CpuOps.MfnFilterBackward(
+            Part(du, start * width, count * width), multiply ? partial[..width] : [], partial.Slice(3 * width, width * dims), partial.Slice(width, width),
+            gabor ? partial.Slice(3 * width + width * dims, width * dims) : [], gabor ? partial.Slice(2 * width, width) : [],
+            dh.Span().Slice(start * width, count * width), Part(u, start * width, count * width), x.Span().Slice(start * dims, count * dims),
+            filterWeight.Span()[..(width * dims)], filterBias.Span()[..width], Part(mu, 0, width * dims), Part(gamma, 0, width), count, width, dims));
+        if (dBias is { } dl) AddInto(dl.Span()[..width], totals.AsSpan(0, width));
+        AddInto(dFilterBias.Span()[..width], totals.AsSpan(width, width));
+        if (dGamma is { } dg) AddInto(dg.Span()[..width], totals.AsSpan(2 * width, width));
+        AddInto(dFilterWeight.Span()[..(width * dims)], totals.AsSpan(3 * width, width * dims));
+        if (dMu is { } dm) AddInto(dm.Span()[..(width * dims)], totals.AsSpan(3 * width + width * dims, width * dims));
+        ArrayPool<T>.Shared.Return(totals);
+    }
+
+    /// <summary>A part of an optional tensor, or an empty span where it is absent.</summary>
+    private static Span<T> Part(Slice<T>? slice, int start, int length) => slice is { } s ? s.Span().Slice(start, length) : [];
+
     public void MseLoss(Slice<T> dy, Slice<T> sums, Slice<T> y, Slice<T> target, int rows, int cols)
     {
         int length = rows * cols;

@@ -437,4 +437,172 @@ public static class CpuOps
                 target[i * VideoPoints.Channels + c] = VideoPoints.Colour<T>(frames[point * VideoPoints.Channels + c]);
         }
     }
+
+    // ---- MFN filter layer (BASELINES.md §2) ----
+
+    /// <summary>
+    /// [l | c | gamma | |mu_j|^2 | F^T rows | mu^T rows] (transposed so that columns vectorise), each
+    /// part padded with zeros to a whole number of vectors; l, mu and gamma may be empty (zeros). Pooled.
+    /// </summary>
+    private static T[] FilterColumns<T>(int padded, ReadOnlySpan<T> bias, ReadOnlySpan<T> filterWeight, ReadOnlySpan<T> filterBias,
+        ReadOnlySpan<T> mu, ReadOnlySpan<T> gamma, int width, int dims) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] table = ArrayPool<T>.Shared.Rent((4 + 2 * dims) * padded);
+        Array.Clear(table);
+        bias.CopyTo(table);
+        filterBias.CopyTo(table.AsSpan(padded));
+        gamma.CopyTo(table.AsSpan(2 * padded));
+        for (int r = 0; r < width; r++)
+        {
+            T squared = T.Zero;
+            for (int k = 0; k < dims; k++)
+            {
+                table[(4 + k) * padded + r] = filterWeight[r * dims + k];
+                if (mu.IsEmpty) continue;
+                T m = mu[r * dims + k];
+                table[(4 + dims + k) * padded + r] = m;
+                squared += m * m;
+            }
+            table[3 * padded + r] = squared;
+        }
+        return table;
+    }
+
+    /// <summary>|x|^2 of one sample, summed in the order of the reference.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T SquaredNorm<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T sum = T.Zero;
+        foreach (T value in x)
+            sum += value * value;
+        return sum;
+    }
+
+    /// <summary>
+    /// One sample's filter on the columns j .. j+V from a <see cref="FilterColumns"/> table: sin q and
+    /// cos q of q = c + x F^T, the window exp(t gamma) and t = -0.5 (|x|^2 + |mu|^2 - 2 x . mu)
+    /// (window 1 and t 0 for the Fourier filter).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<T> Sin, Vector256<T> Cos, Vector256<T> Window, Vector256<T> NegativeHalfDistance) FilterLanes<T>(ref T table, int padded, int j,
+        in Coordinates<T> x, Vector256<T> xx, int dims, bool gabor) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var q = Vector256.LoadUnsafe(ref table, (nuint)(padded + j)) + x.X0 * Vector256.LoadUnsafe(ref table, (nuint)(4 * padded + j));
+        if (dims > 1) q += x.X1 * Vector256.LoadUnsafe(ref table, (nuint)(5 * padded + j));
+        if (dims > 2) q += x.X2 * Vector256.LoadUnsafe(ref table, (nuint)(6 * padded + j));
+        var (s, c) = SimdMath.SinCos(q);
+        if (!gabor) return (s, c, Vector256<T>.One, Vector256<T>.Zero);
+        int mu = (4 + dims) * padded;
+        var xm = x.X0 * Vector256.LoadUnsafe(ref table, (nuint)(mu + j));
+        if (dims > 1) xm += x.X1 * Vector256.LoadUnsafe(ref table, (nuint)(mu + padded + j));
+        if (dims > 2) xm += x.X2 * Vector256.LoadUnsafe(ref table, (nuint)(mu + 2 * padded + j));
+        var distance = xx + Vector256.LoadUnsafe(ref table, (nuint)(3 * padded + j)) - Vector256.Create(T.CreateTruncating(2)) * xm;
+        var t = Vector256.Create(T.CreateTruncating(-0.5)) * distance;
+        return (s, c, SimdMath.Exp(t * Vector256.LoadUnsafe(ref table, (nuint)(2 * padded + j))), t);
+    }
+
+    /// <summary>
+    /// The MFN filter forward on a block of rows (<see cref="IBackend{T}.MfnFilterForward"/>): u and l
+    /// empty for the first filter, mu and gamma empty for the Fourier filter.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MfnFilterForward<T>(Span<T> h, Span<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> bias, ReadOnlySpan<T> filterWeight,
+        ReadOnlySpan<T> filterBias, ReadOnlySpan<T> mu, ReadOnlySpan<T> gamma, int rows, int width, int dims)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        bool multiply = !u.IsEmpty, gabor = !mu.IsEmpty;
+        int padded = (width + Vector256<T>.Count - 1) / Vector256<T>.Count * Vector256<T>.Count;
+        T[] table = FilterColumns(padded, bias, filterWeight, filterBias, mu, gamma, width, dims);
+        ref T p = ref table[0];
+        for (int row = 0; row < rows; row++)
+        {
+            var xRow = x.Slice(row * dims, dims);
+            var coordinates = new Coordinates<T>(xRow);
+            var xx = Vector256.Create(SquaredNorm(xRow));
+            var hRow = h.Slice(row * width, width);
+            var uRow = multiply ? u.Slice(row * width, width) : Span<T>.Empty;
+            for (int j = 0; j < width; j += Vector256<T>.Count)
+            {
+                var (s, _, window, _) = FilterLanes(ref p, padded, j, coordinates, xx, dims, gabor);
+                var f = s * window;
+                if (multiply)
+                {
+                    var uv = Vectors.Load(uRow, j) + Vector256.LoadUnsafe(ref p, (nuint)j);
+                    Vectors.Store(uv, uRow, j);
+                    f *= uv;
+                }
+                Vectors.Store(f, hRow, j);
+            }
+        }
+        ArrayPool<T>.Shared.Return(table);
+    }
+
+    /// <summary>
+    /// The MFN filter backward on a block of rows (<see cref="IBackend{T}.MfnFilterBackward"/>): du, dl
+    /// and u empty for the first filter; dmu, dgamma, mu and gamma empty for the Fourier filter.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MfnFilterBackward<T>(Span<T> du, Span<T> dBias, Span<T> dFilterWeight, Span<T> dFilterBias, Span<T> dMu, Span<T> dGamma,
+        ReadOnlySpan<T> dh, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> filterWeight, ReadOnlySpan<T> filterBias,
+        ReadOnlySpan<T> mu, ReadOnlySpan<T> gamma, int rows, int width, int dims)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        bool multiply = !u.IsEmpty, gabor = !mu.IsEmpty;
+        int padded = (width + Vector256<T>.Count - 1) / Vector256<T>.Count * Vector256<T>.Count;
+        T[] table = FilterColumns(padded, ReadOnlySpan<T>.Empty, filterWeight, filterBias, mu, gamma, width, dims);
+        // Per-column sums, padded like the table: [dl | dc | dgamma | dF^T rows | dmu^T rows].
+        T[] sums = ArrayPool<T>.Shared.Rent((3 + 2 * dims) * padded);
+        Array.Clear(sums);
+        ref T p = ref table[0];
+        ref T acc = ref sums[0];
+        int muRows = (4 + dims) * padded, dMuRows = (3 + dims) * padded;
+        for (int row = 0; row < rows; row++)
+        {
+            var xRow = x.Slice(row * dims, dims);
+            var coordinates = new Coordinates<T>(xRow);
+            var xx = Vector256.Create(SquaredNorm(xRow));
+            var dhRow = dh.Slice(row * width, width);
+            var uRow = multiply ? u.Slice(row * width, width) : ReadOnlySpan<T>.Empty;
+            var duRow = multiply ? du.Slice(row * width, width) : Span<T>.Empty;
+            for (int j = 0; j < width; j += Vector256<T>.Count)
+            {
+                var (s, c, window, t) = FilterLanes(ref p, padded, j, coordinates, xx, dims, gabor);
+                var dhv = Vectors.Load(dhRow, j);
+                var df = dhv;
+                if (multiply)
+                {
+                    df = dhv * Vectors.Load(uRow, j);
+                    var duv = dhv * (s * window);
+                    Vectors.Store(duv, duRow, j);
+                    Accumulate(ref acc, j, duv);
+                }
+                var dq = df * window * c;
+                Accumulate(ref acc, padded + j, dq);
+                Accumulate(ref acc, 3 * padded + j, dq * coordinates.X0);
+                if (dims > 1) Accumulate(ref acc, 4 * padded + j, dq * coordinates.X1);
+                if (dims > 2) Accumulate(ref acc, 5 * padded + j, dq * coordinates.X2);
+                if (!gabor) continue;
+                // f = sin(q) exp(t gamma): d/dgamma = f t, d/dmu_k = f gamma (x_k - mu_k).
+                var dt = df * s * window;
+                Accumulate(ref acc, 2 * padded + j, dt * t);
+                var e = dt * Vector256.LoadUnsafe(ref p, (nuint)(2 * padded + j));
+                Accumulate(ref acc, dMuRows + j, e * (coordinates.X0 - Vector256.LoadUnsafe(ref p, (nuint)(muRows + j))));
+                if (dims > 1) Accumulate(ref acc, dMuRows + padded + j, e * (coordinates.X1 - Vector256.LoadUnsafe(ref p, (nuint)(muRows + padded + j))));
+                if (dims > 2) Accumulate(ref acc, dMuRows + 2 * padded + j, e * (coordinates.X2 - Vector256.LoadUnsafe(ref p, (nuint)(muRows + 2 * padded + j))));
+            }
+        }
+        for (int r = 0; r < width; r++)
+        {
+            if (multiply) dBias[r] += sums[r];
+            dFilterBias[r] += sums[padded + r];
+            if (gabor) dGamma[r] += sums[2 * padded + r];
+            for (int k = 0; k < dims; k++)
+            {
+                dFilterWeight[r * dims + k] += sums[(3 + k) * padded + r];
+                if (gabor) dMu[r * dims + k] += sums[dMuRows + k * padded + r];
+            }
+        }
+        ArrayPool<T>.Shared.Return(table);
+        ArrayPool<T>.Shared.Return(sums);
+    }
 }
