@@ -44,7 +44,8 @@
 //
 // Portability (one source for NVRTC and g++): no headers; threadIdx/blockIdx/blockDim/gridDim,
 // static __shared__ arrays, __syncthreads, precise sinf/cosf/sincosf/expf/tanhf/sqrtf/fminf/fmaxf,
-// __restrict__ and __device__ __forceinline__ helpers only.
+// __restrict__ and __device__ __forceinline__ helpers only. NVRTC 11.2 (Debian's, in CI) compiles
+// it as C++03: templates and structs with constructors, but no nullptr and no braced temporaries.
 
 #define COLUMN_TILE 32
 #define ROW_TILE 8
@@ -65,7 +66,7 @@
 // The mask frequency, times the -L variants' trained scale k where there is one (scale may be null).
 __device__ __forceinline__ float scaled_w0(float w0, const float* scale)
 {
-    return scale != nullptr ? w0 * scale[0] : w0;
+    return scale != 0 ? w0 * scale[0] : w0;
 }
 
 struct MaskValue
@@ -203,6 +204,7 @@ struct SoftMask
 {
     int mask;
     float w0;
+    __device__ SoftMask(int mask_, float w0_) : mask(mask_), w0(w0_) {}
     __device__ __forceinline__ MaskValue at(float u, int row, int j) const { return mask_activation(mask, w0 * u); }
     // du from g * s = dz * sin(omega q), in the order the CPU computes it.
     __device__ __forceinline__ float du(float gs, const MaskValue& m) const { return gs * w0 * m.derivative; }
@@ -214,6 +216,7 @@ struct BinaryMask
 {
     const float* bits;
     int rows;
+    __device__ BinaryMask(const float* bits_, int rows_) : bits(bits_), rows(rows_) {}
     __device__ __forceinline__ MaskValue at(float u, int row, int j) const
     {
         float b = bits[j * rows + row];
@@ -306,14 +309,14 @@ extern "C" __global__ void collage_forward(float* __restrict__ z, float* __restr
     const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
     const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega, int mask)
 {
-    collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask{mask, scaled_w0(w0, scale)});
+    collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask(mask, scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void collage_backward(float* du, float* __restrict__ partials, const float* dz,
     const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight,
     const float* __restrict__ basis_bias, const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega, int mask)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask{mask, scaled_w0(w0, scale)});
+    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask(mask, scaled_w0(w0, scale)));
 }
 
 // The RBM layer: m = M u with bits[D, rows] the fixed 0/1 mask.
@@ -321,14 +324,14 @@ extern "C" __global__ void binary_collage_forward(float* __restrict__ z, float* 
     const float* __restrict__ a, const float* __restrict__ bits, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
     int rows, int width, int dims, float omega)
 {
-    collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, BinaryMask{bits, rows});
+    collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, BinaryMask(bits, rows));
 }
 
 extern "C" __global__ void binary_collage_backward(float* du, float* __restrict__ partials, const float* dz,
     const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ bits, const float* __restrict__ basis_weight,
     const float* __restrict__ basis_bias, int rows, int width, int dims, float omega)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, BinaryMask{bits, rows});
+    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, BinaryMask(bits, rows));
 }
 
 // The -L variants' scale gradient: partials[blockIdx.x] = this block's sum of du[i] u[i] (the
@@ -367,6 +370,7 @@ extern "C" __global__ void divide_add(float* __restrict__ d_scale, const float* 
 struct SineActivation
 {
     float w0;
+    __device__ explicit SineActivation(float w0_) : w0(w0_) {}
     __device__ __forceinline__ float value(float u) const { return sinf(w0 * u); }
     __device__ __forceinline__ float slope(float u) const { return w0 * cosf(w0 * u); }
 };
@@ -426,25 +430,25 @@ __device__ __forceinline__ void bias_activation_backward(float* du, float* __res
 extern "C" __global__ void sine_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ bias,
     int rows, int width, float w0)
 {
-    bias_activation_forward(z, u, bias, rows, width, SineActivation{w0});
+    bias_activation_forward(z, u, bias, rows, width, SineActivation(w0));
 }
 
 extern "C" __global__ void sine_backward(float* du, float* __restrict__ partials, const float* dz,
     const float* __restrict__ u, int rows, int width, float w0)
 {
-    bias_activation_backward(du, partials, dz, u, rows, width, SineActivation{w0});
+    bias_activation_backward(du, partials, dz, u, rows, width, SineActivation(w0));
 }
 
 extern "C" __global__ void relu_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ bias,
     int rows, int width)
 {
-    bias_activation_forward(z, u, bias, rows, width, ReluActivation{});
+    bias_activation_forward(z, u, bias, rows, width, ReluActivation());
 }
 
 extern "C" __global__ void relu_backward(float* du, float* __restrict__ partials, const float* dz,
     const float* __restrict__ u, int rows, int width)
 {
-    bias_activation_backward(du, partials, dz, u, rows, width, ReluActivation{});
+    bias_activation_backward(du, partials, dz, u, rows, width, ReluActivation());
 }
 
 // ---------------------------------------------------------------------------------------------
