@@ -55,7 +55,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private readonly DeviceMemory _partials;
     private readonly bool _synchronizeEachLaunch;
     private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials, _collageForward, _collageBackward,
-        _sineForward, _sineBackward, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints;
+        _sineForward, _sineBackward, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints,
+        _gaborWaveletForward, _gaborWaveletBackward;
     private readonly int _maxBlocks;
     private bool _capturing;
     private int _disposed;
@@ -85,6 +86,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _gatherRows = _module.Kernel(KernelNames.GatherRows);
             _randomIndices = _module.Kernel(KernelNames.RandomIndices);
             _gatherVideoPoints = _module.Kernel(KernelNames.GatherVideoPoints);
+            _gaborWaveletForward = _module.Kernel(KernelNames.GaborWaveletForward);
+            _gaborWaveletBackward = _module.Kernel(KernelNames.GaborWaveletBackward);
             // Eight blocks of 256 threads fill a multiprocessor's 2048 thread slots.
             _maxBlocks = Math.Max(1, Context.MultiprocessorCount * 8);
         }
@@ -229,6 +232,34 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         int parts = ReductionParts(rows, width, width);
         Launch(_sineBackward, ColumnTiles(width), parts, ColumnTile, RowTile, Address(du), Partials(0), Address(dz), Address(u), rows, width, w0);
         ReducePartials(dBias, 0, parts, width, width);
+    }
+
+    public void GaborWaveletForward(Slice<float> z, Slice<float> t, Slice<float> bias, int rows, int width, float omega, float scale, bool complexArgument)
+    {
+        int n = Elements(rows, 2 * width);
+        z.Require(n, nameof(z));
+        t.Require(n, nameof(t));
+        bias.Require(complexArgument ? 2 * width : width, nameof(bias));
+        Context.MakeCurrent();
+        Launch(_gaborWaveletForward, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
+            Address(z), Address(t), Address(bias), rows, width, omega, scale, complexArgument ? 1 : 0);
+    }
+
+    public void GaborWaveletBackward(Slice<float> dt, Slice<float> dBias, Slice<float> dz, Slice<float> t, Slice<float> z, int rows, int width,
+        float omega, float scale, bool complexArgument)
+    {
+        int n = Elements(rows, 2 * width), biasLength = complexArgument ? 2 * width : width;
+        dt.Require(n, nameof(dt));
+        dz.Require(n, nameof(dz));
+        t.Require(n, nameof(t));
+        z.Require(n, nameof(z));
+        dBias.Require(biasLength, nameof(dBias));
+        Context.MakeCurrent();
+        // One partial of biasLength per row block, laid out as the bias (kernels.cu).
+        int parts = ReductionParts(rows, width, biasLength);
+        Launch(_gaborWaveletBackward, ColumnTiles(width), parts, ColumnTile, RowTile,
+            Address(dt), Partials(0), Address(dz), Address(t), Address(z), rows, width, omega, scale, complexArgument ? 1 : 0);
+        ReducePartials(dBias, 0, parts, biasLength, biasLength);
     }
 
     public void MseLoss(Slice<float> dy, Slice<float> sums, Slice<float> y, Slice<float> target, int rows, int cols)

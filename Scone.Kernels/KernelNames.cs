@@ -16,8 +16,10 @@ public static class KernelNames
     public const string GatherRows = "gather_rows";
     public const string RandomIndices = "random_indices";
     public const string GatherVideoPoints = "gather_video_points";
+    public const string GaborWaveletForward = "gabor_wavelet_forward";
+    public const string GaborWaveletBackward = "gabor_wavelet_backward";
 
     public static IReadOnlyList<string> All { get; } =
         [Fill, AddBias, ColumnSum, ReducePartials, CollageForward, CollageBackward, SineForward, SineBackward, MseLoss, AdamStep, GatherRows,
-         RandomIndices, GatherVideoPoints];
+         RandomIndices, GatherVideoPoints, GaborWaveletForward, GaborWaveletBackward];
 }

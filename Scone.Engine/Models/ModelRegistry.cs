@@ -7,6 +7,7 @@ public static class ModelRegistry
     [
         new Scone.SconeModel(),
         new Siren.SirenModel(),
+        new Wire.WireModel(),
     ];
 
     public static string NameList => string.Join(", ", All.Select(m => m.Name));
