@@ -12,10 +12,7 @@ public class CliWireTests : TempFolderTest
     {
         string image = TestData.SharedData("kodak/kodim19.png");
         string output = Path.Combine(Folder, "run");
-        var (code, _, stderr) = CliRunner.Run("fit", "image", image, "--model", "wire", "--scale", "0.1", "--steps", "20", "--device", "cpu", "--out", output);
-        Assert.That(code, Is.EqualTo(0), stderr);
-
-        var metrics = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")))!.AsObject();
+        var metrics = CliRunner.FitImage(output, image, "--model", "wire", "--scale", "0.1", "--steps", "20", "--device", "cpu");
         Assert.That((string?)metrics["model"], Is.EqualTo("wire"));
         Assert.That(((int)metrics["parameters"]!, (int)metrics["fixed_parameters"]!), Is.EqualTo((195_837, 8)));
         Assert.That(((int)metrics["hidden"]!, (double)metrics["omega0"]!, (double)metrics["scale0"]!), Is.EqualTo((254, 20.0, 20.0)));

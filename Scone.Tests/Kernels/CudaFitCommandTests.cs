@@ -11,6 +11,9 @@ public class CudaFitCommandTests
     /// <summary>20 steps of float32 training on both backends stay within float32 rounding of each other.</summary>
     private const double PsnrToleranceDb = 1e-3;
 
+    /// <summary>A render on the other backend: a few pixels one 8-bit level apart at most (one such value in a 51 x 77 crop is 88 dB).</summary>
+    private const double RenderPsnrDb = 70;
+
     [Test]
     public void FitOnCudaMatchesTheCpu()
     {
@@ -18,13 +21,8 @@ public class CudaFitCommandTests
         string folder = CliRunner.TempFolder();
         try
         {
-            JsonObject Fit(string device)
-            {
-                string output = Path.Combine(folder, device);
-                var (code, _, stderr) = CliRunner.Run("fit", "image", "--device", device, "--hidden", "16", "--steps", "20", "--lr", "3e-3", "--scale", "0.125", "--out", output);
-                Assert.That(code, Is.EqualTo(0), stderr);
-                return JsonNode.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")))!.AsObject();
-            }
+            JsonObject Fit(string device) =>
+                CliRunner.FitImage(Path.Combine(folder, device), "--device", device, "--hidden", "16", "--steps", "20", "--lr", "3e-3", "--scale", "0.125");
 
             var cuda = Fit("cuda");
             var cpu = Fit("cpu");
@@ -32,6 +30,47 @@ public class CudaFitCommandTests
             Assert.That((double)cuda["psnr"]!, Is.EqualTo((double)cpu["psnr"]!).Within(PsnrToleranceDb));
             Assert.That((double)cuda["psnr_best"]!, Is.EqualTo((double)cpu["psnr_best"]!).Within(PsnrToleranceDb));
             Assert.That((double)cuda["psnr"]!, Is.GreaterThan(12), "20 steps at this rate fit the star well past its mean");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// WIRE fitted to a Kodak crop, at a width the emulator trains in seconds, gives the CPU's PSNRs,
+    /// and its checkpoint renders back: on CUDA the run's reconstruction, on the CPU the same but for rounding.
+    /// </summary>
+    [Test]
+    public void WireFitOnAKodakCropOnCudaMatchesTheCpu()
+    {
+        using var _ = Gpu.OpenOrIgnore();
+        string image = TestData.SharedData("kodak/kodim19.png");
+        string folder = CliRunner.TempFolder();
+        try
+        {
+            JsonObject Fit(string device) =>
+                CliRunner.FitImage(Path.Combine(folder, device), image, "--model", "wire", "--hidden", "32", "--scale", "0.1", "--steps", "20", "--device", device);
+
+            var cuda = Fit("cuda");
+            var cpu = Fit("cpu");
+            Assert.That((string?)cuda["device"], Is.EqualTo("cuda"));
+            Assert.That((double)cuda["psnr"]!, Is.EqualTo((double)cpu["psnr"]!).Within(PsnrToleranceDb));
+            Assert.That((double)cuda["psnr_best"]!, Is.EqualTo((double)cpu["psnr_best"]!).Within(PsnrToleranceDb));
+
+            string checkpoint = Path.Combine(folder, "cuda", "model.safetensors"), reconstruction = Path.Combine(folder, "cuda", "reconstruction.png");
+            double? RenderAgainst(string device)
+            {
+                string rendered = Path.Combine(folder, $"again-{device}.png");
+                Assert.That(CliRunner.Run("render", checkpoint, "--device", device, "--out", rendered).ExitCode, Is.EqualTo(0));
+                var (metricsCode, json, _) = CliRunner.Run("metrics", reconstruction, rendered, "--json");
+                Assert.That(metricsCode, Is.EqualTo(0));
+                return (double?)JsonNode.Parse(json)!["psnr"];
+            }
+
+            Assert.That(RenderAgainst("cuda"), Is.Null, "rendered on CUDA again, the checkpoint gives the run's reconstruction");
+            // On the CPU float32 rounding may move a pixel by one 8-bit level: 1 of 11,781 values gives 88 dB.
+            Assert.That(RenderAgainst("cpu") ?? double.PositiveInfinity, Is.GreaterThan(RenderPsnrDb), "rendered on the CPU, the same image but for rounding");
         }
         finally
         {

@@ -125,7 +125,8 @@ public class ModelGradientTests
         Assert.That(y32.Zip(y64, (a, b) => Math.Abs(a - b)).Max() / scale, Is.LessThan(Float32Tolerance));
     }
 
-    private static T[] Run<T>(IBackend<T> backend, Model config, T[] x, T[] parameters, int rows)
+    /// <summary>y[rows, out] of a fresh network for x and the parameters.</summary>
+    internal static T[] Run<T>(IBackend<T> backend, Model config, T[] x, T[] parameters, int rows)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         using var network = config.CreateNetwork(backend, rows);

@@ -90,7 +90,7 @@ public class WireModelTests : TempFolderTest
         var model = TestModels.Wire(2, 3, 4, 5, omega0: 6, scale0: 2);
         double[] parameters = model.InitialParameters(9);
         double[] x = TestData.Uniform(new Rng(4), Rows * 2);
-        double[] y = Forward(new CpuBackend<double>(), model, x, parameters, Rows);
+        double[] y = ModelGradientTests.Run(new CpuBackend<double>(), model, x, parameters, Rows);
 
         Complex Parameter(string name, int index) => model.Layout[name] is { Complex: true } tensor
             ? new Complex(parameters[tensor.Offset + index], parameters[tensor.Offset + tensor.Values + index])
@@ -125,27 +125,12 @@ public class WireModelTests : TempFolderTest
         var rng = new Rng(8);
         double[] x = TestData.Uniform(rng, Rows * 2);
         double[] parameters = Default.InitialParameters(3);
-        double[] y64 = Forward(new CpuBackend<double>(), Default, x, parameters, Rows);
-        double[] y32 = Array.ConvertAll(Forward(new CpuBackend<float>(), Default, TestData.ToFloat(x), TestData.ToFloat(parameters), Rows), v => (double)v);
+        double[] y64 = ModelGradientTests.Run(new CpuBackend<double>(), Default, x, parameters, Rows);
+        double[] y32 = Array.ConvertAll(ModelGradientTests.Run(new CpuBackend<float>(), Default, TestData.ToFloat(x), TestData.ToFloat(parameters), Rows), v => (double)v);
         double scale = y64.Max(Math.Abs);
         double[] withoutBias = y64.Select((v, i) => v - Values(Default, parameters, "net.4.bias")[i % 3]).ToArray();
         Assert.That(withoutBias.Max(Math.Abs), Is.GreaterThan(0.1 * scale), "the network, not only the output bias, shapes the output");
         Assert.That(y32.Zip(y64, (a, b) => Math.Abs(a - b)).Max() / scale, Is.LessThan(Float32Tolerance));
-    }
-
-    private static T[] Forward<T>(Engine.Backends.IBackend<T> backend, Model model, T[] x, T[] parameters, int rows)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
-        using var network = model.CreateNetwork(backend, rows);
-        using var xb = backend.Allocate<T>(x.Length);
-        using var pb = backend.Allocate<T>(parameters.Length);
-        using var yb = backend.Allocate<T>(rows * model.OutputDims);
-        backend.Upload(xb.All, x);
-        backend.Upload(pb.All, parameters);
-        network.Forward(yb.All, xb.All, pb.All, rows);
-        var y = new T[rows * model.OutputDims];
-        backend.Download(y, yb.All);
-        return y;
     }
 
     private static (List<StepResult> Curve, float[] Parameters) Train(Model model, int steps, double lr)

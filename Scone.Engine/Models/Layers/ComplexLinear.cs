@@ -15,8 +15,7 @@ internal static class ComplexLinear
     public static void Forward<T>(IBackend<T> backend, Slice<T> t, Slice<T> z, Slice<T> weight, int rows, int inputs, int outputs)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (zRe, zIm, tRe, tIm) = (Real(z, inputs), Imaginary(z, inputs), Real(t, outputs), Imaginary(t, outputs));
-        var (wRe, wIm) = Parts(weight, inputs, outputs);
+        var ((zRe, zIm), (tRe, tIm), (wRe, wIm)) = (Halves(z, inputs), Halves(t, outputs), Parts(weight, inputs, outputs));
         int ldz = 2 * inputs, ldt = 2 * outputs;
         Linear.Forward(backend, tRe, zRe, wRe, rows, inputs, outputs, ldz: ldz, ldu: ldt);
         Linear.Forward(backend, tRe, zIm, wIm, rows, inputs, outputs, -T.One, T.One, ldz, ldt);
@@ -28,8 +27,7 @@ internal static class ComplexLinear
     public static void WeightGradient<T>(IBackend<T> backend, Slice<T> dWeight, Slice<T> dt, Slice<T> z, int rows, int inputs, int outputs)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (zRe, zIm, dtRe, dtIm) = (Real(z, inputs), Imaginary(z, inputs), Real(dt, outputs), Imaginary(dt, outputs));
-        var (dwRe, dwIm) = Parts(dWeight, inputs, outputs);
+        var ((zRe, zIm), (dtRe, dtIm), (dwRe, dwIm)) = (Halves(z, inputs), Halves(dt, outputs), Parts(dWeight, inputs, outputs));
         int ldz = 2 * inputs, ldt = 2 * outputs;
         Linear.WeightGradient(backend, dwRe, dtRe, zRe, rows, inputs, outputs, ldu: ldt, ldz: ldz);
         Linear.WeightGradient(backend, dwRe, dtIm, zIm, rows, inputs, outputs, ldu: ldt, ldz: ldz);
@@ -41,8 +39,7 @@ internal static class ComplexLinear
     public static void InputGradient<T>(IBackend<T> backend, Slice<T> dz, Slice<T> dt, Slice<T> weight, int rows, int inputs, int outputs)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (dzRe, dzIm, dtRe, dtIm) = (Real(dz, inputs), Imaginary(dz, inputs), Real(dt, outputs), Imaginary(dt, outputs));
-        var (wRe, wIm) = Parts(weight, inputs, outputs);
+        var ((dzRe, dzIm), (dtRe, dtIm), (wRe, wIm)) = (Halves(dz, inputs), Halves(dt, outputs), Parts(weight, inputs, outputs));
         int ldz = 2 * inputs, ldt = 2 * outputs;
         Linear.InputGradient(backend, dzRe, dtRe, wRe, rows, inputs, outputs, ldu: ldt, ldz: ldz);
         Linear.InputGradient(backend, dzRe, dtIm, wIm, rows, inputs, outputs, T.One, T.One, ldt, ldz);
@@ -50,11 +47,9 @@ internal static class ComplexLinear
         Linear.InputGradient(backend, dzIm, dtRe, wIm, rows, inputs, outputs, -T.One, T.One, ldt, ldz);
     }
 
-    /// <summary>The real halves of planar rows of 2 x width values, as a matrix of row stride 2 width.</summary>
-    public static Slice<T> Real<T>(Slice<T> rows, int width) where T : unmanaged => rows.Sub(0, rows.Length - width);
-
-    /// <summary>The imaginary halves, likewise.</summary>
-    public static Slice<T> Imaginary<T>(Slice<T> rows, int width) where T : unmanaged => rows.Sub(width, rows.Length - width);
+    /// <summary>The real and the imaginary halves of planar rows of 2 x width values, each a matrix of row stride 2 width.</summary>
+    public static (Slice<T> Real, Slice<T> Imaginary) Halves<T>(Slice<T> rows, int width) where T : unmanaged =>
+        (rows.Sub(0, rows.Length - width), rows.Sub(width, rows.Length - width));
 
     /// <summary>A complex weight's real and imaginary [out, in] parts in its planar buffer.</summary>
     public static (Slice<T> Real, Slice<T> Imaginary) Parts<T>(Slice<T> weight, int inputs, int outputs) where T : unmanaged =>

@@ -40,7 +40,7 @@ internal sealed class GaborWaveletLayer<T> : ILayer<T> where T : unmanaged, IFlo
         if (_complex)
             ComplexLinear.Forward(_backend, t, input, parameters.Of(_weight), rows, _inputs, _features);
         else
-            Linear.Forward(_backend, ComplexLinear.Real(t, _features), input, parameters.Of(_weight), rows, _inputs, _features, ldu: 2 * _features);
+            Linear.Forward(_backend, ComplexLinear.Halves(t, _features).Real, input, parameters.Of(_weight), rows, _inputs, _features, ldu: 2 * _features);
         _backend.GaborWaveletForward(output, t, parameters.Of(_bias), rows, _features, _omega, _scale, _complex);
     }
 
@@ -57,7 +57,7 @@ internal sealed class GaborWaveletLayer<T> : ILayer<T> where T : unmanaged, IFlo
         }
         else
         {
-            var dt = ComplexLinear.Real(dOutput, _features);
+            var dt = ComplexLinear.Halves(dOutput, _features).Real;
             Linear.WeightGradient(_backend, gradients.Of(_weight), dt, input, rows, _inputs, _features, ldu: 2 * _features);
             if (dInput is { } dz)
                 Linear.InputGradient(_backend, dz, dt, parameters.Of(_weight), rows, _inputs, _features, ldu: 2 * _features);

@@ -30,26 +30,25 @@ internal sealed class RealPartLinearLayer<T> : ILayer<T> where T : unmanaged, IF
     /// <summary>y = z_r Wr^T - z_i Wi^T + b_r (overwritten).</summary>
     public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows)
     {
-        var (wRe, wIm) = ComplexLinear.Parts(parameters.Of(_weight), _inputs, OutputWidth);
+        var ((zRe, zIm), (wRe, wIm)) = (ComplexLinear.Halves(input, _inputs), ComplexLinear.Parts(parameters.Of(_weight), _inputs, OutputWidth));
         int ldz = 2 * _inputs;
-        Linear.Forward(_backend, output, ComplexLinear.Real(input, _inputs), wRe, rows, _inputs, OutputWidth, ldz: ldz);
-        Linear.Forward(_backend, output, ComplexLinear.Imaginary(input, _inputs), wIm, rows, _inputs, OutputWidth, -T.One, T.One, ldz);
+        Linear.Forward(_backend, output, zRe, wRe, rows, _inputs, OutputWidth, ldz: ldz);
+        Linear.Forward(_backend, output, zIm, wIm, rows, _inputs, OutputWidth, -T.One, T.One, ldz);
         _backend.AddBias(output, parameters.Of(_bias).Sub(0, OutputWidth), rows, OutputWidth);
     }
 
     /// <summary>dWr += dy^T z_r; dWi -= dy^T z_i; db_r += sum dy; dz_r = dy Wr, dz_i = -dy Wi (overwritten).</summary>
     public void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows)
     {
-        var (dwRe, dwIm) = ComplexLinear.Parts(gradients.Of(_weight), _inputs, OutputWidth);
-        var (zRe, zIm) = (ComplexLinear.Real(input, _inputs), ComplexLinear.Imaginary(input, _inputs));
+        var ((zRe, zIm), (dwRe, dwIm)) = (ComplexLinear.Halves(input, _inputs), ComplexLinear.Parts(gradients.Of(_weight), _inputs, OutputWidth));
         int ldz = 2 * _inputs;
         Linear.WeightGradient(_backend, dwRe, dOutput, zRe, rows, _inputs, OutputWidth, ldz: ldz);
         Linear.WeightGradient(_backend, dwIm, dOutput, zIm, rows, _inputs, OutputWidth, -T.One, ldz: ldz);
         _backend.ColumnSum(gradients.Of(_bias).Sub(0, OutputWidth), dOutput, rows, OutputWidth);
         if (dInput is not { } dz) return;
-        var (wRe, wIm) = ComplexLinear.Parts(parameters.Of(_weight), _inputs, OutputWidth);
-        Linear.InputGradient(_backend, ComplexLinear.Real(dz, _inputs), dOutput, wRe, rows, _inputs, OutputWidth, ldz: ldz);
-        Linear.InputGradient(_backend, ComplexLinear.Imaginary(dz, _inputs), dOutput, wIm, rows, _inputs, OutputWidth, -T.One, ldz: ldz);
+        var ((dzRe, dzIm), (wRe, wIm)) = (ComplexLinear.Halves(dz, _inputs), ComplexLinear.Parts(parameters.Of(_weight), _inputs, OutputWidth));
+        Linear.InputGradient(_backend, dzRe, dOutput, wRe, rows, _inputs, OutputWidth, ldz: ldz);
+        Linear.InputGradient(_backend, dzIm, dOutput, wIm, rows, _inputs, OutputWidth, -T.One, ldz: ldz);
     }
 
     public void Dispose()
