@@ -47,6 +47,14 @@ public class WireModelTests : TempFolderTest
         });
     }
 
+    /// <summary>Evaluation tiling reads the definition's count: t and z of 4 wavelet layers and 2 gradient buffers, 2 x 254 values each.</summary>
+    [Test]
+    public void ActivationValuesPerRowAreWhatTheNetworkAllocates()
+    {
+        using var network = Default.CreateNetwork(new CpuBackend<float>(), 3);
+        Assert.That(Default.ActivationValuesPerRow, Is.EqualTo(network.ActivationValuesPerRow).And.EqualTo(10 * 2 * 254));
+    }
+
     [Test]
     public void InitialisationIsTheDefaultLinearOneWithIndependentParts()
     {
