@@ -26,6 +26,8 @@
 // gather_video_points CudaBackend.GatherVideoPoints    CpuOps.GatherVideoPoints (VideoPoints)
 // mfn_filter_forward CudaBackend.MfnFilterForward      CpuOps.MfnFilterForward (Reference.MfnFilter.Forward)
 // mfn_filter_backward CudaBackend.MfnFilterBackward    CpuOps.MfnFilterBackward (Reference.MfnFilter.Backward)
+// gabor_wavelet_forward CudaBackend.GaborWaveletForward CpuOps.GaborWaveletForward (Reference/GaborWavelet.cs)
+// gabor_wavelet_backward CudaBackend.GaborWaveletBackward CpuOps.GaborWaveletBackward (Reference/GaborWavelet.cs)
 //
 // Conventions. Arguments are ordered outputs, inputs, parameters, sizes, as in IBackend. Matrices
 // are row-major with samples as rows: u[N,D] is u[row * width + column]. Kernel parameters are
@@ -766,5 +768,89 @@ extern "C" __global__ void mfn_filter_backward(float* du, float* __restrict__ pa
                 part[3 * width + j * dims + k] = totals[3 + k];
                 part[3 * width + width * dims + j * dims + k] = totals[6 + k];
             }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gabor wavelet (WIRE, BASELINES.md section 3): gabor_wavelet_forward, gabor_wavelet_backward
+// ---------------------------------------------------------------------------------------------
+
+// Complex rows are planar: row r of t[N,2D] holds its D real parts at r * 2D + j and its D
+// imaginary parts at r * 2D + D + j. One thread takes column j of a row, both parts. With
+// complex_argument 0 (WIRE's first layer: real weights and bias) bias is [D], the imaginary part
+// b of t is 0, and t's imaginary half is neither read nor written.
+
+// t += bias; with t = a + ib, z = exp(-omega b - scale^2 (a^2 + b^2)) (cos(omega a) + i sin(omega a)).
+extern "C" __global__ void gabor_wavelet_forward(float* __restrict__ z, float* __restrict__ t, const float* __restrict__ bias,
+    int rows, int width, float omega, float scale, int complex_argument)
+{
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    if (j >= width)
+        return; // no barrier below
+    float bias_re = bias[j];
+    float bias_im = complex_argument ? bias[width + j] : 0.0f;
+    float scale_squared = scale * scale;
+    for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+    {
+        int re = 2 * row * width + j, im = re + width;
+        float a = t[re] + bias_re;
+        t[re] = a;
+        float b = 0.0f;
+        if (complex_argument)
+        {
+            b = t[im] + bias_im;
+            t[im] = b;
+        }
+        float envelope = expf(-(omega * b) - scale_squared * (a * a + b * b));
+        float s, c;
+        sincosf(omega * a, &s, &c);
+        z[re] = envelope * c;
+        z[im] = envelope * s;
+    }
+}
+
+// From dz[N,2D] and the forward's t (bias included) and z: with P = dz_r z_r + dz_i z_i and
+// Q = dz_i z_r - dz_r z_i, dt_r = omega Q - 2 scale^2 a P and dt_i = -(omega + 2 scale^2 b) P
+// (dt may be dz itself; dt_i only when complex_argument). This row block's sums of dt go to
+// partials + blockIdx.y * length, length = 2D (planar, as the bias) or D.
+extern "C" __global__ void gabor_wavelet_backward(float* dt, float* __restrict__ partials, const float* dz,
+    const float* __restrict__ t, const float* __restrict__ z, int rows, int width, float omega, float scale, int complex_argument)
+{
+    __shared__ float tile[2][ROW_TILE][COLUMN_TILE];
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    float two_scale_squared = (scale + scale) * scale;
+    float sum_re = 0.0f, sum_im = 0.0f;
+    if (j < width)
+        for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+        {
+            int re = 2 * row * width + j, im = re + width;
+            float g_re = dz[re], g_im = dz[im];
+            float p = g_re * z[re] + g_im * z[im];
+            float q = g_im * z[re] - g_re * z[im];
+            float da = omega * q - two_scale_squared * t[re] * p;
+            dt[re] = da;
+            sum_re += da;
+            if (complex_argument)
+            {
+                float db = -(omega + two_scale_squared * t[im]) * p;
+                dt[im] = db;
+                sum_im += db;
+            }
+        }
+    tile[0][threadIdx.y][threadIdx.x] = sum_re;
+    tile[1][threadIdx.y][threadIdx.x] = sum_im;
+    __syncthreads();
+    if (threadIdx.y == 0 && j < width)
+    {
+        float total_re = 0.0f, total_im = 0.0f;
+        for (int r = 0; r < ROW_TILE; r++)
+        {
+            total_re += tile[0][r][threadIdx.x];
+            total_im += tile[1][r][threadIdx.x];
+        }
+        float* part = partials + blockIdx.y * (complex_argument ? 2 * width : width);
+        part[j] = total_re;
+        if (complex_argument)
+            part[width + j] = total_im;
     }
 }

@@ -56,7 +56,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private readonly bool _synchronizeEachLaunch;
     private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials, _collageForward, _collageBackward,
         _sineForward, _sineBackward, _binaryCollageForward, _binaryCollageBackward, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints,
-        _mfnFilterForward, _mfnFilterBackward;
+        _mfnFilterForward, _mfnFilterBackward, _gaborWaveletForward, _gaborWaveletBackward;
     private readonly int _maxBlocks;
     private bool _capturing;
     private int _disposed;
@@ -95,6 +95,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _gatherVideoPoints = _module.Kernel(KernelNames.GatherVideoPoints);
             _mfnFilterForward = _module.Kernel(KernelNames.MfnFilterForward);
             _mfnFilterBackward = _module.Kernel(KernelNames.MfnFilterBackward);
+            _gaborWaveletForward = _module.Kernel(KernelNames.GaborWaveletForward);
+            _gaborWaveletBackward = _module.Kernel(KernelNames.GaborWaveletBackward);
             // Eight blocks of 256 threads fill a multiprocessor's 2048 thread slots.
             _maxBlocks = Math.Max(1, Context.MultiprocessorCount * 8);
         }
@@ -316,6 +318,34 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         int last = MaxParts * MaxPartialLength - 1;
         Launch(_reducePartials, 1, 1, FlatBlock, 1, Partials(last), Partials(0), parts, 1, 1, 0);
         Launch(_divideAdd, 1, 1, 1, 1, Address(dScale), Partials(last), Address(scale));
+    }
+
+    public void GaborWaveletForward(Slice<float> z, Slice<float> t, Slice<float> bias, int rows, int width, float omega, float scale, bool complexArgument)
+    {
+        int n = Elements(rows, 2 * width);
+        z.Require(n, nameof(z));
+        t.Require(n, nameof(t));
+        bias.Require(complexArgument ? 2 * width : width, nameof(bias));
+        Context.MakeCurrent();
+        Launch(_gaborWaveletForward, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
+            Address(z), Address(t), Address(bias), rows, width, omega, scale, complexArgument ? 1 : 0);
+    }
+
+    public void GaborWaveletBackward(Slice<float> dt, Slice<float> dBias, Slice<float> dz, Slice<float> t, Slice<float> z, int rows, int width,
+        float omega, float scale, bool complexArgument)
+    {
+        int n = Elements(rows, 2 * width), biasLength = complexArgument ? 2 * width : width;
+        dt.Require(n, nameof(dt));
+        dz.Require(n, nameof(dz));
+        t.Require(n, nameof(t));
+        z.Require(n, nameof(z));
+        dBias.Require(biasLength, nameof(dBias));
+        Context.MakeCurrent();
+        // One partial of biasLength per row block, laid out as the bias (kernels.cu).
+        int parts = ReductionParts(rows, width, biasLength);
+        Launch(_gaborWaveletBackward, ColumnTiles(width), parts, ColumnTile, RowTile,
+            Address(dt), Partials(0), Address(dz), Address(t), Address(z), rows, width, omega, scale, complexArgument ? 1 : 0);
+        ReducePartials(dBias, 0, parts, biasLength, biasLength);
     }
 
     public void MseLoss(Slice<float> dy, Slice<float> sums, Slice<float> y, Slice<float> target, int rows, int cols)

@@ -26,8 +26,11 @@ public static class KernelNames
     public const string MfnFilterForward = "mfn_filter_forward";
     public const string MfnFilterBackward = "mfn_filter_backward";
 
+    public const string GaborWaveletForward = "gabor_wavelet_forward";
+    public const string GaborWaveletBackward = "gabor_wavelet_backward";
+
     public static IReadOnlyList<string> All { get; } =
         [Fill, AddBias, ColumnSum, ReducePartials, CollageForward, CollageBackward, BinaryCollageForward, BinaryCollageBackward, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
          RandomIndices, GatherVideoPoints,
-         MfnFilterForward, MfnFilterBackward];
+         MfnFilterForward, MfnFilterBackward, GaborWaveletForward, GaborWaveletBackward];
 }

@@ -113,6 +113,13 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
         Slice<float>? mu, Slice<float>? gamma, int rows, int width, int dims) =>
         Time("mfn_filter_backward", (u is null ? 1.0 : 3.0) * rows * width + (double)rows * dims,
             () => inner.MfnFilterBackward(du, dBias, dFilterWeight, dFilterBias, dMu, dGamma, dh, u, x, filterWeight, filterBias, mu, gamma, rows, width, dims));
+    public void GaborWaveletForward(Slice<float> z, Slice<float> t, Slice<float> bias, int rows, int width, float omega, float scale, bool complexArgument) =>
+        Time("gabor_wavelet_forward", (complexArgument ? 6.0 : 4.0) * rows * width, () => inner.GaborWaveletForward(z, t, bias, rows, width, omega, scale, complexArgument));
+
+    public void GaborWaveletBackward(Slice<float> dt, Slice<float> dBias, Slice<float> dz, Slice<float> t, Slice<float> z, int rows, int width,
+        float omega, float scale, bool complexArgument) =>
+        Time("gabor_wavelet_backward", (complexArgument ? 8.0 : 6.0) * rows * width,
+            () => inner.GaborWaveletBackward(dt, dBias, dz, t, z, rows, width, omega, scale, complexArgument));
 
     public void MseLoss(Slice<float> dy, Slice<float> sums, Slice<float> y, Slice<float> target, int rows, int cols) =>
         Time("mse_loss", 3.0 * rows * cols, () => inner.MseLoss(dy, sums, y, target, rows, cols));

@@ -25,6 +25,7 @@ public static class TrainingBenchmark
         new("siren-5x250", Model.Default("siren", TaskKind.Image).With(("hidden", "250"))),
         new("siren-5x64", Model.Default("siren", TaskKind.Image).With(("hidden", "64"))),
         new("mfn-4x256", Model.Default("mfn", TaskKind.Image)),
+        new("wire-5x254", Model.Default("wire", TaskKind.Image)),
     ];
 
     /// <param name="psnrSteps">When above the steps already taken, train on to this many steps at the paper's rate (1e-4, cosine over them) and report the PSNR then.</param>

@@ -10,6 +10,7 @@ public static class ModelRegistry
         new Ffn.FfnModel(),
         new Rbm.RbmModel(),
         new Mfn.MfnModel(),
+        new Wire.WireModel(),
     ];
 
     public static string NameList => string.Join(", ", All.Select(m => m.Name));

@@ -62,7 +62,7 @@ public class CliErrorTests : TempFolderTest
     [TestCase("--lr", "0", "--lr")]
     [TestCase("--omegas", "90,60", "--omegas")]
     [TestCase("--omegas", "90,x,30,10", "'x'")]
-    [TestCase("--model", "wire", "wire")]
+    [TestCase("--model", "nerf", "nerf")]
     [TestCase("--mask", "relu", "relu")]
     [TestCase("--device", "tpu", "tpu")]
     [TestCase("--scale", "0", "scale")]

@@ -19,6 +19,9 @@ public class CliModelFitTests : TempFolderTest
     /// <summary>Relative per-step loss, CUDA against the CPU: float32 rounding only, as CudaTrainingTests.LossTolerance.</summary>
     private const double LossTolerance = 1e-3;
 
+    /// <summary>A render on the other backend: float32 rounding moves a few pixels by one 8-bit level at most (one such value in 11,781 is 88 dB).</summary>
+    private const double RenderPsnrDb = 50;
+
     private static IEnumerable<string> Names() => ModelRegistry.All.Select(m => m.Name);
 
     private static string[] FitArguments(string name, string kodim19, string device, string output)
@@ -55,5 +58,12 @@ public class CliModelFitTests : TempFolderTest
         (code, _, stderr) = CliRunner.Run(FitArguments(name, kodim19, "cuda", cuda));
         Assert.That(code, Is.EqualTo(0), stderr);
         Gpu.AssertClose("losses", Losses(cuda), losses, LossTolerance, Tolerances.Floor);
+
+        // The CUDA checkpoint rendered on the CPU: the CUDA reconstruction but for a few pixels one 8-bit level apart.
+        string again = Path.Combine(Folder, "cuda-on-cpu.png");
+        Assert.That(CliRunner.Run("render", Path.Combine(cuda, "model.safetensors"), "--out", again, "--device", "cpu").ExitCode, Is.EqualTo(0));
+        var (metricsCode, json, _) = CliRunner.Run("metrics", Path.Combine(cuda, "reconstruction.png"), again, "--json");
+        Assert.That(metricsCode, Is.EqualTo(0));
+        Assert.That((double?)System.Text.Json.Nodes.JsonNode.Parse(json)!["psnr"] ?? double.PositiveInfinity, Is.GreaterThan(RenderPsnrDb));
     }
 }

@@ -1,3 +1,6 @@
+using System.Text.Json.Nodes;
+using NUnit.Framework;
+
 namespace Scone.Tests.Cli;
 
 /// <summary>Runs the scone command line in-process and captures what it prints.</summary>
@@ -25,6 +28,14 @@ internal static class CliRunner
                 Console.SetError(oldError);
             }
         }
+    }
+
+    /// <summary>scone fit image with the given options, written into output; returns its metrics.json (a failed run fails the test with its stderr).</summary>
+    public static JsonObject FitImage(string output, params string[] options)
+    {
+        var (code, _, stderr) = Run(["fit", "image", .. options, "--out", output]);
+        Assert.That(code, Is.EqualTo(0), stderr);
+        return JsonNode.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")))!.AsObject();
     }
 
     public static string TempFolder()

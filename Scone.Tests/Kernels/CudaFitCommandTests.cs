@@ -11,6 +11,9 @@ public class CudaFitCommandTests
     /// <summary>20 steps of float32 training on both backends stay within float32 rounding of each other.</summary>
     private const double PsnrToleranceDb = 1e-3;
 
+    /// <summary>A render on the other backend: a few pixels one 8-bit level apart at most (one such value in a 51 x 77 crop is 88 dB).</summary>
+    private const double RenderPsnrDb = 70;
+
     [Test]
     public void FitOnCudaMatchesTheCpu()
     {
@@ -18,13 +21,8 @@ public class CudaFitCommandTests
         string folder = CliRunner.TempFolder();
         try
         {
-            JsonObject Fit(string device)
-            {
-                string output = Path.Combine(folder, device);
-                var (code, _, stderr) = CliRunner.Run("fit", "image", "--device", device, "--hidden", "16", "--steps", "20", "--lr", "3e-3", "--scale", "0.125", "--out", output);
-                Assert.That(code, Is.EqualTo(0), stderr);
-                return JsonNode.Parse(File.ReadAllText(Path.Combine(output, "metrics.json")))!.AsObject();
-            }
+            JsonObject Fit(string device) =>
+                CliRunner.FitImage(Path.Combine(folder, device), "--device", device, "--hidden", "16", "--steps", "20", "--lr", "3e-3", "--scale", "0.125");
 
             var cuda = Fit("cuda");
             var cpu = Fit("cpu");
@@ -32,48 +30,6 @@ public class CudaFitCommandTests
             Assert.That((double)cuda["psnr"]!, Is.EqualTo((double)cpu["psnr"]!).Within(PsnrToleranceDb));
             Assert.That((double)cuda["psnr_best"]!, Is.EqualTo((double)cpu["psnr_best"]!).Within(PsnrToleranceDb));
             Assert.That((double)cuda["psnr"]!, Is.GreaterThan(12), "20 steps at this rate fit the star well past its mean");
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-    }
-
-    /// <summary>Per-step loss of the two 20-step MFN fits, relative: float32 rounding only, as in CudaTrainingTests.</summary>
-    private const double LossTolerance = 1e-4;
-
-    /// <summary>
-    /// MFN on a real photograph (kodim19 cut to 77 x 51) on both backends: the same losses step for
-    /// step, and the CUDA checkpoint rendered on the CPU is the CUDA reconstruction to within 8-bit
-    /// rounding. Width 128, a quarter of the default's GEMM work, keeps the emulated run to seconds.
-    /// </summary>
-    [Test]
-    public void MfnFitOnCudaGivesTheCpusLossesOnAKodakCrop()
-    {
-        using var _ = Gpu.OpenOrIgnore();
-        string image = TestData.SharedData("kodak/kodim19.png");
-        string folder = CliRunner.TempFolder();
-        try
-        {
-            double[] Fit(string device)
-            {
-                string output = Path.Combine(folder, device);
-                var (code, _, stderr) = CliRunner.Run("fit", "image", image, "--model", "mfn", "--hidden", "128", "--device", device, "--steps", "20", "--lr", "1e-3", "--scale", "0.1", "--out", output);
-                Assert.That(code, Is.EqualTo(0), stderr);
-                return File.ReadAllLines(Path.Combine(output, "curve.csv")).Skip(1)
-                    .Select(line => double.Parse(line.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-            }
-
-            var cuda = Fit("cuda");
-            var cpu = Fit("cpu");
-            Gpu.AssertClose("losses", cuda, cpu, LossTolerance, Tolerances.Floor);
-            Assert.That(cuda[^1], Is.LessThan(cuda[0]), "the loss falls");
-
-            string rendered = Path.Combine(folder, "cuda-on-cpu.png");
-            Assert.That(CliRunner.Run("render", Path.Combine(folder, "cuda", "model.safetensors"), "--out", rendered, "--device", "cpu").ExitCode, Is.EqualTo(0));
-            var (code, json, _) = CliRunner.Run("metrics", Path.Combine(folder, "cuda", "reconstruction.png"), rendered, "--json");
-            Assert.That(code, Is.EqualTo(0));
-            Assert.That((double?)JsonNode.Parse(json)!["psnr"] ?? double.PositiveInfinity, Is.GreaterThan(50), "at most a few pixels one 8-bit level apart");
         }
         finally
         {

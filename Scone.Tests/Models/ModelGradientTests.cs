@@ -19,6 +19,14 @@ public class ModelGradientTests
     private static readonly Model SmallMfn3D = TestModels.Mfn(3, 1, 2, 6);
     private static readonly Model SmallFourierMfn = TestModels.Mfn(1, 2, 2, 5, Engine.Models.Mfn.MfnFilterKind.Fourier);
 
+    /// <summary>
+    /// At width 7 the default biases, U(±1/sqrt 7), put s_0^2 |t|^2 near 100 for s_0 = 20 and the
+    /// wavelets would all underflow; a smaller s_0 keeps them alive, with omega_0 small enough that
+    /// the envelope exp(-omega_0 b - s_0^2 |t|^2) stays below exp(omega_0^2 / (4 s_0^2)) = e^1.
+    /// </summary>
+    private static readonly Model SmallWire = TestModels.Wire(2, 3, 4, 7, omega0: 6, scale0: 3);
+    private static readonly Model SmallWire3D = TestModels.Wire(3, 1, 3, 6, omega0: 4, scale0: 2);
+
     private static IEnumerable<TestCaseData> Configs()
     {
         yield return new TestCaseData(SmallScone).SetArgDisplayNames("scone");
@@ -30,6 +38,8 @@ public class ModelGradientTests
         yield return new TestCaseData(SmallMfn).SetArgDisplayNames("mfn");
         yield return new TestCaseData(SmallMfn3D).SetArgDisplayNames("mfn-3d");
         yield return new TestCaseData(SmallFourierMfn).SetArgDisplayNames("mfn-fourier-1d");
+        yield return new TestCaseData(SmallWire).SetArgDisplayNames("wire");
+        yield return new TestCaseData(SmallWire3D).SetArgDisplayNames("wire-3d");
     }
 
     [TestCaseSource(nameof(Configs))]
@@ -131,7 +141,8 @@ public class ModelGradientTests
         Assert.That(y32.Zip(y64, (a, b) => Math.Abs(a - b)).Max() / scale, Is.LessThan(Float32Tolerance));
     }
 
-    private static T[] Run<T>(IBackend<T> backend, Model config, T[] x, T[] parameters, int rows)
+    /// <summary>y[rows, out] of a fresh network for x and the parameters.</summary>
+    internal static T[] Run<T>(IBackend<T> backend, Model config, T[] x, T[] parameters, int rows)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         using var network = config.CreateNetwork(backend, rows);

@@ -81,6 +81,17 @@ public class ParameterCountTests
         Assert.That(Model.Default("mfn", TaskKind.Video).With(("filter", "fourier")).ParameterCount, Is.EqualTo(202_243));
     }
 
+    /// <summary>BASELINES.md §3: 254 + 254 d (real first layer), 3 x (254^2 + 254) complex, 254 out + out complex; 8 fixed (omega_0, scale_0 of 4 layers).</summary>
+    [TestCase(TaskKind.Image, 195_837)]
+    [TestCase(TaskKind.Video, 196_091)]
+    [TestCase(TaskKind.Shape, 195_581)]
+    public void WireCountsComplexValuesOnce(TaskKind task, int trained)
+    {
+        var wire = Model.Default("wire", task);
+        Assert.That((wire.ParameterCount, wire.FixedParameterCount), Is.EqualTo((trained, 8)));
+        Assert.That(wire.Layout.Count, Is.EqualTo(2 * trained - 254 * (wire.InputDims + 1) + 8), "a complex value takes two scalars in the buffer");
+    }
+
     [Test]
     public void SconeTensorNamesFollowTheAuthorsCode()
     {

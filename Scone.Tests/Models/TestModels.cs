@@ -3,6 +3,7 @@ using Scone.Engine.Models;
 using Scone.Engine.Models.Mfn;
 using Scone.Engine.Models.Scone;
 using Scone.Engine.Models.Siren;
+using Scone.Engine.Models.Wire;
 
 namespace Scone.Tests.Models;
 
@@ -47,4 +48,8 @@ internal static class TestModels
     /// <summary>An MFN with the authors' scales (input 256, weights 1, alpha 6, beta 1) and n_layers hidden linear layers.</summary>
     public static Model Mfn(int inputDims, int outputDims, int layers, int hidden, MfnFilterKind filter = MfnFilterKind.Gabor) =>
         new(ModelRegistry.Get("mfn"), inputDims, outputDims, new MfnSettings(layers, hidden, filter, 256, 1, 6, 1));
+
+    /// <summary>A WIRE of layers linear layers in all and hidden complex features.</summary>
+    public static Model Wire(int inputDims, int outputDims, int layers, int hidden, double omega0 = 20, double scale0 = 20) =>
+        new(ModelRegistry.Get("wire"), inputDims, outputDims, new WireSettings(layers, hidden, omega0, scale0));
 }

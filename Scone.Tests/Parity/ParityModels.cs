@@ -79,6 +79,10 @@ internal static class ParityModels
             "mask" => c.Mask,
             "features" => c.Frequencies > 0 ? c.Frequencies.ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
             "filter" => c.Filter,
+            // WIRE's s_0 = 20 makes every wavelet of these small, wide-open layers underflow (|s_0 t|^2 in the
+            // hundreds), which would compare zeros: the cases use omega_0 = 10, s_0 = 5, stored in the checkpoint.
+            "omega0" => "10",
+            "scale0" => "5",
             _ => null,
         };
         return Engine.Models.Model.Create(c.Model, c.Dims, c.Outputs, Given, c.Grid);

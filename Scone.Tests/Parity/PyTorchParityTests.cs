@@ -37,6 +37,8 @@ public class PyTorchParityTests
         new("scone-sin2-l-d3", "scone", Dims: 3, Outputs: 1, Width: 15, HiddenLayers: 2, Rows: 33, Mask: "sin2-l"),
         new("mfn-gabor-d2", "mfn", Dims: 2, Outputs: 3, Width: 19, HiddenLayers: 4),
         new("mfn-fourier-d3", "mfn", Dims: 3, Outputs: 1, Width: 17, HiddenLayers: 3) { Filter = "fourier" },
+        new("wire-d2", "wire", Dims: 2, Outputs: 3, Width: 13, HiddenLayers: 4, LearningRate: 1e-4),
+        new("wire-d3", "wire", Dims: 3, Outputs: 1, Width: 9, HiddenLayers: 3, Rows: 29, LearningRate: 1e-4),
         new("rbm-7x5", "rbm", Dims: 2, Outputs: 3, Width: 11, HiddenLayers: 3) { Grid = (7, 5) },
         new("ffn-d2", "ffn", Dims: 2, Outputs: 3, Width: 27, HiddenLayers: 3) { Frequencies = 16 },
         new("ffn-d3", "ffn", Dims: 3, Outputs: 2, Width: 23, HiddenLayers: 2) { Frequencies = 11 },

@@ -206,6 +206,31 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
     /// <summary>A part of an optional tensor, or an empty span where it is absent.</summary>
     private static Span<T> Part(Slice<T>? slice, int start, int length) => slice is { } s ? s.Span().Slice(start, length) : [];
 
+    public void GaborWaveletForward(Slice<T> z, Slice<T> t, Slice<T> bias, int rows, int width, T omega, T scale, bool complexArgument)
+    {
+        int row = 2 * width, biasLength = complexArgument ? 2 * width : width;
+        z.Require((long)rows * row, nameof(z));
+        t.Require((long)rows * row, nameof(t));
+        bias.Require(biasLength, nameof(bias));
+        CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.GaborWaveletForward(
+            z.Span().Slice(start * row, count * row), t.Span().Slice(start * row, count * row), bias.Span()[..biasLength],
+            count, width, omega, scale, complexArgument));
+    }
+
+    public void GaborWaveletBackward(Slice<T> dt, Slice<T> dBias, Slice<T> dz, Slice<T> t, Slice<T> z, int rows, int width, T omega, T scale,
+        bool complexArgument)
+    {
+        int row = 2 * width, biasLength = complexArgument ? 2 * width : width;
+        dt.Require((long)rows * row, nameof(dt));
+        dz.Require((long)rows * row, nameof(dz));
+        t.Require((long)rows * row, nameof(t));
+        z.Require((long)rows * row, nameof(z));
+        dBias.Require(biasLength, nameof(dBias));
+        ReduceByChunks(rows, biasLength, dBias.Span()[..biasLength], (partial, start, count) => CpuOps.GaborWaveletBackward(
+            dt.Span().Slice(start * row, count * row), partial, dz.Span().Slice(start * row, count * row),
+            t.Span().Slice(start * row, count * row), z.Span().Slice(start * row, count * row), count, width, omega, scale, complexArgument));
+    }
+
     public void MseLoss(Slice<T> dy, Slice<T> sums, Slice<T> y, Slice<T> target, int rows, int cols)
     {
         int length = rows * cols;

@@ -350,6 +350,79 @@ public static class CpuOps
         ArrayPool<T>.Shared.Return(table);
     }
 
+    /// <summary>
+    /// WIRE's Gabor wavelet on rows of planar complex values, [real parts : D | imaginary parts : D]
+    /// (IBackend.GaborWaveletForward); a vector of columns at a time, its real and imaginary lanes
+    /// loaded from the two halves of the row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GaborWaveletForward<T>(Span<T> z, Span<T> t, ReadOnlySpan<T> bias, int rows, int width, T omega, T scale, bool complexArgument)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var omegaV = Vector256.Create(omega);
+        var scaleSquared = Vector256.Create(scale * scale);
+        var biasRe = bias[..width];
+        var biasIm = complexArgument ? bias.Slice(width, width) : ReadOnlySpan<T>.Empty;
+        for (int row = 0; row < rows; row++)
+        {
+            var tRe = t.Slice(2 * row * width, width);
+            var tIm = t.Slice((2 * row + 1) * width, width);
+            var zRe = z.Slice(2 * row * width, width);
+            var zIm = z.Slice((2 * row + 1) * width, width);
+            for (int j = 0; j < width; j += Vector256<T>.Count)
+            {
+                var a = Vectors.Load(tRe, j) + Vectors.Load(biasRe, j);
+                Vectors.Store(a, tRe, j);
+                var b = Vector256<T>.Zero;
+                if (complexArgument)
+                {
+                    b = Vectors.Load(tIm, j) + Vectors.Load(biasIm, j);
+                    Vectors.Store(b, tIm, j);
+                }
+                var envelope = SimdMath.Exp(-(omegaV * b) - scaleSquared * (a * a + b * b));
+                var (sin, cos) = SimdMath.SinCos(omegaV * a);
+                Vectors.Store(envelope * cos, zRe, j);
+                Vectors.Store(envelope * sin, zIm, j);
+            }
+        }
+    }
+
+    /// <summary>IBackend.GaborWaveletBackward on a block of rows; dBias[2D] (or [D]) += the block's sums. dt may be dz.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GaborWaveletBackward<T>(Span<T> dt, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> t, ReadOnlySpan<T> z,
+        int rows, int width, T omega, T scale, bool complexArgument)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var omegaV = Vector256.Create(omega);
+        var twoScaleSquared = Vector256.Create((scale + scale) * scale);
+        var dBiasRe = dBias[..width];
+        var dBiasIm = complexArgument ? dBias.Slice(width, width) : Span<T>.Empty;
+        for (int row = 0; row < rows; row++)
+        {
+            int re = 2 * row * width, im = re + width;
+            Span<T> dtRe = dt.Slice(re, width), dtIm = dt.Slice(im, width);
+            ReadOnlySpan<T> dzRe = dz.Slice(re, width), dzIm = dz.Slice(im, width);
+            ReadOnlySpan<T> zRe = z.Slice(re, width), zIm = z.Slice(im, width);
+            ReadOnlySpan<T> tRe = t.Slice(re, width), tIm = t.Slice(im, width);
+            for (int j = 0; j < width; j += Vector256<T>.Count)
+            {
+                Vector256<T> gRe = Vectors.Load(dzRe, j), gIm = Vectors.Load(dzIm, j);
+                Vector256<T> vRe = Vectors.Load(zRe, j), vIm = Vectors.Load(zIm, j);
+                var p = gRe * vRe + gIm * vIm;
+                var q = gIm * vRe - gRe * vIm;
+                var da = omegaV * q - twoScaleSquared * Vectors.Load(tRe, j) * p;
+                Vectors.Store(da, dtRe, j);
+                Vectors.Store(Vectors.Load(dBiasRe, j) + da, dBiasRe, j);
+                if (complexArgument)
+                {
+                    var db = -(omegaV + twoScaleSquared * Vectors.Load(tIm, j)) * p;
+                    Vectors.Store(db, dtIm, j);
+                    Vectors.Store(Vectors.Load(dBiasIm, j) + db, dBiasIm, j);
+                }
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddBias<T>(Span<T> y, ReadOnlySpan<T> bias, int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T>
     {
