@@ -38,10 +38,10 @@ public sealed class CudaBuffer<T> : DeviceBuffer<T> where T : unmanaged
 public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 {
     /// <summary>The per-column kernels' block: kernels.cu's COLUMN_TILE x ROW_TILE.</summary>
-    private const int ColumnTile = 32, RowTile = 8;
+    internal const int ColumnTile = 32, RowTile = 8;
 
     /// <summary>The flat kernels' block: kernels.cu's REDUCE_BLOCK (mse_loss's tree reduction needs exactly this).</summary>
-    private const int FlatBlock = 256;
+    internal const int FlatBlock = 256;
 
     /// <summary>At most this many partial sums per reduction: enough row blocks to fill a large GPU, few enough to add up in one short pass.</summary>
     private const int MaxParts = 128;
