@@ -25,6 +25,7 @@ public static class CommandLine
         {
             fit,
             RenderCommand.Create(),
+            InspectCommand.Create(),
             MeshCommand.Create(),
             ConvertVideoCommand.Create(),
             MetricsCommand.Create(),

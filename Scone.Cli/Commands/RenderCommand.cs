@@ -70,7 +70,8 @@ public static class RenderCommand
             ? value
             : throw new InputException($"{modelPath} does not record '{key}'; it was not written by scone fit");
 
-    private static (int Width, int Height) FittedSize(IReadOnlyDictionary<string, string> metadata, string modelPath) =>
+    /// <summary>The WxH an image or video model was fitted at, from its checkpoint's metadata.</summary>
+    public static (int Width, int Height) FittedSize(IReadOnlyDictionary<string, string> metadata, string modelPath) =>
         metadata.ContainsKey("width") && metadata.ContainsKey("height")
             ? (Metadata(metadata, "width", modelPath), Metadata(metadata, "height", modelPath))
             : throw new InputException($"{modelPath} does not record the fitted size; give --size WxH");

@@ -91,10 +91,24 @@ public static class ImageFile
             float clipped = v > 0f ? (v < 1f ? v : 1f) : 0f; // written so that NaN goes to 0
             bytes[k] = (byte)(clipped * 255f + 0.5f);
         }
+        WritePng(path, bytes, image.Width, image.Height, StbImageWriteSharp.ColorComponents.RedGreenBlue);
+    }
+
+    /// <summary>Writes 8-bit grey values, row-major height x width, as a grey PNG, atomically.</summary>
+    /// <exception cref="InputException">The file cannot be written.</exception>
+    public static void SaveGreyPng(string path, byte[] grey, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (width < 1 || height < 1 || grey.LongLength != (long)width * height)
+            throw new ArgumentException($"{grey.LongLength} grey values for a {width} x {height} image", nameof(grey));
+        WritePng(path, grey, width, height, StbImageWriteSharp.ColorComponents.Grey);
+    }
+
+    private static void WritePng(string path, byte[] bytes, int width, int height, StbImageWriteSharp.ColorComponents components)
+    {
         try
         {
-            AtomicFile.Write(path, stream => new ImageWriter().WritePng(
-                bytes, image.Width, image.Height, StbImageWriteSharp.ColorComponents.RedGreenBlue, stream));
+            AtomicFile.Write(path, stream => new ImageWriter().WritePng(bytes, width, height, components, stream));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {

@@ -25,6 +25,20 @@ public interface INetwork<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// dy[rows, out]. Overwrites the stored activations; fixed tensors get no gradient.
     /// </summary>
     void Backward(Slice<T> gradients, Slice<T> dy, Slice<T> x, Slice<T> parameters, int rows);
+
+    /// <summary>The layers before the output layer, whose activations <see cref="Activations"/> gives.</summary>
+    int HiddenLayers { get; }
+
+    /// <summary>The units of hidden layer <paramref name="layer"/>'s pictures (WIRE: its complex features).</summary>
+    int PictureUnits(int layer);
+
+    /// <summary>
+    /// After a Forward of x[rows, in] with these parameters (and before any Backward, which
+    /// overwrites what the layers kept): hidden layer <paramref name="layer"/>'s pictures over
+    /// those rows, computed on the host in double (<see cref="LayerPicture"/>): its output, and
+    /// what the layer shows apart (SCONE: the masks and the bases).
+    /// </summary>
+    IReadOnlyList<LayerPicture> Activations(int layer, Slice<T> x, Slice<T> parameters, int rows);
 }
 
 internal static class ParameterSlices

@@ -19,7 +19,7 @@ public static class ImageRenderer
             throw new InputException($"a {config.Name} model is defined on the pixel grid it was fitted on ({gridRows:N0} pixels): it renders at that size only, not {width}x{height}");
         using var evaluator = new PointEvaluator(backend, config, parameters, config.FullGridRows ?? Math.Min(PointEvaluator.DefaultTileRows, pixels));
         var output = new float[pixels * ImageSignal.Channels];
-        evaluator.Evaluate(output, pixels, (x, first, rows) => ImageSignal.Coordinates<float>(x, height, width, (int)first, rows));
+        evaluator.Evaluate(output, pixels, ImageSignal.GridCoordinates(height, width));
         return ImageSignal.ToImage(output, height, width);
     }
 }

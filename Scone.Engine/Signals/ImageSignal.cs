@@ -24,6 +24,10 @@ public static class ImageSignal
         }
     }
 
+    /// <summary>The H x W grid's coordinates for a <see cref="PointEvaluator"/>, pixel by pixel in row-major order.</summary>
+    public static PointEvaluator.CoordinateWriter GridCoordinates(int height, int width) =>
+        (x, first, rows) => Coordinates<float>(x, height, width, (int)first, rows);
+
     /// <summary>linspace(-1, 1, n)[i]: exactly -1 and 1 at the ends.</summary>
     private static T Axis<T>(int i, int n) where T : unmanaged, IFloatingPointIeee754<T> =>
         n == 1 ? T.Zero : T.CreateTruncating(-1 + 2.0 * i / (n - 1));

@@ -56,19 +56,40 @@ public sealed class PointEvaluator : IDisposable
     public Model Config { get; }
     public int TileRows { get; }
 
+    /// <summary>The network's hidden layers (<see cref="INetwork{T}.HiddenLayers"/>).</summary>
+    public int HiddenLayers => _network.HiddenLayers;
+
+    /// <summary>The units of a hidden layer's pictures (<see cref="INetwork{T}.PictureUnits"/>).</summary>
+    public int PictureUnits(int layer) => _network.PictureUnits(layer);
+
     /// <summary>output[count, OutputDims] = the network at the points <paramref name="coordinates"/> writes.</summary>
     public void Evaluate(Span<float> output, long count, CoordinateWriter coordinates, IProgress<double>? progress = null)
     {
-        int dims = Config.InputDims, channels = Config.OutputDims;
+        int channels = Config.OutputDims;
         if (output.Length < count * channels)
             throw new ArgumentException($"output holds {output.Length} values, {count} points need {count * channels}", nameof(output));
+        foreach (var (first, rows) in Tiles(count, coordinates, progress))
+            _backend.Download(output.Slice((int)(first * channels), rows * channels), _y.Slice(0, rows * channels));
+    }
+
+    /// <summary>Hidden layer <paramref name="layer"/>'s pictures at the points, a tile at a time: <paramref name="tile"/> gets each tile's first point and pictures.</summary>
+    public void EvaluateActivations(int layer, long count, CoordinateWriter coordinates, Action<long, IReadOnlyList<LayerPicture>> tile, IProgress<double>? progress = null)
+    {
+        foreach (var (first, rows) in Tiles(count, coordinates, progress))
+            tile(first, _network.Activations(layer, _x.Slice(0, rows * Config.InputDims), _parameters.All, rows));
+    }
+
+    /// <summary>Runs the forward of each tile of the points in turn; the caller reads _y (or the network's activations) before the next.</summary>
+    private IEnumerable<(long First, int Rows)> Tiles(long count, CoordinateWriter coordinates, IProgress<double>? progress)
+    {
+        int dims = Config.InputDims, channels = Config.OutputDims;
         for (long first = 0; first < count; first += TileRows)
         {
             int rows = (int)Math.Min(TileRows, count - first);
             coordinates(_hostX.AsSpan(0, rows * dims), first, rows);
             _backend.Upload(_x.Slice(0, rows * dims), _hostX.AsSpan(0, rows * dims));
             _network.Forward(_y.Slice(0, rows * channels), _x.Slice(0, rows * dims), _parameters.All, rows);
-            _backend.Download(output.Slice((int)(first * channels), rows * channels), _y.Slice(0, rows * channels));
+            yield return (first, rows);
             progress?.Report((double)(first + rows) / count);
         }
     }

@@ -27,6 +27,21 @@ public static class SdfGrid
         return new Vector3(Coordinate(i, n), Coordinate(j, n), Coordinate(k, n));
     }
 
+    /// <summary>
+    /// The slice z = 0 of the network's cube [-1, 1]^3 as a height x width picture, pixel by pixel in
+    /// row-major order: x from -1 to 1 left to right, y from 1 to -1 top to bottom (y up).
+    /// </summary>
+    public static PointEvaluator.CoordinateWriter SliceCoordinates(int height, int width) => (x, first, rows) =>
+    {
+        for (int p = 0; p < rows; p++)
+        {
+            int pixel = (int)first + p;
+            x[3 * p] = VideoPoints.Axis<float>(pixel % width, width);
+            x[3 * p + 1] = -VideoPoints.Axis<float>(pixel / width, height);
+            x[3 * p + 2] = 0;
+        }
+    };
+
     /// <summary>The network's signed distance at every grid point, inferred in tiles.</summary>
     public static float[] Predict(IBackend<float> backend, Model config, ReadOnlySpan<float> parameters, int n, IProgress<double>? progress = null)
     {

@@ -21,18 +21,21 @@ public static class VideoRenderer
             throw new InputException($"a frame size of {width}x{height} is out of range: 1 to {ImageRenderer.MaxPixels} pixels");
         int pixels = height * width;
         var output = new float[pixels * VideoPoints.Channels];
-        evaluator.Evaluate(output, pixels, (x, first, rows) =>
-        {
-            for (int p = 0; p < rows; p++)
-            {
-                int pixel = (int)first + p;
-                x[3 * p] = time;
-                x[3 * p + 1] = VideoPoints.Axis<float>(pixel / width, height);
-                x[3 * p + 2] = VideoPoints.Axis<float>(pixel % width, width);
-            }
-        });
+        evaluator.Evaluate(output, pixels, FrameCoordinates(time, height, width));
         return ImageSignal.ToImage(output, height, width);
     }
+
+    /// <summary>The (t, row, column) coordinates of a height x width frame at a time, pixel by pixel in row-major order.</summary>
+    public static PointEvaluator.CoordinateWriter FrameCoordinates(float time, int height, int width) => (x, first, rows) =>
+    {
+        for (int p = 0; p < rows; p++)
+        {
+            int pixel = (int)first + p;
+            x[3 * p] = time;
+            x[3 * p + 1] = VideoPoints.Axis<float>(pixel / width, height);
+            x[3 * p + 2] = VideoPoints.Axis<float>(pixel % width, width);
+        }
+    };
 
     /// <summary>The time coordinate of frame <paramref name="frame"/> of <paramref name="frameCount"/>.</summary>
     public static float Time(int frame, int frameCount) => VideoPoints.Axis<float>(frame, frameCount);

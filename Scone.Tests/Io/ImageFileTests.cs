@@ -251,6 +251,18 @@ public sealed class ImageFileTests
     }
 
     [Test]
+    public void SaveGreyPng_WritesOneGreyChannel()
+    {
+        byte[] grey = Noise(H, W, 1);
+        string path = PathOf("grey.png");
+        ImageFile.SaveGreyPng(path, grey, W, H);
+        Assert.That(File.ReadAllBytes(path)[25], Is.EqualTo(0), "the IHDR colour type is 0, grey");
+        var loaded = ImageFile.Load(path);
+        Assert.That(loaded.Pixels, Is.EqualTo(grey.SelectMany(g => Enumerable.Repeat(g / 255f, 3)).ToArray()), "grey is read into all three channels");
+        Assert.Throws<ArgumentException>(() => ImageFile.SaveGreyPng(path, grey, W + 1, H));
+    }
+
+    [Test]
     public void SavePng_UnwritablePath_IsAnInputException()
     {
         string blocker = Write("blocker", [1]);

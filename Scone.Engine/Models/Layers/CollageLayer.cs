@@ -58,6 +58,26 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
             Linear.InputGradient(_backend, dz, dOutput, parameters.Of(_maskWeight), rows, InputWidth, OutputWidth);
     }
 
+    /// <summary>The output, and apart its two factors: the masks sigma(k w0 u) (from the kept u) and the bases sin(omega (x B^T + c)).</summary>
+    public IReadOnlyList<LayerPicture> Pictures(double[] output, double[] x, double[] parameters, int rows)
+    {
+        double[] u = _backend.ToHost(_u.Slice(0, rows * OutputWidth));
+        double slope = double.CreateTruncating(_w0) * (_scale is null ? 1 : parameters[_scale.Offset]);
+        double omega = double.CreateTruncating(_omega);
+        var (mask, basis) = (new double[u.Length], new double[u.Length]);
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < OutputWidth; j++)
+            {
+                double t = parameters[_basisBias.Offset + j];
+                for (int i = 0; i < Dims; i++)
+                    t += x[r * Dims + i] * parameters[_basisWeight.Offset + j * Dims + i];
+                int k = r * OutputWidth + j;
+                mask[k] = MaskActivations.Value(_mask, slope * u[k]);
+                basis[k] = Math.Sin(omega * t);
+            }
+        return [new(LayerPicture.Output, OutputWidth, output), new(LayerPicture.Mask, OutputWidth, mask), new(LayerPicture.Basis, OutputWidth, basis)];
+    }
+
     private Slice<T>? Scale(Slice<T> parameters) => _scale is null ? null : parameters.Of(_scale);
 
     public void Dispose() => _u.Dispose();

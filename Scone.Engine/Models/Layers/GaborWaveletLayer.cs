@@ -32,6 +32,7 @@ internal sealed class GaborWaveletLayer<T> : ILayer<T> where T : unmanaged, IFlo
     public int InputWidth => _complex ? 2 * _inputs : _inputs;
     public int OutputWidth => 2 * _features;
     public int SavedWidth => 2 * _features;
+    public int PictureUnits => _features;
 
     /// <summary>t = z_prev W^T (four real GEMMs when complex), then the fused t += b, z = gabor(t).</summary>
     public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows)
@@ -62,6 +63,15 @@ internal sealed class GaborWaveletLayer<T> : ILayer<T> where T : unmanaged, IFlo
             if (dInput is { } dz)
                 Linear.InputGradient(_backend, dz, dt, parameters.Of(_weight), rows, _inputs, _features, ldu: 2 * _features);
         }
+    }
+
+    /// <summary>The real part of the output, as the paper's Figure 6 shows WIRE.</summary>
+    public IReadOnlyList<LayerPicture> Pictures(double[] output, double[] x, double[] parameters, int rows)
+    {
+        var real = new double[rows * _features];
+        for (int r = 0; r < rows; r++)
+            Array.Copy(output, r * 2 * _features, real, r * _features, _features);
+        return [new(LayerPicture.Output, _features, real)];
     }
 
     public void Dispose() => _t.Dispose();

@@ -29,4 +29,14 @@ internal interface ILayer<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// input and output are the forward's.
     /// </summary>
     void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows);
+
+    /// <summary>The units of its pictures: one per output value, or per complex output (WIRE).</summary>
+    int PictureUnits => OutputWidth;
+
+    /// <summary>
+    /// The layer's pictures as a hidden layer, after its Forward: output[rows, OutputWidth] and
+    /// x[rows, d] as that forward had them, and the parameters, all on the host in double.
+    /// The first is <see cref="LayerPicture.Output"/>; a layer may add its own kinds, each of <see cref="PictureUnits"/> units.
+    /// </summary>
+    IReadOnlyList<LayerPicture> Pictures(double[] output, double[] x, double[] parameters, int rows) => [new(LayerPicture.Output, OutputWidth, output)];
 }

@@ -10,14 +10,17 @@ namespace Scone.Engine.Models.Layers;
 /// </summary>
 internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly IBackend<T> _backend;
     private readonly ILayer<T>[] _layers;
     private readonly DeviceBuffer<T>[] _outputs;
     private readonly DeviceBuffer<T>[] _gradients;
     private Slice<T> _y;
+    private int? _forwardRows;
 
     public LayerNetwork(IBackend<T> backend, Model model, int capacity, IEnumerable<Func<int, ILayer<T>>> layers)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _backend = backend;
         Model = model;
         Capacity = capacity;
         _layers = layers.Select(create => create(capacity)).ToArray();
@@ -36,11 +39,13 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
     public ParameterLayout Layout => Model.Layout;
     public int Capacity { get; }
     public long ActivationValuesPerRow { get; }
+    public int HiddenLayers => _layers.Length - 1;
 
     public void Forward(Slice<T> y, Slice<T> x, Slice<T> parameters, int rows)
     {
         CheckRows(rows);
         _y = y;
+        _forwardRows = rows;
         var input = x;
         for (int i = 0; i < _layers.Length; i++)
         {
@@ -53,6 +58,7 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
     public void Backward(Slice<T> gradients, Slice<T> dy, Slice<T> x, Slice<T> parameters, int rows)
     {
         CheckRows(rows);
+        _forwardRows = null;
         var dOutput = dy;
         int first = Array.FindIndex(_layers, layer => layer.NeedsOutputGradient);
         for (int i = _layers.Length - 1; i >= first; i--)
@@ -63,6 +69,24 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
             if (dInput is { } next) dOutput = next;
         }
     }
+
+    public int PictureUnits(int layer) => Hidden(layer).PictureUnits;
+
+    public IReadOnlyList<LayerPicture> Activations(int layer, Slice<T> x, Slice<T> parameters, int rows)
+    {
+        var hidden = Hidden(layer);
+        if (_forwardRows != rows)
+            throw new InvalidOperationException($"the activations of {rows} rows need a Forward of those rows first (and no Backward since)");
+        var pictures = hidden.Pictures(_backend.ToHost(Output(layer, _y, rows)), _backend.ToHost(x.Sub(0, rows * Model.InputDims)),
+            _backend.ToHost(parameters), rows);
+        if (pictures.Any(picture => picture.Units != hidden.PictureUnits || picture.Rows != rows))
+            throw new InvalidOperationException($"layer {layer} gave pictures that are not {rows} rows of its {hidden.PictureUnits} units");
+        return pictures;
+    }
+
+    private ILayer<T> Hidden(int layer) => layer >= 0 && layer < HiddenLayers
+        ? _layers[layer]
+        : throw new ArgumentOutOfRangeException(nameof(layer), $"hidden layer {layer} of a network with {HiddenLayers}");
 
     private Slice<T> Output(int layer, Slice<T> last, int rows) =>
         layer < _outputs.Length ? _outputs[layer].Slice(0, rows * _layers[layer].OutputWidth) : last;
