@@ -20,6 +20,9 @@ public class CliInspectTests : TempFolderTest
     /// <summary>The float32 forward against the pictures' float64 products on the host: rounding of values within [-1, 1].</summary>
     private const double ProductTolerance = 1e-5;
 
+    /// <summary>Float32 activations near 1 in magnitude, through two layers, on two backends (a mask's argument is w0 = 30 times u).</summary>
+    private const double CudaRangeTolerance = 1e-4;
+
     private static readonly string[] TinyFit = ["--hidden", "8", "--layers", "3", "--steps", "5", "--scale", "0.125", "--device", "cpu"];
 
     private static string s_fits = "";
@@ -158,6 +161,26 @@ public class CliInspectTests : TempFolderTest
             var image = ImageFile.Load(Path.Combine(Out, (string)entry["file"]!));
             var (columns, rows) = UnitSheet.Grid(units);
             Assert.That((image.Width, image.Height), Is.EqualTo((columns * (Side + 1) - 1, rows * (Side + 1) - 1)), $"{model}: {entry["file"]}");
+        }
+    }
+
+    /// <summary>The CUDA backend (the emulator in CI) gives the CPU's pictures: float32 forwards that differ in rounding only.</summary>
+    [Test]
+    public void CudaGivesTheCpuRanges()
+    {
+        if (!Scone.Kernels.Cuda.IsAvailable) Assert.Ignore($"no CUDA here: {Scone.Kernels.Cuda.UnavailableReason}");
+        string checkpoint = Fit("scone");
+        var cpu = Inspect(checkpoint)["files"]!.AsArray();
+        string cudaOut = Path.Combine(Folder, "cuda");
+        var (code, _, stderr) = CliRunner.Run("inspect", checkpoint, "--out", cudaOut, "--device", "cuda");
+        Assert.That(code, Is.EqualTo(0), stderr);
+        var cuda = JsonNode.Parse(File.ReadAllText(Path.Combine(cudaOut, "inspect.json")))!["files"]!.AsArray();
+        Assert.That(cuda.Select(f => (string)f!["file"]!), Is.EqualTo(cpu.Select(f => (string)f!["file"]!)));
+        for (int i = 0; i < cpu.Count; i++)
+        {
+            var (expected, actual) = (Range(cpu[i]!.AsObject()), Range(cuda[i]!.AsObject()));
+            Assert.That(actual.Min, Is.EqualTo(expected.Min).Within(CudaRangeTolerance), $"{cpu[i]!["file"]}: min");
+            Assert.That(actual.Max, Is.EqualTo(expected.Max).Within(CudaRangeTolerance), $"{cpu[i]!["file"]}: max");
         }
     }
 
