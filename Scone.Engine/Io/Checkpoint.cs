@@ -43,9 +43,21 @@ public static class Checkpoint
         return (model, parameters, file.Metadata);
     }
 
-    /// <summary>A tensor's buffer values as the file stores them: complex ones from planar to (real, imaginary) pairs.</summary>
+    /// <summary>
+    /// A tensor's buffer values as the file stores them: complex ones from planar to (real,
+    /// imaginary) pairs, transposed ones with their first axis first again.
+    /// </summary>
     private static float[] ToFile(ParameterTensor tensor, ReadOnlySpan<float> values)
     {
+        if (tensor.Transposed)
+        {
+            var file = new float[values.Length];
+            int first = tensor.Shape[0], rest = tensor.Values / first;
+            for (int r = 0; r < rest; r++)
+                for (int f = 0; f < first; f++)
+                    file[f * rest + r] = values[r * first + f];
+            return file;
+        }
         if (!tensor.Complex) return values.ToArray();
         var pairs = new float[values.Length];
         for (int i = 0; i < tensor.Values; i++)
@@ -58,6 +70,14 @@ public static class Checkpoint
 
     private static void FromFile(ParameterTensor tensor, ReadOnlySpan<float> stored, Span<float> values)
     {
+        if (tensor.Transposed)
+        {
+            int first = tensor.Shape[0], rest = tensor.Values / first;
+            for (int r = 0; r < rest; r++)
+                for (int f = 0; f < first; f++)
+                    values[r * first + f] = stored[f * rest + r];
+            return;
+        }
         if (!tensor.Complex)
         {
             stored.CopyTo(values);
