@@ -14,6 +14,7 @@ public static class CommandLine
     public const int Ok = 0;
     public const int InternalError = 1;
     public const int BadInput = 2;
+    public const int TrainingFailed = 3;
 
     public static RootCommand Build()
     {
@@ -29,6 +30,7 @@ public static class CommandLine
             ConvertVideoCommand.Create(),
             MetricsCommand.Create(),
             BenchCommand.Create(),
+            StudyCommand.Create(),
         };
     }
 

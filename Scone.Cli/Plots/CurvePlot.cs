@@ -24,6 +24,44 @@ public static class CurvePlot
     public static void SaveLossCurve(string path, IReadOnlyList<int> steps, IReadOnlyList<double> loss, string title) =>
         SaveCurve(path, steps, loss.Select(Math.Log10).ToList(), title, "log10 MSE", "loss");
 
+    /// <summary>Several labelled curves on one plot (a study's models on one signal), non-finite values skipped.</summary>
+    public static void SaveCurves(string path, IReadOnlyList<(string Label, IReadOnlyList<int> Steps, IReadOnlyList<double> Values)> curves, string title, string yLabel)
+    {
+        using var plot = new Plot();
+        foreach (var (label, steps, values) in curves)
+        {
+            var points = steps.Zip(values).Where(p => double.IsFinite(p.Second)).ToList();
+            var line = plot.Add.ScatterLine(points.Select(p => (double)p.First).ToList(), points.Select(p => p.Second).ToList());
+            line.LegendText = label;
+        }
+        plot.ShowLegend(Alignment.LowerRight);
+        plot.Title(title);
+        plot.XLabel("step");
+        plot.YLabel(yLabel);
+        plot.Axes.Bottom.TickGenerator = new NumericAutomatic { IntegerTicksOnly = true };
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
+    }
+
+    /// <summary>One value per category (signals sorted by difficulty) for each labelled series: markers joined by lines.</summary>
+    public static void SaveCategories(string path, IReadOnlyList<string> categories, IReadOnlyList<(string Label, IReadOnlyList<double> Values)> series, string title, string yLabel)
+    {
+        using var plot = new Plot();
+        double[] xs = Enumerable.Range(0, categories.Count).Select(i => (double)i).ToArray();
+        foreach (var (label, values) in series)
+        {
+            var line = plot.Add.Scatter(xs, values.ToArray());
+            line.LegendText = label;
+            line.MarkerSize = 6;
+        }
+        plot.Axes.Bottom.TickGenerator = new NumericManual(xs, categories.ToArray());
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plot.ShowLegend(Alignment.LowerRight);
+        plot.Title(title);
+        plot.YLabel(yLabel);
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
+    }
+
     private static void SaveCurve(string path, IReadOnlyList<int> steps, IReadOnlyList<double> values, string title, string yLabel, string what)
     {
         if (steps.Count != values.Count)
