@@ -285,7 +285,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         indices.Require(rows, nameof(indices));
         frames.Require((long)frameCount * height * width * VideoPoints.Channels, nameof(frames));
         if ((long)height * width > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(width), $"frames of {height} x {width} are too large for the kernel's 32-bit indices");
+            throw new ArgumentOutOfRangeException(nameof(width), $"frames of {width}x{height} are too large for the kernel's 32-bit indices");
         Context.MakeCurrent();
         Launch(_gatherVideoPoints, FlatBlocks(rows), 1, FlatBlock, 1, Address(x), Address(target), Address(frames), Address(indices),
             rows, frameCount, height, width);

@@ -24,7 +24,10 @@ public static class Checkpoint
         Safetensors.Write(path, tensors, metadata);
     }
 
-    /// <summary>Reads a checkpoint written by <see cref="Save"/>; anything else is an InputException naming the file.</summary>
+    /// <summary>
+    /// Reads a checkpoint written by <see cref="Save"/>; anything else is an InputException naming
+    /// the file, and so is a value that is not finite (a network that cannot render anything).
+    /// </summary>
     public static (ModelConfig Config, float[] Parameters, IReadOnlyDictionary<string, string> Metadata) Load(string path)
     {
         var file = Safetensors.Read(path);
@@ -36,6 +39,9 @@ public static class Checkpoint
             var stored = file.Get(tensor.Name);
             if (!stored.Shape.SequenceEqual(tensor.Shape))
                 throw new InputException($"{path}: tensor {tensor.Name} has shape [{string.Join(", ", stored.Shape)}], the model needs [{string.Join(", ", tensor.Shape)}]");
+            int bad = Array.FindIndex(stored.Data, v => !float.IsFinite(v));
+            if (bad >= 0)
+                throw new InputException($"{path}: tensor {tensor.Name} holds {stored.Data[bad]} at index {bad}; a network with values that are not finite renders nothing (its run diverged)");
             stored.Data.CopyTo(parameters, tensor.Offset);
         }
         return (config, parameters, file.Metadata);

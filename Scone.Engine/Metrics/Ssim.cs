@@ -31,7 +31,7 @@ public static class Ssim
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         if (a.Height != b.Height || a.Width != b.Width)
-            throw new ArgumentException($"SSIM of a {a.Height} x {a.Width} and a {b.Height} x {b.Width} image");
+            throw new ArgumentException($"SSIM of a {a.Width}x{a.Height} and a {b.Width}x{b.Height} image");
         return Compute(a.Pixels, b.Pixels, a.Height, a.Width, RgbImage.Channels);
     }
 
@@ -67,11 +67,11 @@ public static class Ssim
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(channel, channels);
         if (height < WindowSize || width < WindowSize)
             throw new InputException(
-                $"SSIM needs images of at least {WindowSize} x {WindowSize} pixels, got {height} x {width}");
+                $"SSIM needs images of at least {WindowSize}x{WindowSize} pixels, got {width}x{height}");
         long n = (long)height * width;
         if (a.Length != n * channels || b.Length != n * channels)
             throw new ArgumentException(
-                $"a {height} x {width} x {channels} image needs {n * channels} values, got {a.Length} and {b.Length}");
+                $"a {width}x{height} image of {channels} channels needs {n * channels} values, got {a.Length} and {b.Length}");
 
         // The five moment images x, y, xx, yy, xy, each [height, width], box-filtered in place.
         var x = new double[n];
