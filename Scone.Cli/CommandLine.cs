@@ -62,7 +62,7 @@ public static partial class CommandLine
         {
             // A full disk, a folder made read-only during the run: the outputs were staged, so
             // nothing was half written, and the earlier ones are as they were.
-            Console.Error.WriteLine($"scone: {e.Message} (nothing was written)");
+            Console.Error.WriteLine($"scone: {e.Message} (nothing was written; earlier outputs are as they were)");
             return BadInput;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("SCONE_DEBUG") != "1")

@@ -38,10 +38,23 @@ public sealed class MemoryBudget
     /// <param name="wouldFit">Given the most rows that would fit, the setting that gives them ("--batch 1,000").</param>
     public static MemoryBudget Training(ModelConfig model, long rows, Func<long, string> wouldFit)
     {
-        var budget = new MemoryBudget { _wouldFit = wouldFit, _rows = rows, _bytesPerRow = BytesPerRow(model) };
-        budget._rowsLimit = int.MaxValue / Math.Max(model.Hidden, model.InputDims + model.OutputDims);
+        var budget = new MemoryBudget { _wouldFit = wouldFit, _rows = rows, _bytesPerRow = BytesPerRow(model), _rowsLimit = RowsLimit(model) };
         budget.Device("parameters and Adam state", 8.0 * sizeof(float) * model.ParameterCount);
         return budget;
+    }
+
+    /// <summary>Checks a batch against the one-buffer limit, which needs no sizes of the signal: before it is loaded.</summary>
+    public static void CheckRows(ModelConfig model, long rows, Func<long, string> wouldFit) =>
+        Training(model, rows, wouldFit).CheckRows();
+
+    /// <summary>The most rows one buffer of the network's width holds.</summary>
+    private static long RowsLimit(ModelConfig model) => int.MaxValue / Math.Max(model.Hidden, model.InputDims + model.OutputDims);
+
+    private void CheckRows()
+    {
+        if (_wouldFit is not null && _rows > _rowsLimit)
+            throw new InputException(FormattableString.Invariant(
+                $"a batch of {_rows:N0} rows does not fit one buffer (at most 2^31 - 1 values, {_rowsLimit:N0} rows of the network's width); at most {_wouldFit(_rowsLimit)} would"));
     }
 
     /// <summary>What would fit, for a fit: "--batch 1,000".</summary>
@@ -80,9 +93,7 @@ public sealed class MemoryBudget
     /// <param name="hostAvailable">Available bytes on the host.</param>
     public void Check(long? deviceAvailable, long hostAvailable)
     {
-        if (_wouldFit is not null && _rows > _rowsLimit)
-            throw new InputException(FormattableString.Invariant(
-                $"a batch of {_rows:N0} rows does not fit one buffer (at most 2^31 - 1 values, {_rowsLimit:N0} rows of the network's width); at most {_wouldFit(_rowsLimit)} would"));
+        CheckRows();
         double rowsBytes = _rows * _bytesPerRow;
         double device = _items.Where(i => i.OnDevice).Sum(i => i.Bytes) + rowsBytes;
         double host = _items.Where(i => !i.OnDevice).Sum(i => i.Bytes);

@@ -296,14 +296,14 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     /// <summary>A timer on this backend's stream (CUDA events).</summary>
     public CudaTimer CreateTimer() => new(_stream);
 
-    /// <summary>
-    /// Captures what <paramref name="body"/> queues on this backend (kernels and GEMMs; no Upload,
-    /// Download, Copy or Synchronize) as a graph to replay. SCONE_SYNC's waits are skipped while capturing.
-    /// </summary>
     public bool CanCapture => true;
 
     IReplayable ICapturingBackend.Capture(Action body) => Capture(body);
 
+    /// <summary>
+    /// Captures what <paramref name="body"/> queues on this backend (kernels and GEMMs; no Upload,
+    /// Download, Copy or Synchronize) as a graph to replay. SCONE_SYNC's waits are skipped while capturing.
+    /// </summary>
     public CudaGraph Capture(Action body)
     {
         _capturing = true;

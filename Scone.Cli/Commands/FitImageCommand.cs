@@ -47,6 +47,7 @@ public static class FitImageCommand
     {
         if (settings.EvalEvery < 1) throw new InputException($"--eval-every {settings.EvalEvery} must be at least 1");
         ImageResize.CheckScale(settings.Scale);
+        MemoryBudget.CheckRows(settings.Model, settings.Training.BatchSize, MemoryBudget.Batch);
         var resumeSettings = FitRun.Settings("fit image", settings.Path is null ? "siemens-star" : System.IO.Path.GetFullPath(settings.Path), settings.Model, settings.Training);
         resumeSettings["--scale"] = FitRun.Text(settings.Scale);
         resumeSettings["--eval-every"] = FitRun.Text(settings.EvalEvery);
@@ -58,8 +59,7 @@ public static class FitImageCommand
             var (height, width) = ImageResize.Scaled(image.Height, image.Width, settings.Scale);
             image = ImageResize.Resize(image, height, width);
         }
-        if (image.Height < Ssim.WindowSize || image.Width < Ssim.WindowSize)
-            throw new InputException($"the image is {image.Width}x{image.Height}{(settings.Scale != 1.0 ? $" at --scale {settings.Scale}" : "")}; SSIM needs at least {Ssim.WindowSize}x{Ssim.WindowSize} pixels");
+        Ssim.CheckSize(image.Width, image.Height);
         var data = ImageSignal.ToTrainingData<float>(image);
         int capacity = settings.Training.BatchSize == 0 ? data.Rows : settings.Training.BatchSize;
         var budget = MemoryBudget.Training(settings.Model, capacity, MemoryBudget.Batch)
@@ -72,8 +72,7 @@ public static class FitImageCommand
         using var trainer = new Trainer<float>(backend, network, data, settings.Training, Networks.InitialParameters(settings.Model, settings.Training.Seed));
 
         string name = settings.Path is null ? "siemens star" : System.IO.Path.GetFileName(settings.Path);
-        AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
-            $"fitting {settings.Model.Kind.ToString().ToLowerInvariant()} ({network.Layout.Count:N0} parameters) to {name}, {image.Width}x{image.Height}, {settings.Training.Steps} steps on {backend.Name}, {budget.Describe()}{(run.Resumed is null ? "" : $", continuing from step {run.FirstStep}")}")));
+        run.Announce(settings.Model, network.Layout.Count, $"{name}, {image.Width}x{image.Height}", $"{settings.Training.Steps} steps", backend.Name, budget);
 
         var clock = Stopwatch.StartNew();
         var curve = run.Train(trainer, settings.Training.Steps, result =>

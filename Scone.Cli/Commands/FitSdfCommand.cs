@@ -54,6 +54,7 @@ public static class FitSdfCommand
         if (settings.SurfacePoints is < 1 or > MaxSurfacePoints)
             throw new InputException($"--surface-points {settings.SurfacePoints} is out of range: 1 to {MaxSurfacePoints:N0}");
         if (settings.Grid is int requested) SdfGrid.CheckResolution(requested);
+        MemoryBudget.CheckRows(settings.Model, settings.Training.BatchSize, MemoryBudget.Batch);
         var resumeSettings = FitRun.Settings("fit sdf", System.IO.Path.GetFullPath(settings.Path), settings.Model, settings.Training);
         resumeSettings["--surface-points"] = FitRun.Text(settings.SurfacePoints);
         using var run = FitRun.Open(settings.Out, settings.Resume, resumeSettings);
@@ -81,8 +82,8 @@ public static class FitSdfCommand
         using var trainer = new Trainer<float>(backend, network, samples, settings.Training, Networks.InitialParameters(settings.Model, settings.Training.Seed));
 
         string name = System.IO.Path.GetFileName(settings.Path);
-        AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
-            $"fitting {settings.Model.Kind.ToString().ToLowerInvariant()} ({network.Layout.Count:N0} parameters) to {name}, {cloud.Count:N0} oriented points, {settings.Training.Steps} steps of {settings.Training.BatchSize:N0} samples on {backend.Name}, {budget.Describe()}{(run.Resumed is null ? "" : $", continuing from step {run.FirstStep}")}")));
+        run.Announce(settings.Model, network.Layout.Count, FormattableString.Invariant($"{name}, {cloud.Count:N0} oriented points"),
+            FormattableString.Invariant($"{settings.Training.Steps} steps of {settings.Training.BatchSize:N0} samples"), backend.Name, budget);
 
         var clock = Stopwatch.StartNew();
         var curve = run.Train(trainer, settings.Training.Steps);
@@ -141,7 +142,8 @@ public static class FitSdfCommand
         table.AddRow("IoU", FormattableString.Invariant($"{scores.Iou * 100:F2} %"));
         table.AddRow("Chamfer", FormattableString.Invariant($"{scores.Chamfer:F5}"));
         table.AddRow("grid", FormattableString.Invariant($"{n}^3"));
-        table.AddRow("training", FormattableString.Invariant($"{seconds:F1} s, {trainer.StepsTaken / Math.Max(seconds, 1e-9):F2} steps/s, {samples.WaitSeconds:F1} s waiting for samples ({samples.SampleSeconds * 1000 / Math.Max(1, samples.BatchesPrepared):F0} ms a batch, prepared beside training)"));
+        table.AddRow("training", FormattableString.Invariant($"{seconds:F1} s, {trainer.StepsTaken / Math.Max(seconds, 1e-9):F2} steps/s, ")
+            + FormattableString.Invariant($"{samples.WaitSeconds:F1} s waiting for samples ({samples.SampleSeconds * 1000 / Math.Max(1, samples.BatchesPrepared):F0} ms a batch, prepared beside training)"));
         table.AddRow("evaluation", FormattableString.Invariant($"{evaluationSeconds:F1} s"));
         AnsiConsole.Write(table);
         return run.Finish(trainer, settings.Training.LearningRate);

@@ -28,7 +28,10 @@ public static class FitVideoCommand
 
     public static Command Create()
     {
-        var path = new Argument<string>("PATH") { Description = "a folder of frames (PNG or JPEG, in name order), a .npy array of shape (T, H, W, 3) (uint8 or float32), or a video file (needs ffmpeg)" };
+        var path = new Argument<string>("PATH")
+        {
+            Description = "a folder of frames (PNG or JPEG, in name order), a .npy array of shape (T, H, W, 3) (uint8 or float32), or a video file (needs ffmpeg)",
+        };
         var model = new ModelOptions();
         var training = new TrainingOptions(10_000, 1e-4, 262_144, "points drawn at random each step", "runs/fit-video");
         var evalEvery = new Option<int>("--eval-every") { Description = "also render and score every frame every N steps; 0 = only at the end", DefaultValueFactory = _ => 0 };
@@ -57,6 +60,7 @@ public static class FitVideoCommand
         if (settings.Training.BatchSize == 0) throw new InputException("--batch 0: a video is fitted on random points; give the points per step");
         if (settings.MaxFrames is < 1) throw new InputException($"--max-frames {settings.MaxFrames} must be at least 1");
         ImageResize.CheckScale(settings.Scale);
+        MemoryBudget.CheckRows(settings.Model, settings.Training.BatchSize, MemoryBudget.Batch);
         var resumeSettings = FitRun.Settings("fit video", System.IO.Path.GetFullPath(settings.Path), settings.Model, settings.Training);
         resumeSettings["--scale"] = FitRun.Text(settings.Scale);
         resumeSettings["--max-frames"] = settings.MaxFrames is int most ? FitRun.Text(most) : "all";
@@ -67,8 +71,7 @@ public static class FitVideoCommand
         if (settings.MaxFrames is int frames)
             video = VideoEdit.FirstFrames(video, frames);
         video = VideoEdit.Scale(video, settings.Scale);
-        if (video.Height < Ssim.WindowSize || video.Width < Ssim.WindowSize)
-            throw new InputException($"the frames are {video.Width}x{video.Height}{(settings.Scale != 1.0 ? $" at --scale {settings.Scale}" : "")}; SSIM needs at least {Ssim.WindowSize}x{Ssim.WindowSize} pixels");
+        Ssim.CheckSize(video.Width, video.Height);
         double framePixels = (double)video.Height * video.Width;
         var budget = MemoryBudget.Training(settings.Model, settings.Training.BatchSize, MemoryBudget.Batch)
             .Device("the video", video.Pixels.Length)
@@ -83,8 +86,8 @@ public static class FitVideoCommand
         using var trainer = new Trainer<float>(backend, network, samples, settings.Training, Networks.InitialParameters(settings.Model, settings.Training.Seed));
 
         string name = System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(settings.Path));
-        AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
-            $"fitting {settings.Model.Kind.ToString().ToLowerInvariant()} ({network.Layout.Count:N0} parameters) to {name}, {video.Frames} frames of {video.Width}x{video.Height}, {settings.Training.Steps} steps of {settings.Training.BatchSize:N0} points on {backend.Name}, {budget.Describe()}{(run.Resumed is null ? "" : $", continuing from step {run.FirstStep}")}")));
+        run.Announce(settings.Model, network.Layout.Count, $"{name}, {video.Frames} frames of {video.Width}x{video.Height}",
+            FormattableString.Invariant($"{settings.Training.Steps} steps of {settings.Training.BatchSize:N0} points"), backend.Name, budget);
 
         // The evaluations of the run being continued, less its last: the one it made as it stopped,
         // which an uninterrupted run does not make.

@@ -99,7 +99,8 @@ public static class RenderCommand
         if (Math.Abs(heightForWidth - height) <= 1 || Math.Abs(widthForHeight - width) <= 1)
             return;
         throw new InputException(FormattableString.Invariant(
-            $"--size {width}x{height} would stretch a model fitted at {fittedWidth}x{fittedHeight}; sizes that keep its aspect: --size {width}x{Math.Max(1, heightForWidth)} or --size {Math.Max(1, widthForHeight)}x{height}"));
+            $"--size {width}x{height} would stretch a model fitted at {fittedWidth}x{fittedHeight}; ")
+            + FormattableString.Invariant($"sizes that keep its aspect: --size {width}x{Math.Max(1, heightForWidth)} or --size {Math.Max(1, widthForHeight)}x{height}"));
     }
 
     private static int Metadata(IReadOnlyDictionary<string, string> metadata, string key, string modelPath) =>

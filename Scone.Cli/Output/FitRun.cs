@@ -96,6 +96,14 @@ public sealed class FitRun : IDisposable
     /// <summary>Training seconds of the run being continued, before this process.</summary>
     public double EarlierSeconds => Earlier?["seconds"] is JsonValue seconds && seconds.TryGetValue(out double value) ? value : 0;
 
+    /// <summary>The line a fit prints before its first step: what is fitted to what, how long, where, in how much memory.</summary>
+    /// <param name="signal">The signal and its size: "kodim19.png, 768x512".</param>
+    /// <param name="steps">The steps and their batches: "2000 steps of 27,000 samples".</param>
+    public void Announce(ModelConfig model, int parameters, string signal, string steps, string device, MemoryBudget budget) =>
+        AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
+            $"fitting {model.Kind.ToString().ToLowerInvariant()} ({parameters:N0} parameters) to {signal}, {steps} on {device}, {budget.Describe()}")
+            + (Resumed is null ? "" : $", continuing from step {FirstStep}")));
+
     /// <summary>Runs the training to its last step, or until interrupted or diverged, with its progress; returns the whole curve.</summary>
     public List<StepResult> Train(Trainer<float> trainer, int steps, Action<StepResult>? afterStep = null)
     {
@@ -141,8 +149,8 @@ public sealed class FitRun : IDisposable
         switch (trainer.Stopped)
         {
             case { Reason: StopReason.Diverged } stop:
-                Console.Error.WriteLine(FormattableString.Invariant(
-                    $"scone: training diverged at step {stop.Step} (its loss was not finite); the run holds the best parameters before it; try a lower --lr than {learningRate:G4}"));
+                Console.Error.WriteLine($"scone: training diverged at step {stop.Step} (its loss was not finite); the run holds the best parameters before it; "
+                    + $"try a lower --lr than {learningRate.ToString("0.###e0", CultureInfo.InvariantCulture)}");
                 return CommandLine.TrainingFailed;
             case { Reason: StopReason.Interrupted } stop:
                 Console.Error.WriteLine($"scone: interrupted at step {stop.Step}; continue the run with the same command and --resume");

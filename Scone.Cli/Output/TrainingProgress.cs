@@ -12,7 +12,7 @@ namespace Scone.Cli.Output;
 public static class TrainingProgress
 {
     /// <summary>The terminal bar's width: what 80 columns leave beside the other columns at their widest.</summary>
-    public const int BarWidth = 20;
+    public const int BarWidth = 16;
 
     /// <summary>Runs the trainer's remaining steps, adding each step's result to <paramref name="curve"/>.</summary>
     /// <param name="interrupted">Asked before each step; true stops the run there.</param>
@@ -27,7 +27,7 @@ public static class TrainingProgress
         {
             AnsiConsole.Progress()
                 .AutoClear(false)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = BarWidth }, new PercentageColumn(), new RemainingTimeColumn())
+                .Columns(Columns())
                 .Start(context =>
                 {
                     var task = context.AddTask(Short(first, steps, null, 0), maxValue: steps);
@@ -51,11 +51,16 @@ public static class TrainingProgress
             if (done % every == 0 || done == steps || !double.IsFinite(result.Loss))
             {
                 double eta = (steps - done) / Math.Max(Speed(), 1e-9);
+                string psnr = double.IsNaN(result.Psnr) ? "" : $"psnr {RunFiles.Decibels(result.Psnr)}  ";
                 Console.Error.WriteLine(FormattableString.Invariant(
-                    $"fit step {done}/{steps}  loss {result.Loss:E3}  {(double.IsNaN(result.Psnr) ? "" : $"psnr {RunFiles.Decibels(result.Psnr)}  ")}{Speed():F1} steps/s  eta {TimeSpan.FromSeconds(Math.Round(eta)):g}"));
+                    $"fit step {done}/{steps}  loss {result.Loss:E3}  {psnr}{Speed():F1} steps/s  eta {TimeSpan.FromSeconds(Math.Round(eta)):g}"));
             }
         });
     }
+
+    /// <summary>The terminal's columns: description, bar, percentage, time left.</summary>
+    public static ProgressColumn[] Columns() =>
+        [new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = BarWidth }, new PercentageColumn(), new RemainingTimeColumn()];
 
     /// <summary>
     /// The bar's description, at most 38 columns: "step 12345/100000  31.42 dB  123.4/s", with

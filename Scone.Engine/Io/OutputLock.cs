@@ -4,7 +4,8 @@ namespace Scone.Engine.Io;
 /// Keeps two processes from writing one output: a file ".NAME.lock" beside the output, held open
 /// with FileShare.None, which .NET enforces between processes (flock on Unix) and between two
 /// opens in one process. The kernel drops the lock of a process that dies, so a killed run never
-/// leaves it held; the file is deleted on release.
+/// leaves it held; the file is deleted on release. It stays empty (a full disk must not fail
+/// it): the holder names itself by its staging folder (<see cref="StagedOutput"/>).
 /// </summary>
 /// <remarks>
 /// Deleting the file on release leaves one race: a process that opened it just before the
@@ -47,10 +48,6 @@ internal sealed class OutputLock : IDisposable
                 stream.Dispose();
                 continue;
             }
-            stream.SetLength(0);
-            using (var writer = new StreamWriter(stream, leaveOpen: true))
-                writer.Write($"{Environment.ProcessId}\n");
-            stream.Flush();
             return new OutputLock(path, stream);
         }
     }

@@ -195,7 +195,8 @@ public sealed class StagedOutput : IDisposable
             {
                 string relative = Path.GetRelativePath(target, file).Replace('\\', '/');
                 if (!replaceable(relative))
-                    throw new InputException($"{option} {given} holds {relative}, which scone does not write there; a new output replaces the folder whole, so choose another folder or empty this one");
+                    throw new InputException($"{option} {given} holds {relative}, which scone does not write there; "
+                        + "a new output replaces the folder whole, so choose another folder or empty this one");
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

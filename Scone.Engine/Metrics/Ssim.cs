@@ -26,6 +26,15 @@ public static class Ssim
     private const double C1 = K1 * K1, C2 = K2 * K2; // (K * data_range)^2 with data_range 1
     private const double CovNorm = WindowSize * WindowSize / (WindowSize * WindowSize - 1.0);
 
+    /// <summary>Checks that an image of this size can be scored, before the work that makes one (a fit) starts.</summary>
+    /// <exception cref="InputException">A side is shorter than the 7-pixel window.</exception>
+    public static void CheckSize(int width, int height)
+    {
+        if (height < WindowSize || width < WindowSize)
+            throw new InputException(
+                $"SSIM needs images of at least {WindowSize}x{WindowSize} pixels, got {width}x{height}");
+    }
+
     public static double Compute(RgbImage a, RgbImage b)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -65,9 +74,7 @@ public static class Ssim
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(channel);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(channel, channels);
-        if (height < WindowSize || width < WindowSize)
-            throw new InputException(
-                $"SSIM needs images of at least {WindowSize}x{WindowSize} pixels, got {width}x{height}");
+        CheckSize(width, height);
         long n = (long)height * width;
         if (a.Length != n * channels || b.Length != n * channels)
             throw new ArgumentException(

@@ -24,7 +24,7 @@ internal sealed class HiddenActivations<T> : IDisposable where T : unmanaged
     /// <summary>The most samples a forward pass can take.</summary>
     public int Capacity { get; }
 
-    /// <summary>Throws unless 1 <= rows <= Capacity.</summary>
+    /// <summary>Throws unless 1 &lt;= rows &lt;= Capacity.</summary>
     public void CheckRows(int rows)
     {
         if (rows < 1 || rows > Capacity)
