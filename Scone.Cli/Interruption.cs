@@ -22,7 +22,16 @@ public sealed class Interruption : IDisposable
     {
         _stopsGracefully = stopsGracefully;
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
-            _registrations.Add(PosixSignalRegistration.Create(signal, Handle));
+        {
+            try
+            {
+                _registrations.Add(PosixSignalRegistration.Create(signal, Handle));
+            }
+            catch (PlatformNotSupportedException)
+            {
+                // Windows has no SIGTERM to catch; Ctrl-C (SIGINT) is what matters there.
+            }
+        }
     }
 
     /// <summary>A signal came: stop at the end of the current step.</summary>

@@ -80,6 +80,32 @@ public class CliProcessTests : TempFolderTest
     }
 
     [Test]
+    public void AnInterruptedVideoFitContinuesWithTheSameEvaluations()
+    {
+        string[] fit = ["fit", "video", TestData.SharedData("video/cat_small"), "--layers", "2", "--hidden", "8", "--omegas", "10", "--steps", "3000", "--batch", "128",
+            "--lr", "3e-3", "--max-frames", "2", "--scale", "0.25", "--eval-every", "100", "--device", "cpu"];
+        using (var child = SconeProcess.Start([.. fit, "--out", Run]))
+        {
+            child.WaitForLine(line => line.StartsWith("fit step"));
+            child.Signal(SconeProcess.SigInt);
+            Assert.That(child.WaitForExit().ExitCode, Is.EqualTo(130));
+        }
+        int stoppedAt = (int)Metrics(Run)["steps_taken"]!;
+        Assert.That(stoppedAt, Is.InRange(300, 2999), "stopped mid-run, after evaluations");
+        var resumed = CliRunner.Run([.. fit, "--out", Run, "--resume"]);
+        Assert.That(resumed.ExitCode, Is.Zero, resumed.Stderr);
+        string whole = Path.Combine(Folder, "whole");
+        Assert.That(CliRunner.Run([.. fit, "--out", whole]).ExitCode, Is.Zero);
+
+        Assert.That(File.ReadAllBytes(Path.Combine(Run, "model.safetensors")), Is.EqualTo(File.ReadAllBytes(Path.Combine(whole, "model.safetensors"))));
+        Assert.That(File.ReadAllBytes(Path.Combine(Run, "frames.csv")), Is.EqualTo(File.ReadAllBytes(Path.Combine(whole, "frames.csv"))));
+        var (continued, straight) = (Metrics(Run), Metrics(whole));
+        Assert.That(continued["evaluations"]!.AsArray(), Has.Count.EqualTo(30), "one every 100 steps, the last at the end");
+        Assert.That(continued["evaluations"]!.ToJsonString(), Is.EqualTo(straight["evaluations"]!.ToJsonString()));
+        Assert.That(continued["psnr_per_frame"]!.ToJsonString(), Is.EqualTo(straight["psnr_per_frame"]!.ToJsonString()));
+    }
+
+    [Test]
     public void ASecondCtrlCAbortsAtOnceAndLeavesTheEarlierRun()
     {
         Assert.That(CliRunner.Run("fit", "image", "--steps", "2", "--hidden", "8", "--scale", "0.125", "--device", "cpu", "--out", Run).ExitCode, Is.Zero);

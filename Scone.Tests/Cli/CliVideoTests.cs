@@ -74,9 +74,18 @@ public class CliVideoTests : TempFolderTest
         var video = VideoFile.Load(npy, TextWriter.Null);
         Assert.That((video.Frames, video.Height, video.Width), Is.EqualTo((3, 32, 32)));
 
+        Assert.That(Directory.GetFileSystemEntries(Folder), Is.EqualTo(new[] { npy }), "staged, then renamed: nothing else is left");
+
         (code, _, stderr) = CliRunner.Run("convert-video", TestData.SharedData("video/cat_small"), Path.Combine(Folder, "cat.avi"));
         Assert.That(code, Is.EqualTo(2));
         Assert.That(stderr, Does.Contain(".npy"));
+
+        foreach (var (option, value) in new[] { ("--max-frames", "0"), ("--scale", "0") })
+        {
+            (code, _, stderr) = CliRunner.Run("convert-video", Path.Combine(Folder, "not-loaded"), npy, option, value);
+            Assert.That(code, Is.EqualTo(2));
+            Assert.That(stderr, Does.Contain(option), "checked before the video is loaded");
+        }
     }
 
     [Test]
