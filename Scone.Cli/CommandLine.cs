@@ -51,25 +51,35 @@ public static partial class CommandLine
         }
         try
         {
-            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            return Finish(parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
         }
         catch (InputException e)
         {
-            Console.Error.WriteLine($"scone: {e.Message}");
-            return BadInput;
+            return Finish(BadInput, e.Message);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A full disk, a folder made read-only during the run: the outputs were staged, so
             // nothing was half written, and the earlier ones are as they were.
-            Console.Error.WriteLine($"scone: {e.Message} (nothing was written; earlier outputs are as they were)");
-            return BadInput;
+            return Finish(BadInput, $"{e.Message} (nothing was written; earlier outputs are as they were)");
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("SCONE_DEBUG") != "1")
         {
-            Console.Error.WriteLine($"scone: internal error: {e.GetType().Name}: {e.Message} (SCONE_DEBUG=1 shows the stack)");
-            return InternalError;
+            return Finish(InternalError, $"internal error: {e.GetType().Name}: {e.Message} (SCONE_DEBUG=1 shows the stack)");
         }
+    }
+
+    /// <summary>
+    /// The command's exit code, and its error line; unless an abort (a second Ctrl-C) is ending
+    /// the process, whose failures the abort caused and whose exit code is 130.
+    /// </summary>
+    private static int Finish(int code, string? error = null)
+    {
+        if (Interruption.Aborting)
+            Thread.Sleep(Timeout.Infinite);
+        if (error is not null)
+            Console.Error.WriteLine($"scone: {error}");
+        return code;
     }
 
     /// <summary>A parse error without .NET's type names: "--steps abc: expected an integer".</summary>

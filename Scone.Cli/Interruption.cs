@@ -12,6 +12,8 @@ namespace Scone.Cli;
 /// </summary>
 public sealed class Interruption : IDisposable
 {
+    private static bool _aborting;
+
     private readonly List<PosixSignalRegistration> _registrations = [];
     private readonly List<StagedOutput> _outputs = [];
     private readonly bool _stopsGracefully;
@@ -34,6 +36,12 @@ public sealed class Interruption : IDisposable
         }
     }
 
+    /// <summary>
+    /// An abort is ending the process: the command's own failure (a write into a staging folder
+    /// the abort deleted) must neither be reported nor decide the exit code.
+    /// </summary>
+    public static bool Aborting => Volatile.Read(ref _aborting);
+
     /// <summary>A signal came: stop at the end of the current step.</summary>
     public bool Requested => Volatile.Read(ref _signals) > 0;
 
@@ -52,10 +60,20 @@ public sealed class Interruption : IDisposable
             Console.Error.WriteLine("scone: interrupted: stopping at the end of this step, then writing the run (again to abort)");
             return;
         }
+        Volatile.Write(ref _aborting, true);
         lock (_outputs)
         {
             foreach (var output in _outputs)
-                output.Abandon();
+            {
+                try
+                {
+                    output.Abandon();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // What is left is a killed process's leftover, which the next run cleans.
+                }
+            }
         }
         Console.Error.WriteLine("scone: aborted; the outputs were left as they were");
         Environment.Exit(CommandLine.Interrupted);

@@ -106,6 +106,35 @@ public class CliProcessTests : TempFolderTest
     }
 
     [Test]
+    public void AnInterruptedShapeFitContinuesWithTheSameBatches()
+    {
+        Environment.SetEnvironmentVariable("SCONE_CACHE_DIR", Path.Combine(Folder, "cache"));
+        try
+        {
+            string[] fit = ["fit", "sdf", TestData.SharedData("shapes/bunny/bunny.xyz"), "--layers", "2", "--hidden", "8", "--omegas", "30", "--steps", "2000",
+                "--batch", "200", "--lr", "1e-3", "--grid", "16", "--device", "cpu"];
+            using (var child = SconeProcess.Start([.. fit, "--out", Run]))
+            {
+                child.WaitForLine(line => line.StartsWith("fit step"));
+                child.Signal(SconeProcess.SigInt);
+                Assert.That(child.WaitForExit().ExitCode, Is.EqualTo(130));
+            }
+            Assert.That((int)Metrics(Run)["steps_taken"]!, Is.InRange(1, 1999), "stopped mid-run");
+            var resumed = CliRunner.Run([.. fit, "--out", Run, "--resume"]);
+            Assert.That(resumed.ExitCode, Is.Zero, resumed.Stderr);
+            string whole = Path.Combine(Folder, "whole");
+            Assert.That(CliRunner.Run([.. fit, "--out", whole]).ExitCode, Is.Zero);
+            Assert.That(File.ReadAllBytes(Path.Combine(Run, "model.safetensors")), Is.EqualTo(File.ReadAllBytes(Path.Combine(whole, "model.safetensors"))));
+            Assert.That(File.ReadAllBytes(Path.Combine(Run, "curve.csv")), Is.EqualTo(File.ReadAllBytes(Path.Combine(whole, "curve.csv"))));
+            Assert.That(File.ReadAllBytes(Path.Combine(Run, "mesh.ply")), Is.EqualTo(File.ReadAllBytes(Path.Combine(whole, "mesh.ply"))));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("SCONE_CACHE_DIR", null);
+        }
+    }
+
+    [Test]
     public void ASecondCtrlCAbortsAtOnceAndLeavesTheEarlierRun()
     {
         Assert.That(CliRunner.Run("fit", "image", "--steps", "2", "--hidden", "8", "--scale", "0.125", "--device", "cpu", "--out", Run).ExitCode, Is.Zero);
