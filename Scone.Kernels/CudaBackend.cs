@@ -389,7 +389,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         indices.Require(rows, nameof(indices));
         frames.Require((long)frameCount * height * width * VideoPoints.Channels, nameof(frames));
         if ((long)height * width > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(width), $"frames of {height} x {width} are too large for the kernel's 32-bit indices");
+            throw new ArgumentOutOfRangeException(nameof(width), $"frames of {width}x{height} are too large for the kernel's 32-bit indices");
         Context.MakeCurrent();
         Launch(_gatherVideoPoints, FlatBlocks(rows), 1, FlatBlock, 1, Address(x), Address(target), Address(frames), Address(indices),
             rows, frameCount, height, width);
@@ -432,14 +432,14 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     /// <summary>A timer on this backend's stream (CUDA events).</summary>
     public CudaTimer CreateTimer() => new(_stream);
 
-    /// <summary>
-    /// Captures what <paramref name="body"/> queues on this backend (kernels and GEMMs; no Upload,
-    /// Download, Copy or Synchronize) as a graph to replay. SCONE_SYNC's waits are skipped while capturing.
-    /// </summary>
     public bool CanCapture => true;
 
     IReplayable ICapturingBackend.Capture(Action body) => Capture(body);
 
+    /// <summary>
+    /// Captures what <paramref name="body"/> queues on this backend (kernels and GEMMs; no Upload,
+    /// Download, Copy or Synchronize) as a graph to replay. SCONE_SYNC's waits are skipped while capturing.
+    /// </summary>
     public CudaGraph Capture(Action body)
     {
         _capturing = true;

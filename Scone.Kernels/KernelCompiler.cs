@@ -75,12 +75,12 @@ public static unsafe class KernelCompiler
             byte[] cached = File.ReadAllBytes(cubinPath);
             if (cached.Length > 0)
             {
-                log?.WriteLine($"scone: {SourceName} for {architecture}: cache hit {cubinPath}");
+                log?.WriteLine($"{SourceName} for {architecture}: cache hit {cubinPath}");
                 return new CompiledKernels(cached, architecture, options, hash, true, clock.Elapsed, cubinPath);
             }
         }
         byte[] cubin = Compile(source, options);
-        log?.WriteLine($"scone: {SourceName} for {architecture}: compiled by NVRTC {major}.{minor} in {clock.Elapsed.TotalMilliseconds:F0} ms");
+        log?.WriteLine($"{SourceName} for {architecture}: compiled by NVRTC {major}.{minor} in {clock.Elapsed.TotalMilliseconds:F0} ms");
         string? stored = Store(directory, hash, source, cubin, log);
         return new CompiledKernels(cubin, architecture, options, hash, false, clock.Elapsed, stored);
     }
@@ -152,7 +152,7 @@ public static unsafe class KernelCompiler
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            log?.WriteLine($"scone: the kernel cache {directory} could not be written ({e.Message}); compiling again next time");
+            log?.WriteLine($"scone: warning: the kernel cache {directory} could not be written ({e.Message}); compiling again next time");
             return null;
         }
     }

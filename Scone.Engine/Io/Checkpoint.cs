@@ -26,7 +26,10 @@ public static class Checkpoint
         Safetensors.Write(path, tensors, metadata);
     }
 
-    /// <summary>Reads a checkpoint written by <see cref="Save"/>; anything else is an InputException naming the file.</summary>
+    /// <summary>
+    /// Reads a checkpoint written by <see cref="Save"/>; anything else is an InputException naming
+    /// the file, and so is a value that is not finite (a network that cannot render anything).
+    /// </summary>
     public static (Model Model, float[] Parameters, IReadOnlyDictionary<string, string> Metadata) Load(string path)
     {
         var file = Safetensors.Read(path);
@@ -38,6 +41,9 @@ public static class Checkpoint
             var stored = file.Get(tensor.Name);
             if (!stored.Shape.SequenceEqual(tensor.FileShape))
                 throw new InputException($"{path}: tensor {tensor.Name} has shape [{string.Join(", ", stored.Shape)}], the model needs [{string.Join(", ", tensor.FileShape)}]");
+            int bad = Array.FindIndex(stored.Data, v => !float.IsFinite(v));
+            if (bad >= 0)
+                throw new InputException($"{path}: tensor {tensor.Name} holds {stored.Data[bad]} at index {bad}; a network with values that are not finite renders nothing (its run diverged)");
             FromFile(tensor, stored.Data, parameters.AsSpan(tensor.Offset, tensor.Length));
         }
         return (model, parameters, file.Metadata);

@@ -47,6 +47,7 @@ public static class SdfTruthCache
         {
             try
             {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
                 AtomicFile.Write(path, stream =>
                 {
                     stream.Write(Magic);

@@ -14,8 +14,8 @@ public interface INetwork<T> : IDisposable where T : unmanaged, IFloatingPointIe
     ParameterLayout Layout { get; }
     int Capacity { get; }
 
-    /// <summary>The activation scalars allocated per row of the capacity.</summary>
-    long ActivationValuesPerRow { get; }
+    /// <summary>The activation scalars allocated per row of the capacity, and the widest buffer's.</summary>
+    ActivationSize Activations { get; }
 
     /// <summary>y[rows, out] from x[rows, in]; keeps the activations the backward needs.</summary>
     void Forward(Slice<T> y, Slice<T> x, Slice<T> parameters, int rows);

@@ -425,8 +425,8 @@ public static class CpuOps
         return (squared, clipped);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     /// <param name="schedule">[step size, 1 / sqrt(bias correction 2)] of this step.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AdamStep<T>(Span<T> parameters, Span<T> m, Span<T> v, ReadOnlySpan<T> gradients, ReadOnlySpan<T> schedule, AdamArguments arguments)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -29,13 +29,14 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
         _outputs = _layers[..^1].Select(layer => backend.Allocate<T>(checked(layer.OutputWidth * capacity))).ToArray();
         int widest = _layers[..^1].Select(layer => layer.OutputWidth).DefaultIfEmpty(0).Max();
         _gradients = [backend.Allocate<T>(checked(widest * capacity)), backend.Allocate<T>(checked(widest * capacity))];
-        ActivationValuesPerRow = _layers.Sum(layer => (long)layer.SavedWidth) + _layers[..^1].Sum(layer => (long)layer.OutputWidth) + 2L * widest;
+        Activations = new(_layers.Sum(layer => (long)layer.SavedWidth) + _layers[..^1].Sum(layer => (long)layer.OutputWidth) + 2L * widest,
+            Math.Max(widest, _layers.Max(layer => layer.SavedWidth)));
     }
 
     public Model Model { get; }
     public ParameterLayout Layout => Model.Layout;
     public int Capacity { get; }
-    public long ActivationValuesPerRow { get; }
+    public ActivationSize Activations { get; }
 
     public void Forward(Slice<T> y, Slice<T> x, Slice<T> parameters, int rows)
     {

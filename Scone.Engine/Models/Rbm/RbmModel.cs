@@ -103,10 +103,10 @@ public sealed class RbmModel : IModelDefinition
     }
 
     /// <summary>As SCONE: u and z of each collage layer, and the two gradient buffers.</summary>
-    public long ActivationValuesPerRow(Model model)
+    public ActivationSize Activations(Model model)
     {
         var s = (RbmSettings)model.Settings;
-        return (2L * s.HiddenLayers + 2) * s.Hidden;
+        return new((2L * s.HiddenLayers + 2) * s.Hidden, s.Hidden);
     }
 
     public int? FullGridRows(Model model)
