@@ -133,7 +133,7 @@ capped() {
 }
 
 say() { printf '%s\n' "$*" >> "$stage_md"; }
-note() { stage_note="${stage_note:+$stage_note; }$*"; }
+note() { printf '%s\n' "$*" >> "$stage_notes"; }
 # Adds a JSON file to the stage's results under a name (only if it parses).
 result() {
   if json_ok "$2"; then printf '%s\t%s\n' "$1" "$2" >> "$stage_results"
@@ -184,15 +184,16 @@ EOF
   say '```'
 }
 
-# stage NAME ESTIMATE CAP FUNCTION: runs the function with the stage's cap; it returns 0 (passed),
-# 1 (failed), 3 (skipped, with a note) or 124/137 (cut off at the cap).
+# stage NAME ESTIMATE CAP FUNCTION: runs the function in a subshell (a mistake in it ends that
+# stage, not the run) under the stage's cap; it returns 0 (passed), 1 (failed), 3 (skipped, with a
+# note) or 124/137 (cut off at the cap). What it says, notes and results goes through files.
 stage_count=0
 stage() {
   local name=$1 estimate=$2 cap=$3 function=$4 status code start left
   stage_count=$((stage_count + 1))
   local id; id=$(printf '%02d-%s' "$stage_count" "$name")
-  stage_md="$work/stages/$id.md"; stage_results="$work/stages/$id.results"; stage_note=""
-  : > "$stage_md"; : > "$stage_results"
+  stage_md="$work/stages/$id.md"; stage_results="$work/stages/$id.results"; stage_notes="$work/stages/$id.notes"
+  : > "$stage_md"; : > "$stage_results"; : > "$stage_notes"
   left=$((deadline - SECONDS))
   start=$SECONDS
   if ((left < estimate || left < 5)); then
@@ -201,7 +202,7 @@ stage() {
     ((cap > left)) && cap=$left
     stage_end=$((SECONDS + cap))
     echo "device-check: $name (cap ${cap} s, estimate ${estimate} s)" >&2
-    "$function"; code=$?
+    ("$function"); code=$?
     case $code in
       0) status=passed ;;
       3) status=skipped ;;
@@ -209,7 +210,8 @@ stage() {
       *) status=failed ;;
     esac
   fi
-  local seconds=$((SECONDS - start))
+  local seconds=$((SECONDS - start)) stage_note
+  stage_note=$(awk 'NR > 1 {printf "; "} {printf "%s", $0}' "$stage_notes")
   {
     printf '{"name": %s, "status": %s, "exit": %s, "seconds": %s, "cap_s": %s, "estimate_s": %s, "note": %s, "results": {' \
       "$(json_string "$name")" "$(json_string "$status")" "$code" "$seconds" "$cap" "$estimate" "$(json_string "$stage_note")"
@@ -231,7 +233,7 @@ pack() {
   {
     echo "# Device check, $(date -u +%Y-%m-%dT%H:%M:%SZ)${tiny:+ (rehearsal: the CUDA emulator, tiny sizes)}"
     echo
-    echo "$headline"
+    cat "$work/headline" 2>/dev/null || echo "GPU: not yet looked at"
     echo
     echo "Budget ${budget} s, ${SECONDS} s used; upload ${upload} bytes; 10,000-step fits in ${fit_precision} float32."
     echo
@@ -246,7 +248,7 @@ pack() {
   } > "$OUT/.report.md.partial" && mv -f "$OUT/.report.md.partial" "$OUT/report.md"
   {
     printf '{"schema": "scone-device-check/1", "mode": %s, "started": %s, "budget_s": %s, "elapsed_s": %s, "upload_bytes": %s, "fit_precision": %s, "stages": [' \
-      "$(json_string "${tiny:+rehearsal}${tiny:-gpu}")" "$(json_string "$started")" "$budget" "$SECONDS" "$(json_number "$upload")" "$(json_string "$fit_precision")"
+      "$(json_string "$([ -n "$tiny" ] && echo rehearsal || echo gpu)")" "$(json_string "$started")" "$budget" "$SECONDS" "$(json_number "$upload")" "$(json_string "$fit_precision")"
     local first=1
     for j in "$work"/stages/*.json; do
       [ -e "$j" ] || continue
@@ -336,7 +338,8 @@ except Exception as e: print("no torch:", type(e).__name__)' 2>&1 | tail -n 1)"
     --output detailed) > "$logs/cuda-libraries.log" 2>&1
   local code=$?
   local gpu; gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -n 1)
-  headline="GPU: ${gpu:-none found by nvidia-smi}; CUDA ${tiny:+emulator }libraries: $(grep -m1 -oE 'nvrtc: [^ ]+( \([^)]*\))?' "$logs/cuda-libraries.log" || echo 'see cuda-libraries.log')"
+  echo "GPU: ${gpu:-none found by nvidia-smi}; CUDA ${tiny:+emulator }libraries: $(grep -m1 -oE 'nvrtc: [^ ]+( \([^)]*\))?' "$logs/cuda-libraries.log" || echo 'see cuda-libraries.log')" \
+    > "$work/headline"
   {
     printf '{"gpu": %s, ' "$(json_string "$gpu")"
     printf '"nvidia_smi_cuda": %s, ' "$(json_string "$(nvidia-smi 2>/dev/null | grep -oE 'CUDA Version: [0-9.]+' | head -n 1)")"
@@ -462,7 +465,6 @@ run() {
   work=${SCONE_DEVICE_WORK:-/tmp/scone-device}
   rm -rf "$work" && mkdir -p "$work/stages" "$work/logs/runs" || die "cannot create $work"
   logs="$work/logs" app="$work/app" data="$work/data"
-  headline="GPU: not yet looked at"
   # One kernel cache and one SDF ground-truth cache for every stage.
   export XDG_CACHE_HOME="$work/cache" SCONE_CACHE_DIR="$work/cache/sdf"
   export TESTINGPLATFORM_TELEMETRY_OPTOUT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
@@ -527,14 +529,15 @@ check_returned() {
   ((${#problems[@]} == 0)) || { printf 'device-check: returned files: %s\n' "${problems[@]}" >&2; return 1; }
 }
 
-# Which stages the rehearsal must pass: every Scone stage. PyTorch's pass or skip (no PyTorch),
-# the sanitizer's skip (no GPU) and torch.compile's outcome depend on the machine.
+# Which stages the rehearsal must pass: every Scone stage, the sanitizer's (with the stand-in).
+# PyTorch's pass or skip (no PyTorch) and torch.compile's outcome depend on the machine.
 check_stages() {
   python3 - "$1/summary.json" <<'EOF'
 import json, sys
 summary = json.load(open(sys.argv[1]))
 stages = {s["name"]: s for s in summary["stages"]}
-must_pass = ["environment", "gpu-tests", "bench-paper-strict", "bench-paper-tf32", "scone-kodim19", "siren-kodim19", "scone-cat", "scone-bunny"]
+must_pass = ["environment", "gpu-tests", "bench-paper-strict", "bench-paper-tf32", "scone-kodim19", "siren-kodim19", "scone-cat", "scone-bunny",
+             "sanitizer"]
 problems = [f"{name}: {stages.get(name, {}).get('status', 'absent')} ({stages.get(name, {}).get('note', '')})" for name in must_pass
             if stages.get(name, {}).get("status") != "passed"]
 if stages.get("torch-eager", {}).get("status") not in ("passed", "skipped"):
@@ -576,9 +579,25 @@ rehearse() {
   tar -C "$unpacked" -xzf "$device/app.tar.gz"
   device="$scratch/repo/artifacts/device" pack_data tiny "$unpacked/app/scone"
   rm -rf "$unpacked"
-  # No .NET on the device: a dotnet first on the PATH that only leaves a mark.
+  # No .NET on the device: a dotnet first on the PATH that only leaves a mark. And a stand-in
+  # compute-sanitizer (no GPU here), which drops its options, runs the program and prints the
+  # real one's summary line, so that the sanitizer stage runs as far as it can without a GPU.
   printf '#!/bin/sh\necho "dotnet called: $*" >&2\ntouch %s/dotnet-called\nexit 127\n' "$scratch" > "$scratch/bin/dotnet"
-  chmod +x "$scratch/bin/dotnet"
+  cat > "$scratch/bin/compute-sanitizer" <<'EOF'
+#!/bin/sh
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --version) echo "compute-sanitizer stand-in for the rehearsal"; exit 0 ;;
+    --tool|--target-processes|--report-api-errors|--error-exitcode|--print-limit) shift 2 ;;
+    --*) shift ;;
+    *) break ;;
+  esac
+done
+"$@"; code=$?
+echo "========= ERROR SUMMARY: 0 errors"
+exit $code
+EOF
+  chmod +x "$scratch/bin/dotnet" "$scratch/bin/compute-sanitizer"
   (cd "$scratch/repo" && env -i PATH="$scratch/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME="$scratch/home" \
     OUT="$scratch/out" SCONE_CUDA_EMULATOR="$emulator" SCONE_DEVICE_TINY=1 SCONE_DEVICE_BUDGET_S=1200 SCONE_DEVICE_WORK="$scratch/work" \
     bash scripts/device-check.sh run) || die "the rehearsed run failed"
