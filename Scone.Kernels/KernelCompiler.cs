@@ -12,11 +12,7 @@ namespace Scone.Kernels;
 /// is a virtual architecture, compute_XY) and how it was obtained.
 /// </summary>
 public sealed record CompiledKernels(byte[] Image, string Architecture, IReadOnlyList<string> Options, string Hash, bool CacheHit,
-    TimeSpan Elapsed, string? CachePath)
-{
-    /// <summary>True when the image is PTX, which the driver compiles for the device when it loads it.</summary>
-    public bool IsPtx => KernelCompiler.IsVirtual(Architecture);
-}
+    TimeSpan Elapsed, string? CachePath);
 
 /// <summary>
 /// NVRTC compilation of kernels.cu, with a disk cache keyed by a 128-bit XxHash of the source, the

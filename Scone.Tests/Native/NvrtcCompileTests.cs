@@ -8,7 +8,8 @@ namespace Scone.Tests.Native;
 
 /// <summary>
 /// kernels.cu through the real NVRTC, no GPU needed: it compiles to a CUBIN for compute
-/// capabilities 8.0 and 9.0 and the CUBIN holds every kernel the backend launches. Runs wherever
+/// capabilities 8.0 and 9.0 and the CUBIN holds every kernel the backend launches, and to PTX for
+/// a virtual architecture (what a device newer than NVRTC gets). Runs wherever
 /// libnvrtc loads; elsewhere it is ignored with the reason, except in CI (CI=true), where a missing
 /// NVRTC is a failure (scripts/install-nvrtc.sh installs Debian's).
 /// </summary>
