@@ -57,9 +57,11 @@ public static class CurvePlot
             line.MarkerSize = 6;
         }
         plot.Axes.Bottom.TickGenerator = new NumericManual(xs, categories.ToArray());
-        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+        // Room below for the slanted names, and the legend beside the plot, off the points.
+        plot.Axes.Bottom.MinimumSize = 90;
+        plot.ShowLegend(Edge.Right);
         plot.Title(title);
         plot.YLabel(yLabel);
         AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
