@@ -10,8 +10,7 @@
 // reduce_partials    CudaBackend.ReducePartials        CpuBackend.ReduceByChunks (the chunk sums)
 // collage_forward    CudaBackend.CollageForward        CpuOps.CollageForward
 // collage_backward   CudaBackend.CollageBackward       CpuOps.CollageBackward
-// binary_collage_forward  CudaBackend.BinaryCollageForward  CpuOps.BinaryCollageForward
-// binary_collage_backward CudaBackend.BinaryCollageBackward CpuOps.BinaryCollageBackward
+// multiply           CudaBackend.Multiply              CpuOps.Multiply
 // sine_forward       CudaBackend.SineForward           CpuOps.SineForward
 // sine_backward      CudaBackend.SineBackward          CpuOps.SineBackward
 // mask_scale_gradient CudaBackend.MaskScaleGradient   CpuBackend.MaskScaleGradient (CpuOps.Dot)
@@ -64,6 +63,7 @@
 #define MASK_NORMALIZED_SIN 3
 #define MASK_NORMALIZED_COS 4
 #define MASK_NORMALIZED_TANH 5
+#define MASK_LINEAR 6
 
 // The mask frequency, times the -L variants' trained scale k where there is one (scale may be null).
 __device__ __forceinline__ float scaled_w0(float w0, const float* scale)
@@ -107,6 +107,10 @@ __device__ __forceinline__ MaskValue mask_activation(int mask, float t)
         result.value = (c + 1.0f) * 0.5f;
         result.derivative = -s * 0.5f;
         break;
+    case MASK_LINEAR:
+        result.value = t;
+        result.derivative = 1.0f;
+        break;
     default: // MASK_NORMALIZED_TANH
         s = tanhf(t);
         result.value = (s + 1.0f) * 0.5f;
@@ -144,7 +148,7 @@ __device__ __forceinline__ float basis_argument(const BasisColumn& column, const
 }
 
 // ---------------------------------------------------------------------------------------------
-// Memory and bias: fill, add_bias, column_sum, reduce_partials
+// Memory and bias: fill, add_bias, column_sum, reduce_partials, multiply
 // ---------------------------------------------------------------------------------------------
 
 // destination[n] = value.
@@ -155,6 +159,13 @@ extern "C" __global__ void fill(float* __restrict__ destination, int n, float va
 }
 
 // y[rows, cols] += bias[cols] on every row.
+// y[i] *= factor[i] (the RBM ablation's fixed masks). Blocks of REDUCE_BLOCK threads, grid-stride.
+extern "C" __global__ void multiply(float* __restrict__ y, const float* __restrict__ factor, int n)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
+        y[i] *= factor[i];
+}
+
 extern "C" __global__ void add_bias(float* __restrict__ y, const float* __restrict__ bias, int rows, int cols)
 {
     int n = rows * cols;
@@ -197,8 +208,7 @@ extern "C" __global__ void reduce_partials(float* __restrict__ out, const float*
 }
 
 // ---------------------------------------------------------------------------------------------
-// Collage layer (SCONE, spec §1): collage_forward, collage_backward; the random binary mask
-// ablation (BASELINES.md §4): binary_collage_forward, binary_collage_backward
+// Collage layer (SCONE, spec §1): collage_forward, collage_backward
 // ---------------------------------------------------------------------------------------------
 
 // Where a collage layer's mask m comes from, with dm/du. SCONE's soft mask: m = sigma(w0 u).
@@ -210,24 +220,6 @@ struct SoftMask
     __device__ __forceinline__ MaskValue at(float u, int row, int j) const { return mask_activation(mask, w0 * u); }
     // du from g * s = dz * sin(omega q), in the order the CPU computes it.
     __device__ __forceinline__ float du(float gs, const MaskValue& m) const { return gs * w0 * m.derivative; }
-};
-
-// The RBM ablation's: m = M u with M a fixed 0/1 value per unit and row, bits[j * rows + row]
-// (the authors' [D, H, W] tensor, rows being the pixels in row-major order).
-struct BinaryMask
-{
-    const float* bits;
-    int rows;
-    __device__ BinaryMask(const float* bits_, int rows_) : bits(bits_), rows(rows_) {}
-    __device__ __forceinline__ MaskValue at(float u, int row, int j) const
-    {
-        float b = bits[j * rows + row];
-        MaskValue m;
-        m.value = b * u;
-        m.derivative = b;
-        return m;
-    }
-    __device__ __forceinline__ float du(float gs, const MaskValue& m) const { return gs * m.derivative; }
 };
 
 // On entry u[N,D] = z_prev A^T; on exit u = u + a and z[N,D] = m(u) * sin(omega (x B^T + c)),
@@ -319,21 +311,6 @@ extern "C" __global__ void collage_backward(float* du, float* __restrict__ parti
     const float* __restrict__ basis_bias, const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega, int mask)
 {
     collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask(mask, scaled_w0(w0, scale)));
-}
-
-// The RBM layer: m = M u with bits[D, rows] the fixed 0/1 mask.
-extern "C" __global__ void binary_collage_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ x,
-    const float* __restrict__ a, const float* __restrict__ bits, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
-    int rows, int width, int dims, float omega)
-{
-    collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, BinaryMask(bits, rows));
-}
-
-extern "C" __global__ void binary_collage_backward(float* du, float* __restrict__ partials, const float* dz,
-    const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ bits, const float* __restrict__ basis_weight,
-    const float* __restrict__ basis_bias, int rows, int width, int dims, float omega)
-{
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, BinaryMask(bits, rows));
 }
 
 // The -L variants' scale gradient: partials[blockIdx.x] = this block's sum of du[i] u[i] (the

@@ -27,7 +27,7 @@ public static class Devices
             case "auto":
                 if (Cuda.IsAvailable)
                     return new CudaBackend(new CudaBackendOptions(Tf32: tf32, Log: notices));
-                notices.WriteLine("scone: no usable CUDA here; using the CPU (--device cuda says what is missing)");
+                notices.WriteLine("no usable CUDA here; using the CPU (--device cuda says what is missing)");
                 return new CpuBackend<float>();
             default:
                 throw new InputException($"--device {device}: valid devices are {string.Join(", ", Names)}");

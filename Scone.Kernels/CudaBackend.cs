@@ -55,7 +55,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private readonly DeviceMemory _partials;
     private readonly bool _synchronizeEachLaunch;
     private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials, _collageForward, _collageBackward,
-        _sineForward, _sineBackward, _binaryCollageForward, _binaryCollageBackward, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints,
+        _sineForward, _sineBackward, _multiply, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints,
         _mfnFilterForward, _mfnFilterBackward, _gaborWaveletForward, _gaborWaveletBackward;
     private readonly int _maxBlocks;
     private bool _capturing;
@@ -81,8 +81,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _collageBackward = _module.Kernel(KernelNames.CollageBackward);
             _sineForward = _module.Kernel(KernelNames.SineForward);
             _sineBackward = _module.Kernel(KernelNames.SineBackward);
-            _binaryCollageForward = _module.Kernel(KernelNames.BinaryCollageForward);
-            _binaryCollageBackward = _module.Kernel(KernelNames.BinaryCollageBackward);
+            _multiply = _module.Kernel(KernelNames.Multiply);
             _maskScaleGradient = _module.Kernel(KernelNames.MaskScaleGradient);
             _divideAdd = _module.Kernel(KernelNames.DivideAdd);
             _reluForward = _module.Kernel(KernelNames.ReluForward);
@@ -285,24 +284,12 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         Launch(_fourierEncoding, ColumnTiles(features), RowBlocks(rows, features), ColumnTile, RowTile, Address(h), Address(x), Address(frequencies), rows, features, dims);
     }
 
-    public void BinaryCollageForward(Slice<float> z, Slice<float> u, Slice<float> x, Slice<float> a, Slice<float> bits, Slice<float> basisWeight, Slice<float> basisBias,
-        int rows, int width, int dims, float omega)
+    public void Multiply(Slice<float> y, Slice<float> factor, int count)
     {
-        CheckLayer(rows, width, dims, z, u, x, a, basisWeight, basisBias);
-        bits.Require(Elements(rows, width), nameof(bits));
+        y.Require(count, nameof(y));
+        factor.Require(count, nameof(factor));
         Context.MakeCurrent();
-        Launch(_binaryCollageForward, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
-            Address(z), Address(u), Address(x), Address(a), Address(bits), Address(basisWeight), Address(basisBias), rows, width, dims, omega);
-    }
-
-    public void BinaryCollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias,
-        Slice<float> dz, Slice<float> u, Slice<float> x, Slice<float> bits, Slice<float> basisWeight, Slice<float> basisBias, int rows, int width, int dims, float omega)
-    {
-        CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
-        bits.Require(Elements(rows, width), nameof(bits));
-        dz.Require(Elements(rows, width), nameof(dz));
-        CollageReductions(_binaryCollageBackward, da, dBasisWeight, dBasisBias, rows, width, dims,
-            Address(du), Address(dz), Address(u), Address(x), Address(bits), Address(basisWeight), Address(basisBias), rows, width, dims, omega);
+        Launch(_multiply, FlatBlocks(count), 1, FlatBlock, 1, Address(y), Address(factor), count);
     }
 
     public void MaskScaleGradient(Slice<float> dScale, Slice<float> du, Slice<float> u, Slice<float> scale, int count)
@@ -402,7 +389,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         indices.Require(rows, nameof(indices));
         frames.Require((long)frameCount * height * width * VideoPoints.Channels, nameof(frames));
         if ((long)height * width > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(width), $"frames of {height} x {width} are too large for the kernel's 32-bit indices");
+            throw new ArgumentOutOfRangeException(nameof(width), $"frames of {width}x{height} are too large for the kernel's 32-bit indices");
         Context.MakeCurrent();
         Launch(_gatherVideoPoints, FlatBlocks(rows), 1, FlatBlock, 1, Address(x), Address(target), Address(frames), Address(indices),
             rows, frameCount, height, width);
@@ -445,14 +432,14 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     /// <summary>A timer on this backend's stream (CUDA events).</summary>
     public CudaTimer CreateTimer() => new(_stream);
 
-    /// <summary>
-    /// Captures what <paramref name="body"/> queues on this backend (kernels and GEMMs; no Upload,
-    /// Download, Copy or Synchronize) as a graph to replay. SCONE_SYNC's waits are skipped while capturing.
-    /// </summary>
     public bool CanCapture => true;
 
     IReplayable ICapturingBackend.Capture(Action body) => Capture(body);
 
+    /// <summary>
+    /// Captures what <paramref name="body"/> queues on this backend (kernels and GEMMs; no Upload,
+    /// Download, Copy or Synchronize) as a graph to replay. SCONE_SYNC's waits are skipped while capturing.
+    /// </summary>
     public CudaGraph Capture(Action body)
     {
         _capturing = true;

@@ -54,6 +54,14 @@ public sealed class CudaContext : IDisposable
 
     internal nint Pointer => _handle.Pointer;
 
+    /// <summary>Bytes of device memory free now (cuMemGetInfo), for checking a run's needs before it allocates.</summary>
+    public long FreeMemory()
+    {
+        MakeCurrent();
+        Check(CuDriver.cuMemGetInfo_v2(out nuint free, out _));
+        return (long)free;
+    }
+
     /// <summary>Makes this context current on the calling thread.</summary>
     public void MakeCurrent()
     {

@@ -23,11 +23,18 @@ public sealed unsafe class CudaModule : IDisposable
         context.Register(this);
     }
 
-    /// <summary>Compiles (or takes from the cache) the embedded kernels.cu for the context's device and loads it.</summary>
+    /// <summary>
+    /// Compiles (or takes from the cache) the embedded kernels.cu for the context's device, as
+    /// <see cref="KernelCompiler.Target"/> chooses, and loads it.
+    /// </summary>
     public static CudaModule LoadKernels(CudaContext context, bool fastMath, TextWriter? log, out CompiledKernels compiled)
     {
-        compiled = KernelCompiler.CompileCached(KernelSource.Read(), context.Architecture, fastMath, log);
-        return new CudaModule(context, compiled.Cubin);
+        int computeCapability = 10 * context.ComputeCapabilityMajor + context.ComputeCapabilityMinor;
+        string architecture = KernelCompiler.Target(computeCapability, KernelCompiler.SupportedArchitectures());
+        if (KernelCompiler.IsVirtual(architecture))
+            log?.WriteLine($"scone: NVRTC does not know {context.Architecture}; compiling {KernelCompiler.SourceName} to PTX for {architecture}, which the driver compiles for the device");
+        compiled = KernelCompiler.CompileCached(KernelSource.Read(), architecture, fastMath, log);
+        return new CudaModule(context, compiled.Image);
     }
 
     /// <summary>Whether the module holds a kernel of this name; any failure other than "not found" throws.</summary>

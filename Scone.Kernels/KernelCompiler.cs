@@ -1,23 +1,28 @@
 using System.Diagnostics;
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text;
 using Scone.Kernels.Native;
 using static Scone.Kernels.Checks;
 
 namespace Scone.Kernels;
 
-/// <summary>A compiled kernels.cu: the CUBIN and how it was obtained.</summary>
-public sealed record CompiledKernels(byte[] Cubin, string Architecture, IReadOnlyList<string> Options, string Hash, bool CacheHit,
+/// <summary>
+/// A compiled kernels.cu: the module image (a CUBIN, or PTX text ending in a NUL when the target
+/// is a virtual architecture, compute_XY) and how it was obtained.
+/// </summary>
+public sealed record CompiledKernels(byte[] Image, string Architecture, IReadOnlyList<string> Options, string Hash, bool CacheHit,
     TimeSpan Elapsed, string? CachePath);
 
 /// <summary>
-/// NVRTC compilation of kernels.cu to a CUBIN for one architecture (not PTX left to the driver's
-/// JIT), with a disk cache keyed by the SHA-256 of the source, the options, the NVRTC version and
-/// the architecture. The cache ($XDG_CACHE_HOME/scone, else ~/.cache/scone) holds
-/// kernels.&lt;hash&gt;.cubin beside kernels.&lt;hash&gt;.cu, the source it came from. Under the
-/// emulator the key also names the emulator and its settings, so that its host-code modules and
-/// real CUBINs never stand in for each other.
+/// NVRTC compilation of kernels.cu, with a disk cache keyed by a 128-bit XxHash of the source, the
+/// options, the NVRTC version and the architecture (a managed hash: no native crypto library is
+/// loaded). The target is a CUBIN for the device's own architecture; a device newer than NVRTC
+/// knows gets PTX for the newest architecture NVRTC does know, which the driver JIT-compiles.
+/// The cache ($XDG_CACHE_HOME/scone, else ~/.cache/scone) holds kernels.&lt;hash&gt;.cubin (or .ptx)
+/// beside kernels.&lt;hash&gt;.cu, the source it came from. Under the emulator the key also names the
+/// emulator and its settings, so that its host-code modules and real CUBINs never stand in for
+/// each other.
 /// </summary>
 public static unsafe class KernelCompiler
 {
@@ -48,6 +53,37 @@ public static unsafe class KernelCompiler
         return (major, minor);
     }
 
+    /// <summary>The architectures this NVRTC can compile for, as compute capabilities x 10 (90 for 9.0), ascending.</summary>
+    public static IReadOnlyList<int> SupportedArchitectures()
+    {
+        Check(Nvrtc.nvrtcGetNumSupportedArchs(out int count));
+        var architectures = new int[count];
+        fixed (int* pointer = architectures)
+            Check(Nvrtc.nvrtcGetSupportedArchs(pointer));
+        Array.Sort(architectures);
+        return architectures;
+    }
+
+    /// <summary>
+    /// What to compile for a device of compute capability <paramref name="computeCapability"/>
+    /// (x 10): sm_XY, a CUBIN, when NVRTC knows the architecture; else compute_XY, PTX, for the
+    /// newest architecture NVRTC knows below it, which the driver compiles for the device. A device
+    /// older than every architecture NVRTC knows cannot be served.
+    /// </summary>
+    public static string Target(int computeCapability, IReadOnlyList<int> supported)
+    {
+        if (supported.Contains(computeCapability)) return $"sm_{computeCapability}";
+        var older = supported.Where(architecture => architecture < computeCapability).ToList();
+        if (older.Count == 0)
+            throw new NvrtcException(nameof(nvrtcResult.NVRTC_ERROR_INVALID_OPTION), "no architecture this NVRTC knows runs on the device",
+                "choosing the architecture of kernels.cu",
+                $"the device has compute capability {computeCapability / 10}.{computeCapability % 10}; NVRTC knows {string.Join(", ", supported)}");
+        return $"compute_{older.Max()}";
+    }
+
+    /// <summary>Whether an architecture is virtual (compute_XY, compiled to PTX) rather than real (sm_XY, a CUBIN).</summary>
+    public static bool IsVirtual(string architecture) => architecture.StartsWith("compute_", StringComparison.Ordinal);
+
     /// <summary>The cache folder: $XDG_CACHE_HOME/scone, else ~/.cache/scone.</summary>
     public static string CacheDirectory()
     {
@@ -59,8 +95,9 @@ public static unsafe class KernelCompiler
     }
 
     /// <summary>
-    /// The CUBIN of <paramref name="source"/> for <paramref name="architecture"/> (sm_XY), from the
-    /// cache when it holds one for the same key; logs the compile time or the cache hit.
+    /// The module image of <paramref name="source"/> for <paramref name="architecture"/> (sm_XY, or
+    /// compute_XY for PTX), from the cache when it holds one for the same key; logs the compile
+    /// time or the cache hit.
     /// </summary>
     public static CompiledKernels CompileCached(string source, string architecture, bool fastMath, TextWriter? log)
     {
@@ -68,27 +105,27 @@ public static unsafe class KernelCompiler
         var (major, minor) = NvrtcVersion();
         string hash = Hash(source, options, $"{major}.{minor}{CudaLibraries.EmulatorIdentity()}", architecture);
         string directory = CacheDirectory();
-        string cubinPath = Path.Combine(directory, $"kernels.{hash}.cubin");
+        string imagePath = Path.Combine(directory, $"kernels.{hash}.{Extension(architecture)}");
         var clock = Stopwatch.StartNew();
-        if (File.Exists(cubinPath))
+        if (File.Exists(imagePath))
         {
-            byte[] cached = File.ReadAllBytes(cubinPath);
+            byte[] cached = File.ReadAllBytes(imagePath);
             if (cached.Length > 0)
             {
-                log?.WriteLine($"scone: {SourceName} for {architecture}: cache hit {cubinPath}");
-                return new CompiledKernels(cached, architecture, options, hash, true, clock.Elapsed, cubinPath);
+                log?.WriteLine($"{SourceName} for {architecture}: cache hit {imagePath}");
+                return new CompiledKernels(cached, architecture, options, hash, true, clock.Elapsed, imagePath);
             }
         }
-        byte[] cubin = Compile(source, options);
-        log?.WriteLine($"scone: {SourceName} for {architecture}: compiled by NVRTC {major}.{minor} in {clock.Elapsed.TotalMilliseconds:F0} ms");
-        string? stored = Store(directory, hash, source, cubin, log);
-        return new CompiledKernels(cubin, architecture, options, hash, false, clock.Elapsed, stored);
+        byte[] image = Compile(source, options);
+        log?.WriteLine($"{SourceName} for {architecture}: compiled by NVRTC {major}.{minor} in {clock.Elapsed.TotalMilliseconds:F0} ms");
+        string? stored = Store(directory, hash, source, image, Extension(architecture), log);
+        return new CompiledKernels(image, architecture, options, hash, false, clock.Elapsed, stored);
     }
 
     /// <summary>
-    /// Compiles <paramref name="source"/> with the given options to a CUBIN (the options must name a
-    /// real architecture, sm_XY). A failed compile throws an NvrtcException holding NVRTC's log,
-    /// whose lines read kernels.cu(line): error ..., and the options.
+    /// Compiles <paramref name="source"/> with the given options to a CUBIN, or to PTX when they
+    /// name a virtual architecture (--gpu-architecture=compute_XY). A failed compile throws an
+    /// NvrtcException holding NVRTC's log, whose lines read kernels.cu(line): error ..., and the options.
     /// </summary>
     public static byte[] Compile(string source, IReadOnlyList<string> options)
     {
@@ -104,14 +141,7 @@ public static unsafe class KernelCompiler
             if (result != nvrtcResult.NVRTC_SUCCESS)
                 throw new NvrtcException(result.ToString(), Description(result), $"nvrtcCompileProgram({SourceName})",
                     $"options: {string.Join(' ', options)}{Environment.NewLine}{Log(program)}");
-            Check(Nvrtc.nvrtcGetCUBINSize(program, out nuint size));
-            if (size == 0)
-                throw new NvrtcException(nameof(nvrtcResult.NVRTC_ERROR_INVALID_OPTION), "NVRTC produced no CUBIN",
-                    $"nvrtcGetCUBINSize({SourceName})", $"options: {string.Join(' ', options)} (a CUBIN needs --gpu-architecture=sm_XY, not compute_XY)");
-            var cubin = new byte[(int)size];
-            fixed (byte* pointer = cubin)
-                Check(Nvrtc.nvrtcGetCUBIN(program, pointer));
-            return cubin;
+            return options.Any(option => option.StartsWith("--gpu-architecture=compute_", StringComparison.Ordinal)) ? Ptx(program) : Cubin(program, options);
         }
         finally
         {
@@ -121,6 +151,30 @@ public static unsafe class KernelCompiler
             _ = Nvrtc.nvrtcDestroyProgram(ref program);
         }
     }
+
+    private static byte[] Cubin(nint program, IReadOnlyList<string> options)
+    {
+        Check(Nvrtc.nvrtcGetCUBINSize(program, out nuint size));
+        if (size == 0)
+            throw new NvrtcException(nameof(nvrtcResult.NVRTC_ERROR_INVALID_OPTION), "NVRTC produced no CUBIN",
+                $"nvrtcGetCUBINSize({SourceName})", $"options: {string.Join(' ', options)} (a CUBIN needs --gpu-architecture=sm_XY)");
+        var cubin = new byte[(int)size];
+        fixed (byte* pointer = cubin)
+            Check(Nvrtc.nvrtcGetCUBIN(program, pointer));
+        return cubin;
+    }
+
+    /// <summary>The PTX text with NVRTC's terminating NUL, which cuModuleLoadData needs.</summary>
+    private static byte[] Ptx(nint program)
+    {
+        Check(Nvrtc.nvrtcGetPTXSize(program, out nuint size));
+        var ptx = new byte[(int)size];
+        fixed (byte* pointer = ptx)
+            Check(Nvrtc.nvrtcGetPTX(program, pointer));
+        return ptx;
+    }
+
+    private static string Extension(string architecture) => IsVirtual(architecture) ? "ptx" : "cubin";
 
     private static string Log(nint program)
     {
@@ -136,23 +190,23 @@ public static unsafe class KernelCompiler
     internal static string Hash(string source, IReadOnlyList<string> options, string nvrtcVersion, string architecture)
     {
         string key = string.Join('\n', [source, .. options, $"nvrtc {nvrtcVersion}", architecture]);
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        return Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(key)));
     }
 
-    /// <summary>Writes the CUBIN and its source into the cache, each atomically; a cache that cannot be written is only logged.</summary>
-    private static string? Store(string directory, string hash, string source, byte[] cubin, TextWriter? log)
+    /// <summary>Writes the image and its source into the cache, each atomically; a cache that cannot be written is only logged.</summary>
+    private static string? Store(string directory, string hash, string source, byte[] image, string extension, TextWriter? log)
     {
         try
         {
             Directory.CreateDirectory(directory);
             WriteAtomically(Path.Combine(directory, $"kernels.{hash}.cu"), Encoding.UTF8.GetBytes(source));
-            string path = Path.Combine(directory, $"kernels.{hash}.cubin");
-            WriteAtomically(path, cubin);
+            string path = Path.Combine(directory, $"kernels.{hash}.{extension}");
+            WriteAtomically(path, image);
             return path;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            log?.WriteLine($"scone: the kernel cache {directory} could not be written ({e.Message}); compiling again next time");
+            log?.WriteLine($"scone: warning: the kernel cache {directory} could not be written ({e.Message}); compiling again next time");
             return null;
         }
     }

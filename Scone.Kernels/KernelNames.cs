@@ -11,8 +11,7 @@ public static class KernelNames
     public const string CollageBackward = "collage_backward";
     public const string SineForward = "sine_forward";
     public const string SineBackward = "sine_backward";
-    public const string BinaryCollageForward = "binary_collage_forward";
-    public const string BinaryCollageBackward = "binary_collage_backward";
+    public const string Multiply = "multiply";
     public const string MaskScaleGradient = "mask_scale_gradient";
     public const string DivideAdd = "divide_add";
     public const string ReluForward = "relu_forward";
@@ -30,7 +29,7 @@ public static class KernelNames
     public const string GaborWaveletBackward = "gabor_wavelet_backward";
 
     public static IReadOnlyList<string> All { get; } =
-        [Fill, AddBias, ColumnSum, ReducePartials, CollageForward, CollageBackward, BinaryCollageForward, BinaryCollageBackward, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
+        [Fill, AddBias, ColumnSum, ReducePartials, CollageForward, CollageBackward, Multiply, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
          RandomIndices, GatherVideoPoints,
          MfnFilterForward, MfnFilterBackward, GaborWaveletForward, GaborWaveletBackward];
 }

@@ -83,14 +83,7 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
     public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float w0) =>
         Time("sine_backward", 3.0 * rows * width, () => inner.SineBackward(du, dBias, dz, u, rows, width, w0));
 
-    public void BinaryCollageForward(Slice<float> z, Slice<float> u, Slice<float> x, Slice<float> a, Slice<float> bits, Slice<float> basisWeight, Slice<float> basisBias,
-        int rows, int width, int dims, float omega) =>
-        Time("binary_collage_forward", 4.0 * rows * width + (double)rows * dims, () => inner.BinaryCollageForward(z, u, x, a, bits, basisWeight, basisBias, rows, width, dims, omega));
-
-    public void BinaryCollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias,
-        Slice<float> dz, Slice<float> u, Slice<float> x, Slice<float> bits, Slice<float> basisWeight, Slice<float> basisBias, int rows, int width, int dims, float omega) =>
-        Time("binary_collage_backward", 4.0 * rows * width + (double)rows * dims,
-            () => inner.BinaryCollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, x, bits, basisWeight, basisBias, rows, width, dims, omega));
+    public void Multiply(Slice<float> y, Slice<float> factor, int count) => Time("multiply", 3.0 * count, () => inner.Multiply(y, factor, count));
 
     public void MaskScaleGradient(Slice<float> dScale, Slice<float> du, Slice<float> u, Slice<float> scale, int count) =>
         Time("mask_scale_gradient", 2.0 * count, () => inner.MaskScaleGradient(dScale, du, u, scale, count));

@@ -8,7 +8,10 @@ using Scone.Engine.Signals;
 
 namespace Scone.Cli.Commands;
 
-/// <summary>scone bench: milliseconds per training step for fixed configurations, as JSON on stdout.</summary>
+/// <summary>
+/// scone bench: milliseconds per training step for fixed configurations, as JSON on stdout; with
+/// --out also a file, staged before the benchmark starts, so that a bad --out fails at once.
+/// </summary>
 public static class BenchCommand
 {
     public static Command Create()
@@ -39,8 +42,16 @@ public static class BenchCommand
         var cases = TrainingBenchmark.Cases.Where(c => only is null || c.Name.Equals(only, StringComparison.OrdinalIgnoreCase)).ToList();
         if (cases.Count == 0)
             throw new InputException($"--only {only}: valid cases are {string.Join(", ", TrainingBenchmark.Cases.Select(c => c.Name))}");
+        using var interruption = new Interruption(stopsGracefully: false);
+        using var staged = output is null ? null : interruption.Guard(StagedOutput.ForFile(output, "--out"));
         var image = imagePath is null ? SiemensStar.Create(size) : ImageFile.Load(imagePath);
         using var backend = Devices.Open(device, Console.Error, tf32);
+        foreach (var benchCase in cases)
+            MemoryBudget.Training(benchCase.Model, (long)image.Height * image.Width, rows => imagePath is null
+                    ? $"--size {(int)Math.Sqrt(rows)}"
+                    : FormattableString.Invariant($"an image of {rows:N0} pixels"))
+                .Device("the image", 20.0 * image.Height * image.Width)
+                .Check(backend);
         if (profile && backend is not Scone.Kernels.CudaBackend)
             throw new InputException("--profile brackets CUDA work for Nsight; it needs --device cuda");
         if (profile && !Scone.Kernels.CudaProfiler.NvtxAvailable)
@@ -68,8 +79,11 @@ public static class BenchCommand
         };
         string text = report.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
         Console.WriteLine(text);
-        if (output is not null)
-            RunFiles.WriteJson(output, report);
+        if (staged is not null)
+        {
+            RunFiles.WriteJson(staged.StagedFile, report);
+            staged.Commit();
+        }
         return CommandLine.Ok;
     }
 }

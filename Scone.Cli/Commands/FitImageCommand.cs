@@ -36,86 +36,104 @@ public static class FitImageCommand
         command.Add(scale);
         command.SetAction(parse => Run(new Settings(
             parse.GetValue(path), grid => model.Read(parse, grid), training.Trainer(parse),
-            parse.GetValue(evalEvery), parse.GetValue(training.Device)!, parse.GetValue(training.Tf32), parse.GetValue(scale), parse.GetValue(training.Out)!)));
+            parse.GetValue(evalEvery), parse.GetValue(training.Device)!, parse.GetValue(training.Tf32), parse.GetValue(scale), parse.GetValue(training.Out)!,
+            parse.GetValue(training.Resume))));
         return command;
     }
 
     /// <param name="Model">The model for the image's pixel grid (which a model defined on one, RBM, takes).</param>
-    private sealed record Settings(string? Path, Func<(int Height, int Width), Model> Model, TrainerOptions Training, int EvalEvery, string Device, bool Tf32, double Scale, string Out);
+    private sealed record Settings(string? Path, Func<(int Height, int Width), Model> Model, TrainerOptions Training, int EvalEvery, string Device, bool Tf32, double Scale, string Out, bool Resume);
 
     private static int Run(Settings settings)
     {
         if (settings.EvalEvery < 1) throw new InputException($"--eval-every {settings.EvalEvery} must be at least 1");
-        string folder = RunFiles.PrepareFolder(settings.Out);
+        ImageResize.CheckScale(settings.Scale);
+        // The image comes first: a model defined on a pixel grid (RBM) takes the image's.
         var image = settings.Path is null ? SiemensStar.Create() : ImageFile.Load(settings.Path);
         if (settings.Scale != 1.0)
         {
             var (height, width) = ImageResize.Scaled(image.Height, image.Width, settings.Scale);
             image = ImageResize.Resize(image, height, width);
         }
+        Ssim.CheckSize(image.Width, image.Height);
         var model = settings.Model((image.Height, image.Width));
+        MemoryBudget.CheckRows(model, settings.Training.BatchSize, MemoryBudget.Batch);
+        var resumeSettings = FitRun.Settings("fit image", settings.Path is null ? "siemens-star" : System.IO.Path.GetFullPath(settings.Path), model, settings.Training);
+        resumeSettings["--scale"] = FitRun.Text(settings.Scale);
+        resumeSettings["--eval-every"] = FitRun.Text(settings.EvalEvery);
+        using var run = FitRun.Open(settings.Out, settings.Resume, resumeSettings);
+
         var data = ImageSignal.ToTrainingData<float>(image);
-        using var backend = Devices.Open(settings.Device, Console.Error, settings.Tf32);
         int capacity = settings.Training.BatchSize == 0 ? data.Rows : settings.Training.BatchSize;
+        var budget = MemoryBudget.Training(model, capacity, MemoryBudget.Batch)
+            .Device("the image", 4.0 * data.Rows * (ImageSignal.Dims + ImageSignal.Channels))
+            .EvaluationTiles(model, Math.Min(PointEvaluator.DefaultTileRows, data.Rows))
+            .Host("images and their scores", 150.0 * data.Rows);
+        using var backend = Devices.Open(settings.Device, Console.Error, settings.Tf32);
+        budget.Check(backend);
         using var network = model.CreateNetwork(backend, capacity);
         using var trainer = new Trainer<float>(backend, network, data, settings.Training, model.InitialParameters(settings.Training.Seed));
 
         string name = settings.Path is null ? "siemens star" : System.IO.Path.GetFileName(settings.Path);
-        AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant(
-            $"fitting {model.Name} ({model.ParameterCount:N0} parameters) to {name}, {image.Width}x{image.Height}, {settings.Training.Steps} steps on {backend.Name}")));
+        run.Announce(model, $"{name}, {image.Width}x{image.Height}", $"{settings.Training.Steps} steps", backend.Name, budget);
 
         var clock = Stopwatch.StartNew();
-        var curve = TrainingProgress.Run("fit", settings.Training.Steps, () =>
+        var curve = run.Train(trainer, settings.Training.Steps, result =>
         {
-            var result = trainer.Step();
-            if (!trainer.FullBatch && (trainer.StepsTaken % settings.EvalEvery == 0))
+            if (!trainer.FullBatch && trainer.Stopped is null && trainer.StepsTaken % settings.EvalEvery == 0)
                 trainer.Evaluate();
-            return result;
         });
         backend.Synchronize();
-        double seconds = clock.Elapsed.TotalSeconds;
+        var state = FitRun.StateToKeep(trainer);
+        double seconds = run.EarlierSeconds + clock.Elapsed.TotalSeconds;
 
-        double finalPsnr = trainer.Evaluate();
-        float[] finalParameters = trainer.DownloadParameters();
-        var reconstruction = ImageRenderer.Render(backend, model, finalParameters, image.Height, image.Width);
-        double finalSsim = Ssim.Compute(image, reconstruction);
-        double bestSsim = trainer.BestStep == trainer.StepsTaken
-            ? finalSsim
+        // A stopped run is written from the best parameters so far: after a divergence the
+        // current ones are worth nothing, and after Ctrl-C the best are what the run has to show.
+        double currentPsnr = trainer.Evaluate();
+        bool fromBest = trainer.Stopped is not null;
+        float[] parameters = trainer.DownloadParameters(best: fromBest);
+        double psnr = fromBest ? trainer.BestPsnr : currentPsnr;
+        var reconstruction = ImageRenderer.Render(backend, model, parameters, image.Height, image.Width);
+        double ssim = Ssim.Compute(image, reconstruction);
+        double bestSsim = fromBest || trainer.BestStep == trainer.StepsTaken
+            ? ssim
             : Ssim.Compute(image, ImageRenderer.Render(backend, model, trainer.DownloadParameters(best: true), image.Height, image.Width));
 
-        var metrics = RunFiles.Summary("image", model, settings.Training, backend.Name, settings.Tf32, trainer.BatchRows, seconds).With(new JsonObject
+        var metrics = RunFiles.Summary("image", model, settings.Training, backend.Name, settings.Tf32, trainer.BatchRows, seconds,
+            trainer.StepsTaken).With(run.Outcome(trainer)).With(new JsonObject
         {
-            ["psnr"] = RunFiles.Number(finalPsnr),
-            ["ssim"] = finalSsim,
-            ["psnr_best"] = RunFiles.Number(trainer.BestPsnr),
+            ["psnr"] = RunFiles.Psnr(psnr),
+            ["ssim"] = ssim,
+            ["psnr_best"] = RunFiles.Psnr(trainer.BestPsnr),
             ["ssim_best"] = bestSsim,
             ["best_step"] = trainer.BestStep,
+            ["identical"] = double.IsPositiveInfinity(psnr),
             ["height"] = image.Height,
             ["width"] = image.Width,
             ["image"] = settings.Path ?? "siemens-star",
             ["scale"] = settings.Scale,
         });
 
-        ImageFile.SavePng(System.IO.Path.Combine(folder, "reconstruction.png"), reconstruction);
-        ImageFile.SavePng(System.IO.Path.Combine(folder, "comparison.png"), ComparisonImage.Create(image, reconstruction));
-        RunFiles.WriteCurve(System.IO.Path.Combine(folder, "curve.csv"), curve);
-        CurvePlot.SavePsnrCurve(System.IO.Path.Combine(folder, "curve.png"), curve.Select(r => r.Step).ToList(), curve.Select(r => r.Psnr).ToList(),
+        ImageFile.SavePng(run.PathOf("target.png"), image);
+        ImageFile.SavePng(run.PathOf("reconstruction.png"), reconstruction);
+        ImageFile.SavePng(run.PathOf("comparison.png"), ComparisonImage.Create(image, reconstruction));
+        RunFiles.WriteCurve(run.PathOf("curve.csv"), curve);
+        CurvePlot.SavePsnrCurve(run.PathOf("curve.png"), curve.Select(r => r.Step).ToList(), curve.Select(r => r.Psnr).ToList(),
             $"{model.Name} on {name}");
-        Checkpoint.Save(System.IO.Path.Combine(folder, "model.safetensors"), model, finalParameters, new Dictionary<string, string>
+        Checkpoint.Save(run.PathOf("model.safetensors"), model, parameters, new Dictionary<string, string>
         {
             ["signal"] = "image",
             ["height"] = image.Height.ToString(CultureInfo.InvariantCulture),
             ["width"] = image.Width.ToString(CultureInfo.InvariantCulture),
         });
-        RunFiles.WriteJson(System.IO.Path.Combine(folder, "metrics.json"), metrics);
+        run.SaveState(state);
+        RunFiles.WriteJson(run.PathOf("metrics.json"), metrics);
 
-        var table = new Table().AddColumns("", "final", "best");
-        table.AddRow("PSNR (dB)", RunFiles.Format(finalPsnr), RunFiles.Format(trainer.BestPsnr) + (trainer.BestStep >= 0 ? $" (step {trainer.BestStep})" : ""));
-        table.AddRow("SSIM", RunFiles.Format(finalSsim, "F4"), RunFiles.Format(bestSsim, "F4"));
-        table.AddRow("time", FormattableString.Invariant($"{seconds:F1} s"), FormattableString.Invariant($"{settings.Training.Steps / Math.Max(seconds, 1e-9):F2} steps/s"));
+        var table = new Table().AddColumns("", fromBest ? "written (best)" : "final", "best");
+        table.AddRow("PSNR (dB)", RunFiles.Format(psnr), RunFiles.Format(trainer.BestPsnr) + (trainer.BestStep >= 0 ? $" (step {trainer.BestStep})" : ""));
+        table.AddRow("SSIM", RunFiles.Format(ssim, "F4"), RunFiles.Format(bestSsim, "F4"));
+        table.AddRow("time", FormattableString.Invariant($"{seconds:F1} s"), FormattableString.Invariant($"{trainer.StepsTaken / Math.Max(seconds, 1e-9):F2} steps/s"));
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"wrote [bold]{Markup.Escape(folder)}[/]");
-        return CommandLine.Ok;
+        return run.Finish(trainer, settings.Training.LearningRate);
     }
-
 }

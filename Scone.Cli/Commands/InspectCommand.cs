@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Scone.Cli.Output;
 using Scone.Cli.Plots;
 using Scone.Engine;
@@ -17,12 +18,17 @@ namespace Scone.Cli.Commands;
 /// apart (SCONE: its masks in mask-l.png and its Fourier bases in basis-l.png). Each picture's grey
 /// is linear over its own range, which inspect.json states with the file's layer, kind and grid.
 /// </summary>
-public static class InspectCommand
+public static partial class InspectCommand
 {
     /// <summary>Rows a forward takes at a time: the pictures of a tile are held in double on the host, every kind of a layer at once.</summary>
     private const int TileRows = 4096;
 
     private const int ShapeSide = 256;
+
+    /// <summary>The most kinds of picture a layer gives (SCONE's output, masks and bases), for the memory check.</summary>
+    private const int MaxKinds = 3;
+
+    private const string IndexFile = "inspect.json";
 
     public static Command Create()
     {
@@ -52,54 +58,59 @@ public static class InspectCommand
     private static int Run(string modelPath, string outPath, string? size, int? units, double? time, string device)
     {
         if (units < 1) throw new InputException($"--units {units} must be at least 1");
-        string folder = RunFiles.PrepareFolder(outPath);
+        using var interruption = new Interruption(stopsGracefully: false);
         var (config, parameters, metadata) = Checkpoint.Load(modelPath);
         var grid = GridOf(config, metadata, modelPath, size is null ? null : RenderCommand.ParseSize(size), time);
         int pixels = grid.Width * grid.Height;
         using var backend = Devices.Open(device, Console.Error);
-        using var evaluator = new PointEvaluator(backend, config, parameters, config.FullGridRows ?? Math.Min(TileRows, pixels));
+        int tileRows = config.FullGridRows ?? Math.Min(TileRows, pixels);
+        using var evaluator = new PointEvaluator(backend, config, parameters, tileRows);
         int Shown(int layer) => Math.Min(units ?? int.MaxValue, evaluator.PictureUnits(layer));
-        for (int layer = 0; layer < evaluator.HiddenLayers; layer++)
-            UnitSheet.Check(Shown(layer), grid.Height, grid.Width);
+        var layers = Enumerable.Range(0, evaluator.HiddenLayers).ToList();
+        layers.ForEach(layer => UnitSheet.Check(Shown(layer), grid.Height, grid.Width));
+        int widest = layers.Max(evaluator.PictureUnits);
+        double sheetPixels = layers.Max(layer =>
+        {
+            var (sheetWidth, sheetHeight) = UnitSheet.Size(Shown(layer), grid.Height, grid.Width);
+            return (double)sheetWidth * sheetHeight;
+        });
+        // On the host, per kind: a sheet's floats and greys (5 bytes a pixel) and a tile's picture in
+        // double; and a tile's output, kept values and coordinates copied there in double.
+        new MemoryBudget().EvaluationTiles(config, tileRows)
+            .Host("the layer pictures", MaxKinds * (5 * sheetPixels + 8.0 * tileRows * widest) + 3 * 8.0 * tileRows * (widest + config.InputDims))
+            .Check(backend);
+
+        using var output = interruption.Guard(StagedOutput.ForFolder(outPath, "--out", IsInspectFile));
         var files = new JsonArray();
-        string staging = Stage(folder);
-        try
+        ProgressBar.Run($"inspect {layers.Count} layers", progress =>
         {
-            ProgressBar.Run($"inspect {evaluator.HiddenLayers} layers", progress =>
+            foreach (int layer in layers)
             {
-                for (int layer = 0; layer < evaluator.HiddenLayers; layer++)
+                var sheets = new OrderedDictionary<string, UnitSheet>();
+                evaluator.EvaluateLayerPictures(layer, pixels, grid.Coordinates, (first, pictures) =>
                 {
-                    var sheets = new OrderedDictionary<string, UnitSheet>();
-                    evaluator.EvaluateActivations(layer, pixels, grid.Coordinates, (first, pictures) =>
+                    foreach (var picture in pictures)
                     {
-                        foreach (var picture in pictures)
-                        {
-                            if (!sheets.TryGetValue(picture.Kind, out var sheet))
-                                sheets[picture.Kind] = sheet = new UnitSheet(Shown(layer), grid.Height, grid.Width);
-                            sheet.Add(first, picture);
-                        }
-                    });
-                    foreach (var (kind, sheet) in sheets)
-                        files.Add(Write(staging, layer, kind, sheet));
-                    progress.Report((layer + 1.0) / evaluator.HiddenLayers);
-                }
-            });
-            var index = new JsonObject
-            {
-                ["model"] = config.Name,
-                ["checkpoint"] = Path.GetFullPath(modelPath),
-                ["grid"] = grid.Description,
-                ["grey"] = "linear over the range of each file: 0 (black) is range[0], 255 (white) is range[1]; the 1-pixel gaps between units are white",
-                ["files"] = files,
-            };
-            RunFiles.WriteJson(Path.Combine(staging, "inspect.json"), index);
-            Commit(staging, folder);
-        }
-        finally
+                        if (!sheets.TryGetValue(picture.Kind, out var sheet))
+                            sheets[picture.Kind] = sheet = new UnitSheet(Shown(layer), grid.Height, grid.Width);
+                        sheet.Add(first, picture);
+                    }
+                });
+                foreach (var (kind, sheet) in sheets)
+                    files.Add(Write(output, layer, kind, sheet));
+                progress.Report((layer + 1.0) / layers.Count);
+            }
+        });
+        RunFiles.WriteJson(output.PathOf(IndexFile), new JsonObject
         {
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        }
-        AnsiConsole.MarkupLine(Markup.Escape($"wrote {files.Count} pictures of {evaluator.HiddenLayers} layers ({grid.Width}x{grid.Height} a unit) and inspect.json to {folder}"));
+            ["model"] = config.Name,
+            ["checkpoint"] = Path.GetFullPath(modelPath),
+            ["grid"] = grid.Description,
+            ["grey"] = "linear over the range of each file: 0 (black) is range[0], 255 (white) is range[1]; the 1-pixel gaps between units are white",
+            ["files"] = files,
+        });
+        output.Commit();
+        AnsiConsole.MarkupLine(Markup.Escape($"wrote {files.Count} pictures of {layers.Count} layers ({grid.Width}x{grid.Height} a unit) and {IndexFile} to {outPath}"));
         return CommandLine.Ok;
     }
 
@@ -110,14 +121,14 @@ public static class InspectCommand
             throw new InputException($"--time is for video models; {modelPath} is not one");
         if (task == TaskKind.Image && (config.InputDims, config.OutputDims) != (ImageSignal.Dims, ImageSignal.Channels))
             throw new InputException($"{modelPath} maps {config.InputDims} to {config.OutputDims} dimensions: not an image, video or shape model");
-        var (width, height) = size ?? (task == TaskKind.Shape ? (ShapeSide, ShapeSide) : RenderCommand.FittedSize(metadata, modelPath));
+        var fitted = task == TaskKind.Shape ? null : RenderCommand.FittedSize(metadata);
+        var (width, height) = size ?? (task == TaskKind.Shape ? (ShapeSide, ShapeSide)
+            : fitted ?? throw new InputException($"{modelPath} does not record the fitted size; give --size WxH"));
         if ((long)width * height > ImageRenderer.MaxPixels)
             throw new InputException($"--size {width}x{height} is over {ImageRenderer.MaxPixels} pixels");
-        if (config.FullGridRows is int gridRows && (gridRows != width * height || size is { } given && given != RenderCommand.FittedSize(metadata, modelPath)))
-        {
-            var (fittedWidth, fittedHeight) = RenderCommand.FittedSize(metadata, modelPath);
-            throw new InputException($"a {config.Name} model is defined on the pixel grid it was fitted on ({fittedWidth}x{fittedHeight}): it is inspected at that size only; drop --size");
-        }
+        if (config.FullGridRows is int gridRows && (gridRows != width * height || fitted != (width, height)))
+            throw new InputException($"a {config.Name} model is defined on the pixel grid it was fitted on"
+                + (fitted is var (w, h) ? FormattableString.Invariant($" ({w}x{h})") : "") + ": it is inspected at that size only; drop --size");
         var description = new JsonObject { ["signal"] = task.ToString().ToLowerInvariant(), ["width"] = width, ["height"] = height };
         switch (task)
         {
@@ -135,10 +146,10 @@ public static class InspectCommand
     }
 
     /// <summary>Writes a sheet as KIND-LAYER.png and says what it is for inspect.json.</summary>
-    private static JsonObject Write(string staging, int layer, string kind, UnitSheet sheet)
+    private static JsonObject Write(StagedOutput output, int layer, string kind, UnitSheet sheet)
     {
         string name = FormattableString.Invariant($"{kind}-{layer}.png");
-        ImageFile.SaveGreyPng(Path.Combine(staging, name), sheet.ToGrey(), sheet.Width, sheet.Height);
+        ImageFile.SaveGreyPng(output.PathOf(name), sheet.ToGrey(), sheet.Width, sheet.Height);
         return new JsonObject
         {
             ["file"] = name,
@@ -151,16 +162,9 @@ public static class InspectCommand
         };
     }
 
-    // The command's only writing: files go into a staging folder beside --out, then into it. When
-    // run folders become transactions (one staged folder replaced whole), these two adopt that.
-    private static string Stage(string folder) =>
-        Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(folder)!, $".{Path.GetFileName(folder)}.staging-{Environment.ProcessId}")).FullName;
+    /// <summary>What an earlier inspect wrote, which a new one may replace (the folder is replaced whole).</summary>
+    private static bool IsInspectFile(string relative) => relative == IndexFile || PictureName().IsMatch(relative);
 
-    /// <summary>Moves every staged file into the folder, inspect.json last, so that the index names only files already in place.</summary>
-    private static void Commit(string staging, string folder)
-    {
-        Directory.CreateDirectory(folder);
-        foreach (string file in Directory.GetFiles(staging).OrderBy(f => Path.GetFileName(f) == "inspect.json"))
-            File.Move(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
-    }
+    [GeneratedRegex(@"^[a-z]+-\d+\.png$")]
+    private static partial Regex PictureName();
 }

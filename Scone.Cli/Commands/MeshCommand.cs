@@ -7,7 +7,10 @@ using Spectre.Console;
 
 namespace Scone.Cli.Commands;
 
-/// <summary>scone mesh MODEL --grid N --out FILE.ply|.obj: the zero level set of a fitted SDF network at any resolution.</summary>
+/// <summary>
+/// scone mesh MODEL --grid N --out FILE.ply|.obj: the zero level set of a fitted SDF network at
+/// any resolution, staged (<see cref="StagedOutput"/>) so that no partial mesh is ever left.
+/// </summary>
 public static class MeshCommand
 {
     public static Command Create()
@@ -27,12 +30,18 @@ public static class MeshCommand
         if (extension is not (".ply" or ".obj"))
             throw new InputException($"--out {outPath}: mesh writes {ShapeFile.SupportedSave} files");
         SdfGrid.CheckResolution(n);
+        using var interruption = new Interruption(stopsGracefully: false);
         var (config, parameters, _) = Checkpoint.Load(modelPath);
+        using var output = interruption.Guard(StagedOutput.ForFile(outPath, "--out"));
         using var backend = Devices.Open(device, Console.Error);
+        double points = Math.Pow(n, 3);
+        new MemoryBudget().EvaluationTiles(config, (long)Math.Min(PointEvaluator.TileRowsFor(config), points))
+            .Host($"the {n}^3 grid and its surface", 3 * 4.0 * points).Check(backend);
         float[] sdf = [];
         ProgressBar.Run($"infer {n}^3", progress => sdf = SdfGrid.Predict(backend, config, parameters, n, progress));
         var mesh = SdfEvaluation.Surface(sdf, n);
-        ShapeFile.SaveMesh(outPath, mesh);
+        ShapeFile.SaveMesh(output.StagedFile, mesh);
+        output.Commit();
         AnsiConsole.MarkupLine(Markup.Escape(FormattableString.Invariant($"wrote {outPath} ({mesh.Vertices.Length:N0} vertices, {mesh.TriangleCount:N0} triangles)")));
         return CommandLine.Ok;
     }

@@ -5,50 +5,73 @@ using Spectre.Console;
 namespace Scone.Cli.Output;
 
 /// <summary>
-/// Runs a training loop with a progress bar (step, loss, PSNR, steps/s, ETA) on a terminal, or a
-/// plain line every tenth of the run when the output is redirected (logs, CI).
+/// Runs a training loop (<see cref="Trainer{T}.Run"/>) with a progress bar on a terminal (step,
+/// PSNR or loss, speed, bar, percentage, time left: one line of at most 80 columns), or, when the
+/// output is redirected (logs, CI), a plain line every tenth of the run.
 /// </summary>
 public static class TrainingProgress
 {
-    /// <returns>Every step's result: the training curve.</returns>
-    public static List<StepResult> Run(string title, int steps, Func<StepResult> step)
+    /// <summary>The terminal bar's width: what 80 columns leave beside the other columns at their widest.</summary>
+    public const int BarWidth = 16;
+
+    /// <summary>Runs the trainer's remaining steps, adding each step's result to <paramref name="curve"/>.</summary>
+    /// <param name="interrupted">Asked before each step; true stops the run there.</param>
+    /// <param name="afterStep">Runs after each step (evaluations), before the progress is shown.</param>
+    public static void Run(Trainer<float> trainer, int steps, List<StepResult> curve, Func<bool> interrupted, Action<StepResult>? afterStep = null)
     {
-        var curve = new List<StepResult>(steps);
-        if (steps == 0) return curve;
+        int first = trainer.StepsTaken;
+        if (first >= steps) return;
         var clock = Stopwatch.StartNew();
+        double Speed() => (trainer.StepsTaken - first) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
         if (AnsiConsole.Profile.Capabilities.Interactive)
         {
             AnsiConsole.Progress()
                 .AutoClear(false)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Columns(Columns())
                 .Start(context =>
                 {
-                    var task = context.AddTask(title, maxValue: steps);
-                    for (int i = 0; i < steps; i++)
+                    var task = context.AddTask(Short(first, steps, null, 0), maxValue: steps);
+                    task.Value = first;
+                    trainer.Run(interrupted, result =>
                     {
-                        var result = step();
                         curve.Add(result);
-                        task.Description = Describe(title, result, steps, clock.Elapsed.TotalSeconds);
+                        afterStep?.Invoke(result);
+                        task.Description = Short(result.Step + 1, steps, result, Speed());
                         task.Increment(1);
-                    }
+                    });
                 });
-            return curve;
+            return;
         }
         int every = Math.Max(1, steps / 10);
-        for (int i = 0; i < steps; i++)
+        trainer.Run(interrupted, result =>
         {
-            var result = step();
             curve.Add(result);
-            if ((i + 1) % every == 0 || i + 1 == steps)
+            afterStep?.Invoke(result);
+            int done = result.Step + 1;
+            if (done % every == 0 || done == steps || !double.IsFinite(result.Loss))
             {
-                double seconds = clock.Elapsed.TotalSeconds;
-                double eta = seconds / (i + 1) * (steps - i - 1);
-                Console.Error.WriteLine($"{Describe(title, result, steps, seconds)}  eta {TimeSpan.FromSeconds(Math.Round(eta)):g}");
+                double eta = (steps - done) / Math.Max(Speed(), 1e-9);
+                string psnr = double.IsNaN(result.Psnr) ? "" : $"psnr {RunFiles.Decibels(result.Psnr)}  ";
+                Console.Error.WriteLine(FormattableString.Invariant(
+                    $"fit step {done}/{steps}  loss {result.Loss:E3}  {psnr}{Speed():F1} steps/s  eta {TimeSpan.FromSeconds(Math.Round(eta)):g}"));
             }
-        }
-        return curve;
+        });
     }
 
-    private static string Describe(string title, StepResult result, int steps, double seconds) =>
-        FormattableString.Invariant($"{title} step {result.Step + 1}/{steps}  loss {result.Loss:E3}  {(double.IsNaN(result.Psnr) ? "" : $"psnr {result.Psnr:F2} dB  ")}{(result.Step + 1) / seconds:F1} steps/s");
+    /// <summary>The terminal's columns: description, bar, percentage, time left.</summary>
+    public static ProgressColumn[] Columns() =>
+        [new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = BarWidth }, new PercentageColumn(), new RemainingTimeColumn()];
+
+    /// <summary>
+    /// The bar's description, at most 38 columns: "step 12345/100000  31.42 dB  123.4/s", with
+    /// the loss in place of the PSNR for signals without one.
+    /// </summary>
+    public static string Short(int done, int steps, StepResult? result, double stepsPerSecond)
+    {
+        string score = result is not { } r ? ""
+            : double.IsNaN(r.Psnr) ? FormattableString.Invariant($"  loss {r.Loss:0.00e0}")
+            : $"  {RunFiles.Decibels(r.Psnr)}";
+        string speed = result is null ? "" : FormattableString.Invariant($"  {stepsPerSecond:F1}/s");
+        return $"step {done}/{steps}{score}{speed}";
+    }
 }

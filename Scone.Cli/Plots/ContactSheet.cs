@@ -24,7 +24,7 @@ public static class ContactSheet
         int height = top[0].Height, width = top[0].Width, count = top.Count;
         foreach (RgbImage frame in top.Concat(bottom))
             if (frame.Height != height || frame.Width != width)
-                throw new ArgumentException($"the frames differ in size: {frame.Height} x {frame.Width} and {height} x {width}");
+                throw new ArgumentException($"the frames differ in size: {frame.Width}x{frame.Height} and {width}x{height}");
 
         int totalWidth = count * width + (count - 1) * gap, totalHeight = 2 * height + gap;
         var pixels = new float[(long)totalHeight * totalWidth * RgbImage.Channels];

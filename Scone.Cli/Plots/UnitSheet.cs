@@ -26,7 +26,8 @@ public sealed class UnitSheet
         Check(units, height, width);
         (Units, _pictureHeight, _pictureWidth) = (units, height, width);
         (Columns, Rows) = Grid(units);
-        (Width, Height) = (Columns * (width + Gap) - Gap, Rows * (height + Gap) - Gap);
+        var (sheetWidth, sheetHeight) = Size(units, height, width);
+        (Width, Height) = ((int)sheetWidth, (int)sheetHeight);
         _values = new float[Width * Height];
         Array.Fill(_values, float.NaN);
     }
@@ -50,11 +51,17 @@ public sealed class UnitSheet
         return (columns, (units + columns - 1) / columns);
     }
 
+    /// <summary>The width and height of a sheet of these units and pictures.</summary>
+    public static (long Width, long Height) Size(int units, int height, int width)
+    {
+        var (columns, rows) = Grid(units);
+        return (columns * ((long)width + Gap) - Gap, rows * ((long)height + Gap) - Gap);
+    }
+
     /// <exception cref="InputException">A sheet of these units and pictures would be over <see cref="MaxSide"/> pixels a side.</exception>
     public static void Check(int units, int height, int width)
     {
-        var (columns, rows) = Grid(units);
-        long sheetWidth = columns * ((long)width + Gap) - Gap, sheetHeight = rows * ((long)height + Gap) - Gap;
+        var (sheetWidth, sheetHeight) = Size(units, height, width);
         if (sheetWidth > MaxSide || sheetHeight > MaxSide)
             throw new InputException($"{units} units of {width}x{height} make a {sheetWidth}x{sheetHeight} picture, over {MaxSide} pixels a side; "
                 + "show fewer with --units K, or smaller ones with --size WxH");

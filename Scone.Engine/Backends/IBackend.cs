@@ -65,20 +65,8 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// </summary>
     void MaskScaleGradient(Slice<T> dScale, Slice<T> du, Slice<T> u, Slice<T> scale, int count);
 
-    /// <summary>
-    /// The random binary mask ablation's collage layer (BASELINES.md §4) after its GEMM: u += a,
-    /// z = M * u * sin(omega (x B^T + c)) with M = bits[D, N] a fixed 0/1 value per unit and row
-    /// (bits[j * rows + i]; the rows are an image's pixels, every one, in row-major order).
-    /// </summary>
-    void BinaryCollageForward(Slice<T> z, Slice<T> u, Slice<T> x, Slice<T> a, Slice<T> bits, Slice<T> basisWeight, Slice<T> basisBias,
-        int rows, int width, int dims, T omega);
-
-    /// <summary>
-    /// Its backward from dz: overwrites du = dz * M * sin(omega q) (du may be dz) and adds da (= sum du),
-    /// dB (= dq^T x) and dc (= sum dq) with dq = dz * M * u * omega * cos(omega q).
-    /// </summary>
-    void BinaryCollageBackward(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias,
-        Slice<T> dz, Slice<T> u, Slice<T> x, Slice<T> bits, Slice<T> basisWeight, Slice<T> basisBias, int rows, int width, int dims, T omega);
+    /// <summary>y[i] *= factor[i] for i below count (the RBM ablation's fixed masks, forward and backward).</summary>
+    void Multiply(Slice<T> y, Slice<T> factor, int count);
 
     /// <summary>SIREN's layer after its GEMM: u[N,D] += b; z = sin(w0 u).</summary>
     void SineForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, T w0);

@@ -12,6 +12,12 @@ public enum MaskActivation
     NormalizedSin,
     NormalizedCos,
     NormalizedTanh,
+
+    /// <summary>
+    /// sigma(t) = t: no mask at all. Not an ablation of the paper and not a --mask name; the random
+    /// binary mask model runs its collage with it (m = u) and applies its fixed 0/1 masks after.
+    /// </summary>
+    Linear,
 }
 
 public static class MaskActivations
@@ -30,7 +36,7 @@ public static class MaskActivations
     public static IEnumerable<string> Names => Table.Select(entry => entry.Name);
 
     public static string Name(this MaskActivation mask) =>
-        Array.Find(Table, entry => entry.Value == mask).Name ?? throw new ArgumentOutOfRangeException(nameof(mask));
+        mask == MaskActivation.Linear ? "linear" : Array.Find(Table, entry => entry.Value == mask).Name ?? throw new ArgumentOutOfRangeException(nameof(mask));
 
     /// <summary>Looks a mask up by name, case-insensitively; a miss lists the valid names.</summary>
     public static MaskActivation Parse(string name)
@@ -50,6 +56,7 @@ public static class MaskActivations
         MaskActivation.NormalizedSin => (Math.Sin(t) + 1) / 2,
         MaskActivation.NormalizedCos => (Math.Cos(t) + 1) / 2,
         MaskActivation.NormalizedTanh => (Math.Tanh(t) + 1) / 2,
+        MaskActivation.Linear => t,
         _ => throw new ArgumentOutOfRangeException(nameof(mask)),
     };
 
@@ -62,6 +69,7 @@ public static class MaskActivations
         MaskActivation.NormalizedSin => Math.Cos(t) / 2,
         MaskActivation.NormalizedCos => -Math.Sin(t) / 2,
         MaskActivation.NormalizedTanh => (1 - Math.Tanh(t) * Math.Tanh(t)) / 2,
+        MaskActivation.Linear => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(mask)),
     };
 }

@@ -3,6 +3,8 @@ namespace Scone.Engine.Io;
 /// <summary>
 /// Writes a file so that readers see either the old file or the whole new one, never a prefix:
 /// the content goes to a temporary file in the same folder, which is then renamed over the target.
+/// The folder must exist: a write into a staged output whose staging folder an abort has just
+/// deleted then fails instead of bringing the folder back (<see cref="StagedOutput"/>).
 /// </summary>
 public static class AtomicFile
 {
@@ -10,7 +12,6 @@ public static class AtomicFile
     {
         string full = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(directory);
         string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {

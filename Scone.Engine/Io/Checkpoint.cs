@@ -26,7 +26,10 @@ public static class Checkpoint
         Safetensors.Write(path, tensors, metadata);
     }
 
-    /// <summary>Reads a checkpoint written by <see cref="Save"/>; anything else is an InputException naming the file.</summary>
+    /// <summary>
+    /// Reads a checkpoint written by <see cref="Save"/>; anything else is an InputException naming
+    /// the file, and so is a value that is not finite (a network that cannot render anything).
+    /// </summary>
     public static (Model Model, float[] Parameters, IReadOnlyDictionary<string, string> Metadata) Load(string path)
     {
         var file = Safetensors.Read(path);
@@ -38,14 +41,29 @@ public static class Checkpoint
             var stored = file.Get(tensor.Name);
             if (!stored.Shape.SequenceEqual(tensor.FileShape))
                 throw new InputException($"{path}: tensor {tensor.Name} has shape [{string.Join(", ", stored.Shape)}], the model needs [{string.Join(", ", tensor.FileShape)}]");
+            int bad = Array.FindIndex(stored.Data, v => !float.IsFinite(v));
+            if (bad >= 0)
+                throw new InputException($"{path}: tensor {tensor.Name} holds {stored.Data[bad]} at index {bad}; a network with values that are not finite renders nothing (its run diverged)");
             FromFile(tensor, stored.Data, parameters.AsSpan(tensor.Offset, tensor.Length));
         }
         return (model, parameters, file.Metadata);
     }
 
-    /// <summary>A tensor's buffer values as the file stores them: complex ones from planar to (real, imaginary) pairs.</summary>
+    /// <summary>
+    /// A tensor's buffer values as the file stores them: complex ones from planar to (real,
+    /// imaginary) pairs, transposed ones with their first axis first again.
+    /// </summary>
     private static float[] ToFile(ParameterTensor tensor, ReadOnlySpan<float> values)
     {
+        if (tensor.Transposed)
+        {
+            var file = new float[values.Length];
+            int first = tensor.Shape[0], rest = tensor.Values / first;
+            for (int r = 0; r < rest; r++)
+                for (int f = 0; f < first; f++)
+                    file[f * rest + r] = values[r * first + f];
+            return file;
+        }
         if (!tensor.Complex) return values.ToArray();
         var pairs = new float[values.Length];
         for (int i = 0; i < tensor.Values; i++)
@@ -58,6 +76,14 @@ public static class Checkpoint
 
     private static void FromFile(ParameterTensor tensor, ReadOnlySpan<float> stored, Span<float> values)
     {
+        if (tensor.Transposed)
+        {
+            int first = tensor.Shape[0], rest = tensor.Values / first;
+            for (int r = 0; r < rest; r++)
+                for (int f = 0; f < first; f++)
+                    values[r * first + f] = stored[f * rest + r];
+            return;
+        }
         if (!tensor.Complex)
         {
             stored.CopyTo(values);

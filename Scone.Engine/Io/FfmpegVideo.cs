@@ -36,7 +36,7 @@ internal static class FfmpegVideo
     /// <exception cref="InputException">ffmpeg cannot be run, fails, gives no frames, or gives frames of different sizes.</exception>
     public static Video Decode(string path, string ffmpeg, TextWriter log)
     {
-        log.WriteLine($"scone: decoding {path} with {ffmpeg}");
+        log.WriteLine($"decoding {path} with {ffmpeg}");
         var start = new ProcessStartInfo(ffmpeg)
         {
             RedirectStandardOutput = true,
@@ -72,7 +72,7 @@ internal static class FfmpegVideo
                         (height, width) = (frameHeight, frameWidth);
                     else if (frameHeight != height || frameWidth != width)
                         throw new InputException(
-                            $"{path}: ffmpeg gave frame {frames.Count + 1} at {frameHeight} x {frameWidth} pixels after {height} x {width} (height x width)");
+                            $"{path}: ffmpeg gave frame {frames.Count + 1} at {frameWidth}x{frameHeight} pixels after {width}x{height}");
                     Video.CheckSize(path, frames.Count + 1, height, width);
                     var frame = new byte[height * width * Video.Channels];
                     if (stdout.ReadAtLeast(frame, frame.Length, throwOnEndOfStream: false) < frame.Length)
@@ -127,7 +127,7 @@ internal static class FfmpegVideo
         if (maxValue != 255)
             throw new InputException($"{path}: ffmpeg gave {maxValue + 1}-level PPM frames, not 8-bit ones");
         if (width <= 0 || height <= 0)
-            throw new InputException($"{path}: ffmpeg gave an empty frame ({height} x {width} pixels)");
+            throw new InputException($"{path}: ffmpeg gave an empty frame ({width}x{height} pixels)");
         return (width, height);
     }
 

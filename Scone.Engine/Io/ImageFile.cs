@@ -67,11 +67,11 @@ public static class ImageFile
     public static void CheckSize(string path, long height, long width)
     {
         if (height <= 0 || width <= 0)
-            throw Fail(path, $"the image is empty ({height} x {width} pixels)");
+            throw Fail(path, $"the image is empty ({width}x{height} pixels)");
         // A double cannot overflow here; a long product of two unchecked header fields could.
         double pixels = (double)height * width;
         if (pixels > MaxPixels)
-            throw Fail(path, $"{height} x {width} = {pixels:0} pixels is over the limit of {MaxPixels} pixels");
+            throw Fail(path, $"{width}x{height} = {pixels:0} pixels is over the limit of {MaxPixels} pixels");
     }
 
     /// <summary>

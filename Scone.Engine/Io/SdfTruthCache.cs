@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using Scone.Engine.Geometry;
 
 namespace Scone.Engine.Io;
@@ -16,12 +15,13 @@ public static class SdfTruthCache
 {
     private static ReadOnlySpan<byte> Magic => "SCONESDF"u8;
 
+    /// <summary>The cloud's content hash (XxHash128: managed, so no native crypto library is loaded) and N.</summary>
     public static string Key(OrientedPointCloud cloud, int n)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(MemoryMarshal.AsBytes(cloud.Points.AsSpan()));
-        hash.AppendData(MemoryMarshal.AsBytes(cloud.Normals.AsSpan()));
-        return $"{Convert.ToHexStringLower(hash.GetHashAndReset())[..16]}.n{n}";
+        var hash = new System.IO.Hashing.XxHash128();
+        hash.Append(MemoryMarshal.AsBytes(cloud.Points.AsSpan()));
+        hash.Append(MemoryMarshal.AsBytes(cloud.Normals.AsSpan()));
+        return $"{Convert.ToHexStringLower(hash.GetCurrentHash())[..16]}.n{n}";
     }
 
     /// <summary>The grid cached for this cloud and N, or null.</summary>
@@ -47,6 +47,7 @@ public static class SdfTruthCache
         {
             try
             {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
                 AtomicFile.Write(path, stream =>
                 {
                     stream.Write(Magic);

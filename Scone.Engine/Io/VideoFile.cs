@@ -43,7 +43,7 @@ public static class VideoFile
             throw new InputException($"{path}: decoding video files needs ffmpeg on the PATH; give a folder of frames or a .npy file instead");
         else
             video = FfmpegVideo.Decode(path, ffmpeg, log);
-        log.WriteLine($"scone: {path}: {video.Frames} frames of {video.Height} x {video.Width} pixels (height x width)");
+        log.WriteLine($"{path}: {video.Frames} frames of {video.Width}x{video.Height}");
         return video;
     }
 
@@ -93,7 +93,7 @@ public static class VideoFile
                 RgbImage frame = ImageFile.Load(files[t]);
                 if (frame.Height != height || frame.Width != width)
                     throw new InputException(
-                        $"{files[t]}: the frame is {frame.Height} x {frame.Width} pixels, but {Path.GetFileName(files[0])} is {height} x {width} (height x width)");
+                        $"{files[t]}: the frame is {frame.Width}x{frame.Height} pixels, but {Path.GetFileName(files[0])} is {width}x{height}");
                 ToBytes(frame.Pixels, pixels.AsSpan(t * frameBytes, frameBytes));
             }
             catch (InputException e)

@@ -14,7 +14,7 @@ public static class Psnr
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         if (a.Height != b.Height || a.Width != b.Width)
-            throw new ArgumentException($"PSNR of a {a.Height} x {a.Width} and a {b.Height} x {b.Width} image");
+            throw new ArgumentException($"PSNR of a {a.Width}x{a.Height} and a {b.Width}x{b.Height} image");
         return FromMse(Mse(a.Pixels, b.Pixels));
     }
 

@@ -26,12 +26,21 @@ public static class Ssim
     private const double C1 = K1 * K1, C2 = K2 * K2; // (K * data_range)^2 with data_range 1
     private const double CovNorm = WindowSize * WindowSize / (WindowSize * WindowSize - 1.0);
 
+    /// <summary>Checks that an image of this size can be scored, before the work that makes one (a fit) starts.</summary>
+    /// <exception cref="InputException">A side is shorter than the 7-pixel window.</exception>
+    public static void CheckSize(int width, int height)
+    {
+        if (height < WindowSize || width < WindowSize)
+            throw new InputException(
+                $"SSIM needs images of at least {WindowSize}x{WindowSize} pixels, got {width}x{height}");
+    }
+
     public static double Compute(RgbImage a, RgbImage b)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         if (a.Height != b.Height || a.Width != b.Width)
-            throw new ArgumentException($"SSIM of a {a.Height} x {a.Width} and a {b.Height} x {b.Width} image");
+            throw new ArgumentException($"SSIM of a {a.Width}x{a.Height} and a {b.Width}x{b.Height} image");
         return Compute(a.Pixels, b.Pixels, a.Height, a.Width, RgbImage.Channels);
     }
 
@@ -65,13 +74,11 @@ public static class Ssim
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(channel);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(channel, channels);
-        if (height < WindowSize || width < WindowSize)
-            throw new InputException(
-                $"SSIM needs images of at least {WindowSize} x {WindowSize} pixels, got {height} x {width}");
+        CheckSize(width, height);
         long n = (long)height * width;
         if (a.Length != n * channels || b.Length != n * channels)
             throw new ArgumentException(
-                $"a {height} x {width} x {channels} image needs {n * channels} values, got {a.Length} and {b.Length}");
+                $"a {width}x{height} image of {channels} channels needs {n * channels} values, got {a.Length} and {b.Length}");
 
         // The five moment images x, y, xx, yy, xy, each [height, width], box-filtered in place.
         var x = new double[n];

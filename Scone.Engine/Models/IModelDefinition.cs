@@ -3,6 +3,9 @@ using Scone.Engine.Backends;
 
 namespace Scone.Engine.Models;
 
+/// <summary>A network's activations per row of its capacity: all its buffers together, and its widest one (each buffer holds at most 2^31 - 1 values).</summary>
+public sealed record ActivationSize(long ValuesPerRow, int Widest);
+
 /// <summary>A model's own settings (one record per model), listed for metadata and metrics.json.</summary>
 public interface IModelSettings
 {
@@ -33,8 +36,8 @@ public interface IModelDefinition
 
     INetwork<T> CreateNetwork<T>(IBackend<T> backend, Model model, int capacity) where T : unmanaged, IFloatingPointIeee754<T>;
 
-    /// <summary>The activation scalars a network allocates per row of its capacity (evaluation tiling reads this).</summary>
-    long ActivationValuesPerRow(Model model);
+    /// <summary>What a network allocates per row of its capacity (evaluation tiling and the memory check read this).</summary>
+    ActivationSize Activations(Model model);
 
     /// <summary>See <see cref="Model.FullGridRows"/>.</summary>
     int? FullGridRows(Model model) => null;

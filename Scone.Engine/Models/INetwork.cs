@@ -14,8 +14,8 @@ public interface INetwork<T> : IDisposable where T : unmanaged, IFloatingPointIe
     ParameterLayout Layout { get; }
     int Capacity { get; }
 
-    /// <summary>The activation scalars allocated per row of the capacity.</summary>
-    long ActivationValuesPerRow { get; }
+    /// <summary>The activation scalars allocated per row of the capacity, and the widest buffer's.</summary>
+    ActivationSize Activations { get; }
 
     /// <summary>y[rows, out] from x[rows, in]; keeps the activations the backward needs.</summary>
     void Forward(Slice<T> y, Slice<T> x, Slice<T> parameters, int rows);
@@ -26,7 +26,7 @@ public interface INetwork<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// </summary>
     void Backward(Slice<T> gradients, Slice<T> dy, Slice<T> x, Slice<T> parameters, int rows);
 
-    /// <summary>The layers before the output layer, whose activations <see cref="Activations"/> gives.</summary>
+    /// <summary>The layers before the output layer, whose pictures <see cref="LayerPictures"/> gives.</summary>
     int HiddenLayers { get; }
 
     /// <summary>The units of hidden layer <paramref name="layer"/>'s pictures (WIRE: its complex features).</summary>
@@ -38,7 +38,7 @@ public interface INetwork<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// those rows, computed on the host in double (<see cref="LayerPicture"/>): its output, and
     /// what the layer shows apart (SCONE: the masks and the bases).
     /// </summary>
-    IReadOnlyList<LayerPicture> Activations(int layer, Slice<T> x, Slice<T> parameters, int rows);
+    IReadOnlyList<LayerPicture> LayerPictures(int layer, Slice<T> x, Slice<T> parameters, int rows);
 }
 
 internal static class ParameterSlices

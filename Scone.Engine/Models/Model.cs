@@ -38,7 +38,11 @@ public sealed class Model
     /// <summary>The values of tensors stored but never trained (FFN's encoding, WIRE's omega_0 and scale_0).</summary>
     public int FixedParameterCount => Layout.FixedValues;
 
-    public long ActivationValuesPerRow => Definition.ActivationValuesPerRow(this);
+    /// <summary>The activation scalars a network of this model allocates per row.</summary>
+    public long ActivationValuesPerRow => Definition.Activations(this).ValuesPerRow;
+
+    /// <summary>The widest of its per-row buffers, in scalars.</summary>
+    public int WidestActivation => Definition.Activations(this).Widest;
 
     /// <summary>The initial parameters for a seed, in double so that float and double runs start alike.</summary>
     public double[] InitialParameters(ulong seed) => Layout.Initialize(seed);

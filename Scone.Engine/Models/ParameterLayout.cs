@@ -5,9 +5,11 @@ namespace Scone.Engine.Models;
 /// ([out, in] weights, [out] biases). A complex tensor holds Shape values twice in the buffer, the
 /// real parts then the imaginary parts (planar, so that GEMMs read each part with a plain stride);
 /// a checkpoint stores it as Shape + [2] (real, imaginary), as torch.view_as_real gives.
+/// A transposed tensor holds its first axis last in the buffer ([prod(Shape[1..]), Shape[0]]:
+/// RBM's [D, H, W] masks as [pixels, D] rows, the layout of the activations they multiply).
 /// Fixed tensors are stored and loaded but never trained.
 /// </summary>
-public sealed record ParameterTensor(string Name, int Offset, int[] Shape, ParameterInit Init, bool Trained, bool Complex)
+public sealed record ParameterTensor(string Name, int Offset, int[] Shape, ParameterInit Init, bool Trained, bool Complex, bool Transposed = false)
 {
     /// <summary>The values of one part: the product of Shape.</summary>
     public int Values => Shape.Aggregate(1, (product, dim) => checked(product * dim));
@@ -81,10 +83,11 @@ public sealed class ParameterLayout
     }
 
     /// <summary>Appends a tensor; its offset is assigned when the layout is first read.</summary>
-    public string Add(string name, int[] shape, ParameterInit init, bool trained = true, bool complex = false)
+    public string Add(string name, int[] shape, ParameterInit init, bool trained = true, bool complex = false, bool transposed = false)
     {
         if (_sealed) throw new InvalidOperationException("the layout has been read; tensors can no longer be added");
-        var tensor = new ParameterTensor(name, -1, shape, init, trained, complex);
+        if (complex && transposed) throw new ArgumentException("a tensor is stored complex or transposed, not both", nameof(transposed));
+        var tensor = new ParameterTensor(name, -1, shape, init, trained, complex, transposed);
         if (!_byName.TryAdd(name, tensor)) throw new ArgumentException($"a second tensor named {name}", nameof(name));
         _declared.Add(tensor);
         return name;

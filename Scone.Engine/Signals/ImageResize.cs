@@ -13,6 +13,14 @@ public static class ImageResize
     /// signal smoother, and a larger factor mostly makes an accidental huge image.</summary>
     public const double MaxScale = 4;
 
+    /// <summary>Checks a --scale before anything is loaded.</summary>
+    /// <exception cref="InputException">The scale is not in (0, <see cref="MaxScale"/>].</exception>
+    public static void CheckScale(double scale)
+    {
+        if (!(scale > 0 && scale <= MaxScale)) // also rejects NaN
+            throw new InputException($"--scale {scale} is out of range: it must be in (0, {MaxScale}]");
+    }
+
     /// <summary>
     /// The size of an H x W image scaled by <paramref name="scale"/>: each side is rounded to the
     /// nearest integer.
@@ -26,16 +34,15 @@ public static class ImageResize
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(h, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(w, 1);
-        if (!(scale > 0 && scale <= MaxScale)) // also rejects NaN
-            throw new InputException($"scale {scale} is out of range: it must be in (0, {MaxScale}]");
+        CheckScale(scale);
         double hs = Math.Round(h * scale, MidpointRounding.AwayFromZero);
         double ws = Math.Round(w * scale, MidpointRounding.AwayFromZero);
         if (hs < 2 || ws < 2)
             throw new InputException(
-                $"scale {scale} turns a {h} x {w} image into {hs} x {ws}; an image needs at least 2 x 2 pixels");
+                $"--scale {scale} turns a {w}x{h} image into {ws}x{hs}; an image needs at least 2x2 pixels");
         if (hs * ws > ImageFile.MaxPixels)
             throw new InputException(
-                $"scale {scale} turns a {h} x {w} image into {hs} x {ws}, over the limit of {ImageFile.MaxPixels} pixels");
+                $"--scale {scale} turns a {w}x{h} image into {ws}x{hs}, over the limit of {ImageFile.MaxPixels} pixels");
         return ((int)hs, (int)ws);
     }
 

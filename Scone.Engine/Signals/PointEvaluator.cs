@@ -73,13 +73,13 @@ public sealed class PointEvaluator : IDisposable
     }
 
     /// <summary>Hidden layer <paramref name="layer"/>'s pictures at the points, a tile at a time: <paramref name="tile"/> gets each tile's first point and pictures.</summary>
-    public void EvaluateActivations(int layer, long count, CoordinateWriter coordinates, Action<long, IReadOnlyList<LayerPicture>> tile, IProgress<double>? progress = null)
+    public void EvaluateLayerPictures(int layer, long count, CoordinateWriter coordinates, Action<long, IReadOnlyList<LayerPicture>> tile, IProgress<double>? progress = null)
     {
         foreach (var (first, rows) in Tiles(count, coordinates, progress))
-            tile(first, _network.Activations(layer, _x.Slice(0, rows * Config.InputDims), _parameters.All, rows));
+            tile(first, _network.LayerPictures(layer, _x.Slice(0, rows * Config.InputDims), _parameters.All, rows));
     }
 
-    /// <summary>Runs the forward of each tile of the points in turn; the caller reads _y (or the network's activations) before the next.</summary>
+    /// <summary>Runs the forward of each tile of the points in turn; the caller reads _y (or the layer pictures) before the next.</summary>
     private IEnumerable<(long First, int Rows)> Tiles(long count, CoordinateWriter coordinates, IProgress<double>? progress)
     {
         int dims = Config.InputDims, channels = Config.OutputDims;

@@ -33,7 +33,7 @@ public sealed class RgbImage
         long expected = (long)height * width * Channels;
         if (pixels.LongLength != expected)
             throw new ArgumentException(
-                $"a {height} x {width} RGB image needs {expected} floats, got {pixels.LongLength}", nameof(pixels));
+                $"a {width}x{height} RGB image needs {expected} floats, got {pixels.LongLength}", nameof(pixels));
         Height = height;
         Width = width;
         Pixels = pixels;
@@ -45,7 +45,7 @@ public sealed class RgbImage
         {
             if ((uint)row >= (uint)Height || (uint)column >= (uint)Width || (uint)channel >= Channels)
                 throw new ArgumentOutOfRangeException(
-                    null, $"({row}, {column}, {channel}) is outside a {Height} x {Width} x {Channels} image");
+                    null, $"({row}, {column}, {channel}) is outside a {Width}x{Height} image of {Channels} channels");
             return Pixels[(row * Width + column) * Channels + channel];
         }
     }

@@ -39,7 +39,7 @@ public sealed class Video
         long expected = CheckSize("video", frames, height, width);
         if (pixels.LongLength != expected)
             throw new ArgumentException(
-                $"a {frames} x {height} x {width} RGB video needs {expected} bytes, got {pixels.LongLength}", nameof(pixels));
+                $"{frames} RGB frames of {width}x{height} need {expected} bytes, got {pixels.LongLength}", nameof(pixels));
         Frames = frames;
         Height = height;
         Width = width;
@@ -54,12 +54,12 @@ public sealed class Video
     public static long CheckSize(string source, long frames, long height, long width)
     {
         if (frames <= 0 || height <= 0 || width <= 0)
-            throw new InputException($"{source}: the video is empty ({frames} frames of {height} x {width} pixels)");
+            throw new InputException($"{source}: the video is empty ({frames} frames of {width}x{height} pixels)");
         // A double cannot overflow here; a long product of three unchecked header fields could.
         double bytes = (double)frames * height * width * Channels;
         if (bytes > MaxBytes)
             throw new InputException(
-                $"{source}: {frames} frames of {height} x {width} RGB pixels is {bytes:0} bytes, over the limit of {MaxBytes} bytes");
+                $"{source}: {frames} RGB frames of {width}x{height} pixels are {bytes:0} bytes, over the limit of {MaxBytes} bytes");
         return frames * height * width * Channels;
     }
 

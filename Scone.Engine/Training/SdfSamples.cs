@@ -31,16 +31,19 @@ public sealed class SdfSamples<T> : IBatchSource<T> where T : unmanaged, IFloati
     private readonly ConcurrentBag<PreparedBatch> _free = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _producer;
-    private readonly int _steps;
+    private readonly int _firstStep, _steps;
     private Exception? _failure;
     private long _waitTicks, _sampleTicks;
 
-    /// <param name="steps">Batches for steps 0 .. steps-1 are prepared, in order.</param>
-    public SdfSamples(IBackend<T> backend, SdfSampler sampler, int batchSize, int steps)
+    /// <param name="steps">Batches for steps <paramref name="firstStep"/> .. steps-1 are prepared, in order.</param>
+    /// <param name="firstStep">Where a continued run starts (its saved state's step).</param>
+    public SdfSamples(IBackend<T> backend, SdfSampler sampler, int batchSize, int steps, int firstStep = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstStep);
         _backend = backend;
         _sampler = sampler;
+        _firstStep = firstStep;
         _steps = steps;
         BatchRows = batchSize;
         _x = backend.Allocate<T>(batchSize * Dims);
@@ -97,7 +100,7 @@ public sealed class SdfSamples<T> : IBatchSource<T> where T : unmanaged, IFloati
         var scratch = new Vector3[BatchRows];
         try
         {
-            for (int step = 0; step < _steps && !_stop.IsCancellationRequested; step++)
+            for (int step = _firstStep; step < _steps && !_stop.IsCancellationRequested; step++)
             {
                 long start = Stopwatch.GetTimestamp();
                 _sampler.Sample(step, x, sdf, scratch);
@@ -107,7 +110,7 @@ public sealed class SdfSamples<T> : IBatchSource<T> where T : unmanaged, IFloati
                 for (int i = 0; i < x.Length; i++) batch.X[i] = T.CreateTruncating(x[i]);
                 for (int i = 0; i < sdf.Length; i++) batch.Sdf[i] = T.CreateTruncating(sdf[i]);
                 Interlocked.Add(ref _sampleTicks, Stopwatch.GetTimestamp() - start);
-                BatchesPrepared = step + 1;
+                BatchesPrepared = step + 1 - _firstStep;
                 _ready.Add(batch, _stop.Token);
             }
         }

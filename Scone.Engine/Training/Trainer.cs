@@ -8,8 +8,12 @@ namespace Scone.Engine.Training;
 /// <summary>
 /// The autograd-free training loop: sample, forward, loss, zero grad, backward, Adam with the
 /// cosine rate. Parameters, gradients and both Adam moments are flat buffers with the network's
-/// layout; Adam updates its trained prefix, never the fixed tensors after it. The trainer also keeps a copy of the parameters that gave the best PSNR seen so far,
-/// since the paper reports the best PSNR of a run.
+/// layout; Adam updates its trained prefix, never the fixed tensors after it. The trainer also
+/// keeps a copy of the parameters that gave the best PSNR seen so far,
+/// since the paper reports the best PSNR of a run, and, for runs not scored every step, of those
+/// that gave the lowest loss, so that a run whose loss stops being finite can go back to them
+/// (<see cref="Stopped"/>). Its whole state can be saved and restored (<see cref="SaveState"/>),
+/// so that a run continued from it takes the same steps, bit for bit, as one never stopped.
 /// </summary>
 public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -19,6 +23,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     private readonly bool _ownsSource;
     private readonly TrainerOptions _options;
     private readonly DeviceBuffer<T> _parameters, _gradients, _m, _v, _best, _stepStart;
+    private readonly DeviceBuffer<T>? _lowestLoss;
     private readonly DeviceBuffer<T> _y, _dy, _sums, _schedule;
     private readonly T[] _hostSums = new T[2], _hostSchedule = new T[AdamArguments.ScheduleLength];
     private readonly AdamArguments _adam = new();
@@ -60,6 +65,11 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         _stepStart = backend.Allocate<T>(count);
         backend.Upload(_parameters.All, Convert(initialParameters));
         backend.Copy(_best.All, _parameters.All);
+        if (!ScoredEveryStep)
+        {
+            _lowestLoss = backend.Allocate<T>(count);
+            backend.Copy(_lowestLoss.All, _parameters.All);
+        }
 
         int rows = Math.Max(BatchRows, source is StoredSamples<T> stored ? Math.Min(network.Capacity, stored.Rows) : 0);
         _y = backend.Allocate<T>(rows * source.Channels);
@@ -81,28 +91,41 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     /// <summary>The step whose parameters gave <see cref="BestPsnr"/>; Steps for the final network.</summary>
     public int BestStep { get; private set; } = -1;
 
+    /// <summary>The lowest finite loss of a step so far, on runs not scored every step (+inf before the first).</summary>
+    public double LowestLoss { get; private set; } = double.PositiveInfinity;
+
+    /// <summary>Why the run stopped before its last step, or null while it has not.</summary>
+    public TrainingStop? Stopped { get; private set; }
+
     public bool FullBatch => _source.EverySample;
+
+    /// <summary>Every step measures the PSNR of the whole signal, so the best parameters are known at every step.</summary>
+    private bool ScoredEveryStep => _source.EverySample && _source.HasPsnr;
 
     /// <summary>Whether steps replay a captured graph (on a backend that can capture, unless the options say no).</summary>
     public bool CapturesSteps => _options.CaptureSteps && _backend is ICapturingBackend { CanCapture: true };
 
     /// <summary>
     /// One step. Its loss and PSNR are measured before its update; they are read back once, after
-    /// the update, so that nothing waits on the device inside the step. For the best-PSNR copy the
+    /// the update, so that nothing waits on the device inside the step. For the best copies the
     /// parameters the step started from are kept on the device. A step launches the same work
     /// every time, so where the backend can, it is captured once and replayed; what changes from
     /// step to step (the Adam schedule, the step number the batch is drawn with, a batch sampled on
-    /// the host) is uploaded to device memory first.
+    /// the host) is uploaded to device memory first. A loss that is not finite stops the run
+    /// (<see cref="Stopped"/>): the parameters go back to the best so far (by PSNR where every step
+    /// is scored, else by loss), since the update made from that loss is not worth keeping.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The run has stopped.</exception>
     public StepResult Step()
     {
+        if (Stopped is not null)
+            throw new InvalidOperationException($"the run has stopped: {Stopped}");
         int step = StepsTaken;
         double rate = CosineSchedule.LearningRate(step, _options.Steps, _options.LearningRate, _options.FinalLearningRate);
         _adam.WriteSchedule<T>(_hostSchedule, rate, step + 1);
         _backend.Upload(_schedule.All, _hostSchedule);
         _source.Prepare(step);
-        if (FullBatch)
-            _backend.Copy(_stepStart.All, _parameters.All);
+        _backend.Copy(_stepStart.All, _parameters.All);
         if (CapturesSteps)
         {
             _capturedStep ??= ((ICapturingBackend)_backend).Capture(Train);
@@ -114,10 +137,71 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         }
 
         var (loss, psnr) = ReadSums(BatchRows);
-        if (FullBatch)
-            Consider(psnr, step, _stepStart);
         StepsTaken++;
+        if (!double.IsFinite(loss))
+        {
+            _backend.Copy(_parameters.All, (_lowestLoss ?? _best).All);
+            Stopped = new TrainingStop(StopReason.Diverged, StepsTaken);
+        }
+        else if (ScoredEveryStep)
+        {
+            Consider(psnr, step, _stepStart);
+        }
+        else if (loss < LowestLoss)
+        {
+            LowestLoss = loss;
+            _backend.Copy(_lowestLoss!.All, _stepStart.All);
+        }
         return new StepResult(step, loss, _source.HasPsnr ? psnr : double.NaN, rate);
+    }
+
+    /// <summary>
+    /// Takes the remaining steps of the run, calling <paramref name="afterStep"/> after each, and
+    /// stops early at the end of a step when <paramref name="interrupted"/> says so (recorded in
+    /// <see cref="Stopped"/>) or when a loss is not finite.
+    /// </summary>
+    public void Run(Func<bool> interrupted, Action<StepResult> afterStep)
+    {
+        while (StepsTaken < _options.Steps && Stopped is null)
+        {
+            if (interrupted())
+            {
+                Stopped = new TrainingStop(StopReason.Interrupted, StepsTaken);
+                return;
+            }
+            afterStep(Step());
+        }
+    }
+
+    /// <summary>Everything a run continued later needs: the step, the parameters, the Adam moments and the best copies.</summary>
+    public TrainingState<T> SaveState() => new(StepsTaken, Download(_parameters), Download(_m), Download(_v),
+        Download(_best), BestPsnr, BestStep, _lowestLoss is null ? null : Download(_lowestLoss), LowestLoss);
+
+    /// <summary>
+    /// Continues from a state saved by a trainer of the same network and options; the steps after
+    /// it are the steps an uninterrupted run takes (bit for bit on a deterministic backend).
+    /// </summary>
+    /// <exception cref="InputException">The state does not fit this network and run.</exception>
+    public void RestoreState(TrainingState<T> state)
+    {
+        int count = _network.Layout.Count;
+        if (state.Step < 0 || state.Step > _options.Steps)
+            throw new InputException($"the saved state is at step {state.Step}, outside this run's {_options.Steps} steps");
+        foreach (var (name, values) in new[] { ("parameters", state.Parameters), ("adam.m", state.M), ("adam.v", state.V), ("best", state.Best) })
+            if (values.Length != count)
+                throw new InputException($"the saved {name} hold {values.Length} values; the network has {count} parameters");
+        if ((state.LowestLossParameters is null) != (_lowestLoss is null) || (state.LowestLossParameters is { } lowest && lowest.Length != count))
+            throw new InputException("the saved state was written by a run with another kind of batches");
+        _backend.Upload(_parameters.All, state.Parameters);
+        _backend.Upload(_m.All, state.M);
+        _backend.Upload(_v.All, state.V);
+        _backend.Upload(_best.All, state.Best);
+        if (_lowestLoss is not null)
+            _backend.Upload(_lowestLoss.All, state.LowestLossParameters!);
+        StepsTaken = state.Step;
+        BestPsnr = state.BestPsnr;
+        BestStep = state.BestStep;
+        LowestLoss = state.LowestLoss;
     }
 
     /// <summary>The step's batch, forward, loss, zero grad, backward and Adam: all queued, nothing read back.</summary>
@@ -161,10 +245,12 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     public void RecordScore(double psnr) => Consider(psnr, StepsTaken, _parameters);
 
     /// <summary>The current or best parameters, on the host.</summary>
-    public T[] DownloadParameters(bool best = false)
+    public T[] DownloadParameters(bool best = false) => Download(best ? _best : _parameters);
+
+    private T[] Download(DeviceBuffer<T> buffer)
     {
         var values = new T[_network.Layout.Count];
-        _backend.Download(values, best ? _best.All : _parameters.All);
+        _backend.Download(values, buffer.All);
         return values;
     }
 
@@ -177,7 +263,8 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
 
     private void Consider(double psnr, int step, DeviceBuffer<T> parameters)
     {
-        if (psnr <= BestPsnr) return;
+        // Written so that a NaN is never the best.
+        if (!(psnr > BestPsnr)) return;
         BestPsnr = psnr;
         BestStep = step;
         _backend.Copy(_best.All, parameters.All);
@@ -196,6 +283,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         _capturedStep?.Dispose();
         foreach (var buffer in new[] { _parameters, _gradients, _m, _v, _best, _stepStart, _y, _dy, _sums, _schedule })
             buffer.Dispose();
+        _lowestLoss?.Dispose();
         if (_ownsSource)
             _source.Dispose();
     }

@@ -28,6 +28,8 @@ internal static unsafe partial class Nvrtc
 
     [LibraryImport(Library)] public static partial nvrtcResult nvrtcVersion(out int major, out int minor);
     [LibraryImport(Library)] public static partial byte* nvrtcGetErrorString(nvrtcResult result);
+    [LibraryImport(Library)] public static partial nvrtcResult nvrtcGetNumSupportedArchs(out int numArchs);
+    [LibraryImport(Library)] public static partial nvrtcResult nvrtcGetSupportedArchs(int* supportedArchs);
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nvrtcResult nvrtcCreateProgram(out nint prog, string src, string name, int numHeaders, byte** headers, byte** includeNames);
@@ -35,6 +37,8 @@ internal static unsafe partial class Nvrtc
     [LibraryImport(Library)] public static partial nvrtcResult nvrtcCompileProgram(nint prog, int numOptions, byte** options);
     [LibraryImport(Library)] public static partial nvrtcResult nvrtcGetProgramLogSize(nint prog, out nuint logSizeRet);
     [LibraryImport(Library)] public static partial nvrtcResult nvrtcGetProgramLog(nint prog, byte* log);
+    [LibraryImport(Library)] public static partial nvrtcResult nvrtcGetPTXSize(nint prog, out nuint ptxSizeRet);
+    [LibraryImport(Library)] public static partial nvrtcResult nvrtcGetPTX(nint prog, byte* ptx);
     [LibraryImport(Library)] public static partial nvrtcResult nvrtcGetCUBINSize(nint prog, out nuint cubinSizeRet);
     [LibraryImport(Library)] public static partial nvrtcResult nvrtcGetCUBIN(nint prog, byte* cubin);
     [LibraryImport(Library)] public static partial nvrtcResult nvrtcDestroyProgram(ref nint prog);

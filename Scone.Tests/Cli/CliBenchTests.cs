@@ -27,6 +27,24 @@ public class CliBenchTests
     }
 
     [Test]
+    public void BenchOutIsWrittenWholeBesideNothingElse()
+    {
+        string folder = CliRunner.TempFolder();
+        try
+        {
+            string output = Path.Combine(folder, "bench.json");
+            var (code, stdout, stderr) = CliRunner.Run("bench", "--device", "cpu", "--size", "16", "--only", "siren-5x64", "--steps", "1", "--warmup", "0", "--out", output);
+            Assert.That(code, Is.EqualTo(0), stderr);
+            Assert.That(JsonNode.Parse(File.ReadAllText(output))!.ToJsonString(), Is.EqualTo(JsonNode.Parse(stdout)!.ToJsonString()));
+            Assert.That(Directory.GetFileSystemEntries(folder), Is.EqualTo(new[] { output }));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
     public void ProfileNeedsCuda()
     {
         var (code, _, stderr) = CliRunner.Run("bench", "--device", "cpu", "--size", "16", "--only", "scone-5x64", "--profile");

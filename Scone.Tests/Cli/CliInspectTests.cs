@@ -65,7 +65,7 @@ public class CliInspectTests : TempFolderTest
         backend.Upload(x.All, hostX);
         backend.Upload(p.All, parameters);
         network.Forward(y.All, x.All, p.All, rows);
-        return Enumerable.Range(0, network.HiddenLayers).Select(l => network.Activations(l, x.All, p.All, rows)).ToList();
+        return Enumerable.Range(0, network.HiddenLayers).Select(l => network.LayerPictures(l, x.All, p.All, rows)).ToList();
     }
 
     private static (double Min, double Max) Range(JsonObject entry) => ((double)entry["range"]![0]!, (double)entry["range"]![1]!);
@@ -90,7 +90,7 @@ public class CliInspectTests : TempFolderTest
         Assert.That(files.Select(f => (string)f["file"]!), Is.EqualTo(new[] { "layer-0.png", "mask-0.png", "basis-0.png", "layer-1.png", "mask-1.png", "basis-1.png" }));
         Assert.That(Directory.GetFiles(Out).Select(Path.GetFileName).Order(), Is.EqualTo(files.Select(f => (string)f["file"]!).Append("inspect.json").Order()),
             "nothing else, no staging left");
-        Assert.That(Directory.GetDirectories(Folder).Select(Path.GetFileName), Is.EqualTo(new[] { "inspect" }), "the staging folder is gone");
+        Assert.That(Directory.GetFileSystemEntries(Folder).Select(Path.GetFileName), Is.EqualTo(new[] { "inspect" }), "no staging folder or lock left");
 
         var activations = Activations(checkpoint, ImageSignal.GridCoordinates(Side, Side), Side * Side);
         foreach (var entry in files)
@@ -166,9 +166,10 @@ public class CliInspectTests : TempFolderTest
 
     /// <summary>The CUDA backend (the emulator in CI) gives the CPU's pictures: float32 forwards that differ in rounding only.</summary>
     [Test]
+    [Category(Kernels.Gpu.Category)]
     public void CudaGivesTheCpuRanges()
     {
-        if (!Scone.Kernels.Cuda.IsAvailable) Assert.Ignore($"no CUDA here: {Scone.Kernels.Cuda.UnavailableReason}");
+        if (!Scone.Kernels.Cuda.IsAvailable) Kernels.Gpu.SkipOrFail($"no usable CUDA: {Scone.Kernels.Cuda.UnavailableReason}");
         string checkpoint = Fit("scone");
         var cpu = Inspect(checkpoint)["files"]!.AsArray();
         string cudaOut = Path.Combine(Folder, "cuda");
@@ -259,14 +260,27 @@ public class CliInspectTests : TempFolderTest
     public void BadSize() => AssertBadInput("--size 0x4", Fit("scone"), "--size", "0x4");
 
     [Test]
-    public void ReplacesAnEarlierInspection()
+    public void ReplacesAnEarlierInspectionWhole()
     {
-        string checkpoint = Fit("scone");
-        Inspect(checkpoint);
-        var again = Inspect(checkpoint, "--units", "1");
+        Inspect(Fit("scone"));
+        Assert.That(File.Exists(Path.Combine(Out, "mask-1.png")));
+        var again = Inspect(Fit("siren"), "--units", "1");
         Assert.That((int)again["files"]![0]!["units"]!, Is.EqualTo(1));
-        Assert.That(ImageFile.Load(Path.Combine(Out, "mask-1.png")).Width, Is.EqualTo(Side));
-        Assert.That(Directory.GetDirectories(Folder), Has.Length.EqualTo(1), "no staging folder left");
+        Assert.That(Directory.GetFiles(Out).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "inspect.json", "layer-0.png", "layer-1.png" }),
+            "scone's masks and bases went with the folder they were in");
+        Assert.That(ImageFile.Load(Path.Combine(Out, "layer-1.png")).Width, Is.EqualTo(Side));
+        Assert.That(Directory.GetFileSystemEntries(Folder).Select(Path.GetFileName), Is.EqualTo(new[] { "inspect" }), "no staging folder or lock left");
+    }
+
+    [Test]
+    public void RefusesAFolderOfOtherFiles()
+    {
+        Directory.CreateDirectory(Out);
+        File.WriteAllText(Path.Combine(Out, "notes.txt"), "mine");
+        var (code, _, stderr) = CliRunner.Run("inspect", Fit("scone"), "--out", Out, "--device", "cpu");
+        Assert.That(code, Is.EqualTo(2), stderr);
+        Assert.That(stderr, Does.Contain("notes.txt"));
+        Assert.That(Directory.GetFiles(Out).Select(Path.GetFileName), Is.EqualTo(new[] { "notes.txt" }));
     }
 
     [Test]

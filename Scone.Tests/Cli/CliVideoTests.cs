@@ -37,18 +37,18 @@ public class CliVideoTests : TempFolderTest
         Assert.That(sheet.Height, Is.GreaterThan(2 * 32));
 
         string rendered = Path.Combine(Folder, "slow");
-        var render = CliRunner.Run("render", Path.Combine(output, "model.safetensors"), "--frames", rendered, "--fps-scale", "3", "--size", "24x16", "--device", "cpu");
+        var render = CliRunner.Run("render", Path.Combine(output, "model.safetensors"), "--frames", rendered, "--fps-scale", "3", "--size", "24x24", "--device", "cpu");
         Assert.That(render.ExitCode, Is.EqualTo(0), render.Stderr);
         var written = Directory.GetFiles(rendered, "*.png").Order().ToArray();
         Assert.That(written, Has.Length.EqualTo(7 * 3 + 1));
         var first = ImageFile.Load(written[0]);
-        Assert.That((first.Width, first.Height), Is.EqualTo((24, 16)));
+        Assert.That((first.Width, first.Height), Is.EqualTo((24, 24)));
 
         string again = Path.Combine(Folder, "again");
         Assert.That(CliRunner.Run("render", Path.Combine(output, "model.safetensors"), "--frames", again, "--device", "cpu").ExitCode, Is.EqualTo(0));
         var (metricsCode, json, _) = CliRunner.Run("metrics", Path.Combine(output, "frames", "frame_0005.png"), Path.Combine(again, "frame_0005.png"), "--json");
         Assert.That(metricsCode, Is.EqualTo(0));
-        Assert.That(JsonNode.Parse(json)!["psnr"], Is.Null, "render at the fitted size reproduces the saved frames");
+        Assert.That((string?)JsonNode.Parse(json)!["psnr"], Is.EqualTo("identical"), "render at the fitted size reproduces the saved frames");
     }
 
     [Test]
@@ -74,9 +74,18 @@ public class CliVideoTests : TempFolderTest
         var video = VideoFile.Load(npy, TextWriter.Null);
         Assert.That((video.Frames, video.Height, video.Width), Is.EqualTo((3, 32, 32)));
 
+        Assert.That(Directory.GetFileSystemEntries(Folder), Is.EqualTo(new[] { npy }), "staged, then renamed: nothing else is left");
+
         (code, _, stderr) = CliRunner.Run("convert-video", TestData.SharedData("video/cat_small"), Path.Combine(Folder, "cat.avi"));
         Assert.That(code, Is.EqualTo(2));
         Assert.That(stderr, Does.Contain(".npy"));
+
+        foreach (var (option, value) in new[] { ("--max-frames", "0"), ("--scale", "0") })
+        {
+            (code, _, stderr) = CliRunner.Run("convert-video", Path.Combine(Folder, "not-loaded"), npy, option, value);
+            Assert.That(code, Is.EqualTo(2));
+            Assert.That(stderr, Does.Contain(option), "checked before the video is loaded");
+        }
     }
 
     [Test]

@@ -234,6 +234,7 @@ public sealed class ImageFileTests
         byte[] rgb = Noise(H, W, 3);
         var image = new RgbImage(H, W, Array.ConvertAll(rgb, b => b / 255f));
         string path = PathOf("out/nested/a.png");
+        Directory.CreateDirectory(PathOf("out/nested"));
         ImageFile.SavePng(path, image);
         Assert.That(ImageFile.Load(path).Pixels, Is.EqualTo(image.Pixels));
         Assert.That(Directory.GetFiles(PathOf("out/nested")), Has.Length.EqualTo(1), "no temporary file is left behind");

@@ -121,34 +121,19 @@ public class CollageKernelTests : GpuFixture
         return tensors.Download(dk)[0];
     }
 
-    /// <summary>The RBM ablation's layer: binary_collage_forward/backward against the CPU, d = 1..3, awkward sizes.</summary>
+    /// <summary>multiply (the RBM ablation's fixed masks) against the CPU, on a length no block size divides.</summary>
     [Test]
-    public void BinaryMaskLayerMatchesTheCpu([Values(35, 301)] int rows, [Values(13, 64)] int width, [Values(1, 2, 3)] int dims)
+    public void MultiplyMatchesTheCpu([Values(1, 1001, 70_001)] int count)
     {
-        var inputs = Draw(rows, width, dims, (ulong)(rows * 3 + width + dims));
-        var rng = new Rng(99);
-        double[] bits = Enumerable.Range(0, rows * width).Select(_ => rng.NextDouble() < 0.5 ? 1.0 : 0.0).ToArray();
-        var gpu = Binary(Device, inputs, bits, rows, width, dims);
-        var exact = Binary(CpuDouble, inputs, bits, rows, width, dims);
-        Gpu.AssertClose("u", gpu.U, exact.U, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
-        Gpu.AssertClose("z", gpu.Z, exact.Z, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
-        Gpu.AssertClose("du", gpu.Du, exact.Du, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
-        Gpu.AssertClose("da", gpu.Da, exact.Da, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
-        Gpu.AssertClose("dB", gpu.DB, exact.DB, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
-        Gpu.AssertClose("dc", gpu.Dc, exact.Dc, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
-    }
-
-    private static (double[] Z, double[] U, double[] Du, double[] Da, double[] DB, double[] Dc) Binary<T>(IBackend<T> backend, Inputs inputs, double[] bits,
-        int rows, int width, int dims) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
-        using var tensors = new Tensors<T>(backend);
-        var z = tensors.Zeros(rows * width);
-        var u = tensors.Upload(inputs.U);
-        var (x, m, b, c) = (tensors.Upload(inputs.X), tensors.Upload(bits), tensors.Upload(inputs.B), tensors.Upload(inputs.C));
-        backend.BinaryCollageForward(z, u, x, tensors.Upload(inputs.A), m, b, c, rows, width, dims, T.CreateTruncating(Omega));
-        var dz = tensors.Upload(inputs.Dz);
-        var (da, dB, dc) = (tensors.Upload(inputs.PriorDa), tensors.Upload(inputs.PriorDB), tensors.Upload(inputs.PriorDc));
-        backend.BinaryCollageBackward(dz, da, dB, dc, dz, u, x, m, b, c, rows, width, dims, T.CreateTruncating(Omega));
-        return (tensors.Download(z), tensors.Download(u), tensors.Download(dz), tensors.Download(da), tensors.Download(dB), tensors.Download(dc));
+        var rng = new Rng((ulong)count);
+        double[] y = Float32(Gpu.Random(rng, count)), factor = Float32(Gpu.Random(rng, count));
+        double[] Run<T>(IBackend<T> backend) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            using var tensors = new Tensors<T>(backend);
+            var ys = tensors.Upload(y);
+            backend.Multiply(ys, tensors.Upload(factor), count);
+            return tensors.Download(ys);
+        }
+        Assert.That(Run(Device), Is.EqualTo(Run(CpuFloat)), "one float32 product each: the same bits");
     }
 }

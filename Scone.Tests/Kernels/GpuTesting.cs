@@ -1,9 +1,13 @@
 using System.Numerics;
 using System.Text;
 using NUnit.Framework;
+using NUnit.Framework.Interfaces;
+using NUnit.Framework.Internal;
 using Scone.Engine;
 using Scone.Engine.Backends;
 using Scone.Kernels;
+
+[assembly: Scone.Tests.Kernels.LeaveOutGpuTestsWithoutCuda]
 
 namespace Scone.Tests.Kernels;
 
@@ -53,13 +57,36 @@ internal static class Tolerances
     public const double Tf32Gemm = 5e-3;
 }
 
-/// <summary>Opens the CUDA backend for a fixture, or ignores the fixture with the reason CUDA is unavailable.</summary>
+/// <summary>
+/// Opens the CUDA backend for a fixture, or skips the fixture with the reason CUDA is unavailable;
+/// with SCONE_REQUIRE_CUDA=1 (the device run sets it) every such skip is a failure instead.
+/// </summary>
 internal static class Gpu
 {
+    public const string Category = "Gpu";
+    public const string RequireVariable = "SCONE_REQUIRE_CUDA";
+
+    /// <summary>True when SCONE_REQUIRE_CUDA=1: a GPU test that cannot run fails.</summary>
+    public static bool Required => Environment.GetEnvironmentVariable(RequireVariable) == "1";
+
+    /// <summary>The property of the one GPU test that stays where the others are left out, to report them.</summary>
+    public const string ReportsLeftOut = "ReportsGpuTestsLeftOut";
+
+    /// <summary>How many GPU tests <see cref="LeaveOutGpuTestsWithoutCudaAttribute"/> left out of this run.</summary>
+    public static int LeftOut { get; internal set; }
+
+    /// <summary>Skips the test with the reason, or fails it when SCONE_REQUIRE_CUDA=1.</summary>
+    public static void SkipOrFail(string reason)
+    {
+        if (Required)
+            Assert.Fail($"{RequireVariable}=1: {reason}");
+        Assert.Ignore(reason);
+    }
+
     public static CudaBackend OpenOrIgnore(bool tf32 = false)
     {
         if (!Cuda.IsAvailable)
-            Assert.Ignore($"no usable CUDA: {Cuda.UnavailableReason}");
+            SkipOrFail($"no usable CUDA: {Cuda.UnavailableReason}");
         var backend = new CudaBackend(new CudaBackendOptions(Tf32: tf32, SynchronizeEachLaunch: true, Log: TestContext.Out));
         TestContext.Out.WriteLine($"{backend.Description}{(Cuda.IsEmulated ? " (emulated)" : "")}; {Cuda.Libraries}");
         return backend;
@@ -149,8 +176,43 @@ internal sealed class Tensors<T>(IBackend<T> backend) : IDisposable where T : un
     }
 }
 
+/// <summary>
+/// Where CUDA is unavailable and not required, removes every GPU test (category Gpu) from the run
+/// at load time, so that it does not report one skip, with the same long reason, per test; the
+/// test marked <see cref="Gpu.ReportsLeftOut"/> (CudaRequirementTests) stays, and reports them as
+/// one skipped group, also in a run filtered on the category.
+/// </summary>
+[AttributeUsage(AttributeTargets.Assembly)]
+public sealed class LeaveOutGpuTestsWithoutCudaAttribute : NUnitAttribute, IApplyToTest
+{
+    public void ApplyToTest(NUnit.Framework.Internal.Test test)
+    {
+        if (Gpu.Required || Cuda.IsAvailable) return;
+        Gpu.LeftOut = LeaveOut(test);
+    }
+
+    /// <summary>Removes the GPU suites and tests under <paramref name="test"/>; returns how many test cases that leaves out.</summary>
+    private static int LeaveOut(ITest test)
+    {
+        int count = 0;
+        foreach (var child in test.Tests.ToList())
+        {
+            if (child.Properties[PropertyNames.Category].Contains(Gpu.Category) && !child.Properties.ContainsKey(Gpu.ReportsLeftOut))
+            {
+                count += CountCases(child);
+                test.Tests.Remove(child);
+            }
+            else
+                count += LeaveOut(child);
+        }
+        return count;
+    }
+
+    private static int CountCases(ITest test) => test.IsSuite ? test.Tests.Sum(CountCases) : 1;
+}
+
 /// <summary>The base of the fixtures that run a primitive on the GPU and on the CPU in float32 and float64.</summary>
-[Category("Gpu")]
+[Category(Gpu.Category)]
 public abstract class GpuFixture
 {
     protected CudaBackend Device { get; private set; } = null!;

@@ -147,7 +147,7 @@ public sealed class SsimTests
     {
         var image = new RgbImage(h, w, new float[h * w * 3]);
         var e = Assert.Throws<InputException>(() => Ssim.Compute(image, image))!;
-        Assert.That(e.Message, Does.Contain($"{h} x {w}"));
+        Assert.That(e.Message, Does.Contain($"{w}x{h}"));
     }
 
     [Test]

@@ -106,9 +106,9 @@ public class MfnModelTests
         Assert.That(names, Has.Member("net.filters.1.gamma").And.Member("net.linear.0.weight"));
         Assert.That(names, Has.No.Member("net.filters.2.gamma").And.No.Member("net.linear.1.weight"));
         using var network = model.CreateNetwork(new CpuBackend<double>(), 5);
-        Assert.That(network.ActivationValuesPerRow, Is.EqualTo(model.ActivationValuesPerRow), "the definition's count is the network's");
+        Assert.That(network.Activations.ValuesPerRow, Is.EqualTo(model.ActivationValuesPerRow), "the definition's count is the network's");
         using var full = Image.CreateNetwork(new CpuBackend<float>(), 3);
-        Assert.That(full.ActivationValuesPerRow, Is.EqualTo(Image.ActivationValuesPerRow));
+        Assert.That(full.Activations.ValuesPerRow, Is.EqualTo(Image.ActivationValuesPerRow));
     }
 
     [Test]

@@ -46,7 +46,7 @@ public class ModelRegistryTests
     {
         var model = Default(name, task).With(("hidden", "12"));
         using var network = model.CreateNetwork(new CpuBackend<float>(), TestModels.Rows(model, 5));
-        Assert.That(model.ActivationValuesPerRow, Is.EqualTo(network.ActivationValuesPerRow));
+        Assert.That(new ActivationSize(model.ActivationValuesPerRow, model.WidestActivation), Is.EqualTo(network.Activations));
     }
 
     [TestCaseSource(nameof(EveryModelAndTask))]

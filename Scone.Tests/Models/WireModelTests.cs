@@ -52,7 +52,7 @@ public class WireModelTests : TempFolderTest
     public void ActivationValuesPerRowAreWhatTheNetworkAllocates()
     {
         using var network = Default.CreateNetwork(new CpuBackend<float>(), 3);
-        Assert.That(Default.ActivationValuesPerRow, Is.EqualTo(network.ActivationValuesPerRow).And.EqualTo(10 * 2 * 254));
+        Assert.That(Default.ActivationValuesPerRow, Is.EqualTo(network.Activations.ValuesPerRow).And.EqualTo(10 * 2 * 254));
     }
 
     [Test]

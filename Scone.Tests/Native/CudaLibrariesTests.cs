@@ -48,6 +48,117 @@ public class CudaLibrariesTests
     }
 
     [Test]
+    public void SearchesTorchsLibFolderAndTheDriversContainerMount()
+    {
+        string torch = Folder("venv/lib/python3.12/site-packages/torch/lib");
+        var folders = CudaLibraries.SearchDirectories(name => name == "VIRTUAL_ENV" ? Path.Combine(_root, "venv") : null);
+        Assert.That(folders, Does.Contain(torch).And.Contain("/usr/local/nvidia/lib64"));
+    }
+
+    private string FakeInterpreter(string relative, string script = "exit 0")
+    {
+        string path = Path.Combine(Folder(Path.GetDirectoryName(relative)!), Path.GetFileName(relative));
+        File.WriteAllText(path, $"#!/bin/sh\n{script}\n");
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    [Test]
+    public void AsksEveryPython3OnThePathThenTheActiveEnvironmentThenTheUsualPlaces()
+    {
+        string first = FakeInterpreter("a/python3"), second = FakeInterpreter("b/python3");
+        string active = FakeInterpreter("active/bin/python3");
+        string homeVenv = FakeInterpreter("home/.venv/bin/python3");
+        string pyenv = FakeInterpreter("home/.pyenv/versions/3.12.3/bin/python3");
+        var environment = new Dictionary<string, string>
+        {
+            ["PATH"] = $"{Path.Combine(_root, "a")}:{Path.Combine(_root, "absent")}:{Path.Combine(_root, "b")}:{Path.Combine(_root, "a")}",
+            ["VIRTUAL_ENV"] = Path.Combine(_root, "active"),
+            ["HOME"] = Path.Combine(_root, "home"),
+        };
+        var interpreters = CudaLibraries.PythonInterpreters(name => environment.GetValueOrDefault(name));
+        var ours = interpreters.Where(path => path.StartsWith(_root, StringComparison.Ordinal)).ToList();
+        Assert.That(ours, Is.EqualTo(new[] { first, second, active, homeVenv, pyenv }), "in order, existing only, each once");
+    }
+
+    [Test]
+    public void APythonsAnswerNamesItsNvidiaWheelsAndTorchsLibraries()
+    {
+        string? python = new[] { "/usr/bin/python3", "/usr/local/bin/python3" }.FirstOrDefault(File.Exists);
+        if (python == null) Assert.Ignore("no python3 in /usr/bin or /usr/local/bin to run the query with");
+        string site = Folder("site");
+        string cu13 = Folder("site/nvidia/cu13/lib"), cublas = Folder("site/nvidia/cublas/lib"), torch = Folder("site/torch/lib");
+        Folder("site/nvidia/headers-only/include");
+        string wrapper = FakeInterpreter("wrapper/python3", $"PYTHONPATH='{site}' exec '{python}' \"$@\"");
+        var answer = CudaLibraries.AskPython(wrapper);
+        Assert.That(answer.Failure, Is.Null);
+        Assert.That(answer.Directories.Where(path => path.StartsWith(_root, StringComparison.Ordinal)), Is.EqualTo(new[] { cu13, cublas, torch }));
+    }
+
+    [Test]
+    public void AnInterpreterThatFailsOrIsMissingIsAnAnswerToo()
+    {
+        var failing = CudaLibraries.AskPython(FakeInterpreter("bad/python3", "echo 'no such module' >&2; exit 3"));
+        Assert.That(failing.Failure, Is.EqualTo("exit 3: no such module"));
+        Assert.That(failing.Directories, Is.Empty);
+        var missing = CudaLibraries.AskPython(Path.Combine(_root, "nowhere", "python3"));
+        Assert.That(missing.Failure, Does.StartWith("could not be run"));
+    }
+
+    [TestCase(13, 13000, 12040, "NewerMajor")]
+    [TestCase(13, null, 12080, "NewerMajor")]
+    [TestCase(12, 12080, 12040, "NewerMinor")]
+    [TestCase(12, 12040, 12040, "Yes")]
+    [TestCase(12, 12080, 13000, "Yes")]
+    [TestCase(12, null, 12000, "Yes")]
+    [TestCase(11, 11020, 12000, "Yes")]
+    [TestCase(13, 13010, null, "Yes")]
+    public void NvrtcAndCublasAreTakenNoNewerThanTheDriversCuda(int major, int? version, int? driver, string expected) =>
+        Assert.That(CudaLibraries.Compare(major, version, driver).ToString(), Is.EqualTo(expected));
+
+    /// <summary>
+    /// The search for real, in a child test process: a folder (SCONE_CUDA_LIB_DIR) whose libcuda,
+    /// libnvrtc and libcublas are all the emulator, which says CUDA 12.8 and NVRTC 12.8: the file
+    /// named libnvrtc.so.13 (a newer major than the driver) is passed over for libnvrtc.so.12 beside
+    /// its builtins, and the report says so.
+    /// </summary>
+    [Test]
+    public void ANewerNvrtcThanTheDriverIsPassedOverAndTheReportSaysSo()
+    {
+        string? emulator = Environment.GetEnvironmentVariable(CudaLibraries.EmulatorVariable);
+        if (string.IsNullOrEmpty(emulator)) Assert.Ignore($"{CudaLibraries.EmulatorVariable} is not set: the emulator stands in for the libraries here");
+        string folder = Folder("libs");
+        foreach (string name in (string[])["libcuda.so.1", "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc-builtins.so.12.8", "libcublas.so.12"])
+            File.CreateSymbolicLink(Path.Combine(folder, name), emulator);
+        var child = ChildTestRun.Run($"FullyQualifiedName~{typeof(CudaLibrariesTests).FullName}.{nameof(TheSearchReportSaysWhereEachLibraryWasSought)}",
+            new Dictionary<string, string?>
+            {
+                [CudaLibraries.EmulatorVariable] = null,
+                [CudaLibraries.LibraryDirectoryVariable] = folder,
+                ["XDG_CACHE_HOME"] = Folder("cache"),
+            });
+        TestContext.Out.WriteLine(child.Output);
+        Assert.That(child.ExitCode, Is.Zero, child.Output);
+        Assert.That(child.Count("succeeded"), Is.EqualTo(1), child.Output);
+        Assert.That(child.Output, Does.Contain("the driver supports CUDA 12.8")
+            .And.Contain($"passed over {Path.Combine(folder, "libnvrtc.so.13")} (NVRTC 12.8: a newer major version than the driver's CUDA 12.8)")
+            .And.Contain($"nvrtc: {Path.Combine(folder, "libnvrtc.so.12")} (NVRTC 12.8)")
+            .And.Contain($"cublas: {Path.Combine(folder, "libcublas.so.12")} (CUDA 12)"));
+    }
+
+    /// <summary>Prints the search report (the device run keeps it) and checks that it covers the three libraries.</summary>
+    [Test]
+    public void TheSearchReportSaysWhereEachLibraryWasSought()
+    {
+        string report = CudaLibraries.SearchReport();
+        TestContext.Out.WriteLine(report);
+        foreach (string name in (string[])["driver", "nvrtc", "cublas"])
+            Assert.That(report, Does.Contain($"{name}: "));
+        Assert.That(report, Cuda.IsEmulated ? Does.Contain(CudaLibraries.EmulatorVariable) : Does.Contain("looked in").Or.Contain("took"));
+    }
+
+    [Test]
     public void WithoutCudaTheReasonNamesTheMissingLibraryAndWhereItLooked()
     {
         if (Cuda.IsAvailable) Assert.Ignore($"CUDA is available here ({Cuda.Libraries})");

@@ -10,7 +10,7 @@ namespace Scone.Tests.Parity;
 /// Trained tensors get gradients and move with Adam; fixed ones are stored and never change. A
 /// complex tensor is planar in the buffer and (real, imaginary) pairs in the file and in PyTorch.
 /// </summary>
-internal sealed record ParityTensor(string Name, int Offset, int[] Shape, bool Trained, bool Complex)
+internal sealed record ParityTensor(string Name, int Offset, int[] Shape, bool Trained, bool Complex, bool Transposed)
 {
     public int Length => Shape.Aggregate(1, (product, dim) => product * dim);
 
@@ -18,6 +18,15 @@ internal sealed record ParityTensor(string Name, int Offset, int[] Shape, bool T
     public double[] FileValues(double[] buffer)
     {
         var values = buffer.AsSpan(Offset, Length).ToArray();
+        if (Transposed)
+        {
+            int first = Shape[0], rest = Length / first;
+            var file = new double[Length];
+            for (int r = 0; r < rest; r++)
+                for (int f = 0; f < first; f++)
+                    file[f * rest + r] = values[r * first + f];
+            return file;
+        }
         if (!Complex) return values;
         int half = Length / 2;
         var pairs = new double[Length];
@@ -36,7 +45,7 @@ internal static class ParityModels
 {
     /// <summary>The tensors of the case's flat parameter buffer, in layout order.</summary>
     public static IReadOnlyList<ParityTensor> Tensors(ParityCase c) =>
-        Model(c).Layout.Tensors.Select(t => new ParityTensor(t.Name, t.Offset, t.FileShape, t.Trained, t.Complex)).ToList();
+        Model(c).Layout.Tensors.Select(t => new ParityTensor(t.Name, t.Offset, t.FileShape, t.Trained, t.Complex, t.Transposed)).ToList();
 
     /// <summary>The network on a backend, allocated for the case's batch.</summary>
     public static INetwork<T> Create<T>(IBackend<T> backend, ParityCase c) where T : unmanaged, IFloatingPointIeee754<T> =>

@@ -44,6 +44,19 @@ public sealed class CurvePlotTests
         Assert.That(Directory.GetFiles(_dir), Is.EqualTo(new[] { path }), "no temporary file is left behind");
     }
 
+    [Test]
+    public void SavePsnrCurve_DrawsMarkedPointsOverTheLine()
+    {
+        int[] steps = Enumerable.Range(0, 50).Select(i => i * 10).ToArray();
+        double[] psnr = steps.Select(s => 20 + s / 100.0).ToArray();
+        string plain = Path.Combine(_dir, "plain.png"), marked = Path.Combine(_dir, "marked.png");
+        CurvePlot.SavePsnrCurve(plain, steps, psnr, "video");
+        CurvePlot.SavePsnrCurve(marked, steps, psnr, "video", [100, 300, 490], [22, 24.5, 25]);
+        AssertPng(marked, CurvePlot.Width, CurvePlot.Height);
+        Assert.That(File.ReadAllBytes(marked), Is.Not.EqualTo(File.ReadAllBytes(plain)));
+        Assert.Throws<ArgumentException>(() => CurvePlot.SavePsnrCurve(marked, steps, psnr, "video", [100], []));
+    }
+
     [TestCase(new[] { 10.0, 20.0, double.PositiveInfinity, double.NaN })]
     [TestCase(new[] { double.PositiveInfinity, double.PositiveInfinity })]
     [TestCase(new[] { 25.0 })]

@@ -167,7 +167,7 @@ public sealed class SignalTests
     public void Scaled_BelowTwoByTwo_IsAnInputException()
     {
         var e = Assert.Throws<InputException>(() => ImageResize.Scaled(768, 512, 0.002))!;
-        Assert.That(e.Message, Does.Contain("2 x 2"));
+        Assert.That(e.Message, Does.Contain("2x2"));
         Assert.Throws<InputException>(() => ImageResize.Scaled(3, 100, 0.49));
     }
 

@@ -67,16 +67,18 @@ public class BatchSourceTests
         Assert.That(curve[^1].Psnr, Is.GreaterThan(curve[0].Psnr));
     }
 
-    [Test]
-    public void SdfSamplesDeliverTheSamplersBatchesInStepOrderAndCountTheWait()
+    /// <param name="firstStep">Where the batches start: a continued run's first step.</param>
+    [TestCase(0)]
+    [TestCase(3)]
+    public void SdfSamplesDeliverTheSamplersBatchesInStepOrderAndCountTheWait(int firstStep)
     {
         var rng = new Rng(2);
         var points = Enumerable.Range(0, 500).Select(_ => Vector3.Normalize(new Vector3((float)rng.NextSymmetric(1), (float)rng.NextSymmetric(1), (float)rng.NextSymmetric(1)))).ToArray();
         var cloud = ShapeNormalization.Normalize(new OrientedPointCloud(points, points));
         var sampler = new SdfSampler(cloud, 4);
         var backend = new CpuBackend<float>();
-        using var samples = new SdfSamples<float>(backend, sampler, 200, 5);
-        for (int step = 0; step < 5; step++)
+        using var samples = new SdfSamples<float>(backend, sampler, 200, 5, firstStep);
+        for (int step = firstStep; step < 5; step++)
         {
             samples.Prepare(step);
             var (x, target) = samples.Batch();
@@ -89,6 +91,7 @@ public class BatchSourceTests
             Assert.That(sdf, Is.EqualTo(expectedSdf), $"labels of step {step}");
         }
         Assert.That(samples.WaitSeconds, Is.GreaterThanOrEqualTo(0));
+        Assert.That(samples.BatchesPrepared, Is.EqualTo(5 - firstStep));
         Assert.That(samples.HasPsnr, Is.False);
     }
 }

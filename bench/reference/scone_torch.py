@@ -7,20 +7,35 @@ L = 5 (four collage layers of width 250 and a linear output), w0 = 30, omegas 90
 sin^2 masks, Adam (0.9, 0.999, 1e-8) at lr 1e-4 with cosine annealing to 1e-6.
 
 Runs each requested variant (eager or torch.compile, strict float32 or TF32) from the same
-initial parameters, times every step with CUDA events, and prints one JSON document:
-the median (and 10th/90th percentile) milliseconds per step over the steps after warm-up, and the
-final and best PSNR (spec §4: both images mapped to [0, 1] and clipped) after all steps.
+initial parameters and times every step (CUDA events on a GPU). Its output is a stream of JSON
+lines, flushed as it goes, so that a run cut short keeps every step done:
+  {"event": "start", ...}                     the device, versions and image
+  {"event": "steps", "variant": ..., "first": s, "ms": [...], "loss": [...], "psnr": [...]}
+                                              per-step timings and values, a chunk at a time
+  {"event": "result", ...}                    a variant's summary, when it finishes
+  {"event": "error", "variant": ..., "error": ...}   a variant that failed
+The summary of a variant: the median (and 10th/90th percentile) milliseconds per step over the
+steps after warm-up, and the final and best PSNR (spec §4: both images mapped to [0, 1] and
+clipped). `--summarize FILE` prints the summaries of a stream (finished or not) as one JSON document.
 
-    python scone_torch.py [--image kodim01.png] [--steps 2000] [--warmup 50]
-                          [--variants eager-fp32,eager-tf32,compile-fp32,compile-tf32]
+torch.compile variants run each in a child process with its own time limit (--compile-timeout),
+after the eager ones: compiling can fail (no C compiler) or take minutes, and must cost neither
+the eager numbers nor the caller's time budget.
 
-Without --image a deterministic synthetic 768 x 512 test pattern is used.
+    python scone_torch.py [--image kodim19.npy] [--steps 2000] [--warmup 50] [--device cuda]
+                          [--variants eager-fp32,eager-tf32:500,compile-fp32] [--compile-timeout 300]
+    python scone_torch.py --summarize stream.jsonl
+
+A variant may carry its own step count after a colon. Without --image a deterministic synthetic
+768 x 512 test pattern is used.
 """
 import argparse
 import json
 import math
 import statistics
+import subprocess
 import sys
+import threading
 import time
 
 import torch
@@ -139,7 +154,66 @@ def psnr_from_mse(mse):
     return 10 * math.log10(1 / mse)
 
 
-def run(variant, image, steps, warmup, seed, adam_impl):
+def emit(event, **fields):
+    """One line of the stream, flushed at once."""
+    print(json.dumps({"event": event, **fields}), flush=True)
+
+
+class StepTimer:
+    """Per-step times: CUDA events on a GPU (read a chunk at a time, no sync inside a chunk), the wall clock on the CPU."""
+
+    def __init__(self, device, steps):
+        self.cuda = device.type == "cuda"
+        if self.cuda:
+            self.starts = [torch.cuda.Event(enable_timing=True) for _ in range(steps)]
+            self.ends = [torch.cuda.Event(enable_timing=True) for _ in range(steps)]
+        else:
+            self.times = [0.0] * steps
+
+    def start(self, step):
+        if self.cuda:
+            self.starts[step].record()
+        else:
+            self.times[step] = time.perf_counter()
+
+    def stop(self, step):
+        if self.cuda:
+            self.ends[step].record()
+        else:
+            self.times[step] = (time.perf_counter() - self.times[step]) * 1e3
+
+    def milliseconds(self, first, last):
+        """The times of steps first..last-1; waits for the last of them."""
+        if not self.cuda:
+            return self.times[first:last]
+        self.ends[last - 1].synchronize()
+        return [self.starts[s].elapsed_time(self.ends[s]) for s in range(first, last)]
+
+
+def summarize(variant, steps, warmup, ms, loss, psnr, final_psnr=None, extra=None):
+    """A variant's summary from its per-step values (all steps, or those done before it was cut short)."""
+    timed = sorted(ms[min(warmup, len(ms)):])
+    done = len(ms)
+    summary = {
+        "variant": variant,
+        "steps": steps,
+        "steps_done": done,
+        "complete": done == steps,
+        "warmup_steps": min(warmup, done),
+        "median_ms_per_step": statistics.median(timed) if timed else None,
+        "p10_ms_per_step": timed[len(timed) // 10] if timed else None,
+        "p90_ms_per_step": timed[(9 * len(timed)) // 10] if timed else None,
+        "final_loss": loss[-1] if loss else None,
+        # Step t measures the parameters before its update; the final network is measured after the last.
+        "psnr_final": final_psnr,
+        "psnr_best": max([p for p in psnr if p is not None] + ([final_psnr] if final_psnr is not None else []), default=None),
+    }
+    summary.update(extra or {})
+    return summary
+
+
+def run(variant, steps, image, warmup, seed, adam_impl, chunk):
+    """Trains one variant in this process, streaming its steps; returns its summary."""
     compiled, precision = variant.split("-")
     tf32 = precision == "tf32"
     torch.backends.cuda.matmul.allow_tf32 = tf32
@@ -168,49 +242,128 @@ def run(variant, image, steps, warmup, seed, adam_impl):
 
     losses = torch.zeros(steps, device=device)
     clipped_mse = torch.zeros(steps, device=device)
-    starts = [torch.cuda.Event(enable_timing=True) for _ in range(steps)]
-    ends = [torch.cuda.Event(enable_timing=True) for _ in range(steps)]
+    timer = StepTimer(device, steps)
+    ms, loss_values, psnr_values = [], [], []
 
     wall = time.perf_counter()
+    first = 0
     for step in range(steps):
         for group in optimizer.param_groups:
             group["lr"] = cosine_lr(step, steps)
-        starts[step].record()
+        timer.start(step)
         loss, clipped = step_forward(x, target)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        ends[step].record()
-        # Stored on the device: no host synchronisation inside the timed loop.
+        timer.stop(step)
+        # Stored on the device: the host waits only once a chunk, not inside it.
         losses[step] = loss.detach()
         clipped_mse[step] = clipped
-    torch.cuda.synchronize()
+        if step + 1 - first == chunk or step + 1 == steps:
+            chunk_ms = timer.milliseconds(first, step + 1)
+            chunk_loss = losses[first:step + 1].double().cpu().tolist()
+            chunk_psnr = [psnr_from_mse(m) if m > 0 else None for m in clipped_mse[first:step + 1].double().cpu().tolist()]
+            emit("steps", variant=variant, first=first, ms=chunk_ms, loss=chunk_loss, psnr=chunk_psnr)
+            ms += chunk_ms
+            loss_values += chunk_loss
+            psnr_values += chunk_psnr
+            first = step + 1
     wall = time.perf_counter() - wall
 
-    timed = [starts[s].elapsed_time(ends[s]) for s in range(min(warmup, steps), steps)]
-    timed.sort()
-    mse = clipped_mse.double().cpu().tolist()
     # The network after the last update, as Scone's final evaluation measures it.
     with torch.no_grad():
         _, final = forward_loss(x, target)
-    final_mse = float(final)
-    return {
-        "variant": variant,
+    return summarize(variant, steps, warmup, ms, loss_values, psnr_values, psnr_from_mse(float(final)), {
         "compile": compiled == "compile",
         "tf32": tf32,
         "adam": adam_impl,
-        "steps": steps,
-        "warmup_steps": min(warmup, steps),
-        "median_ms_per_step": statistics.median(timed) if timed else None,
-        "p10_ms_per_step": timed[len(timed) // 10] if timed else None,
-        "p90_ms_per_step": timed[(9 * len(timed)) // 10] if timed else None,
         "wall_seconds": wall,
-        "final_loss": float(losses[-1]),
-        # Step t measures the parameters before its update; the final network is measured after the last.
-        "psnr_final": psnr_from_mse(final_mse),
-        "psnr_best": max(psnr_from_mse(m) for m in mse + [final_mse]),
         "parameters": sum(p.numel() for p in model.parameters()),
-    }
+    })
+
+
+def run_child(variant, steps, args):
+    """Runs one variant in a child process with its own time limit, relaying its stream; a failure is an error line."""
+    command = [sys.executable, __file__, "--variants", f"{variant}:{steps}", "--warmup", str(args.warmup), "--seed", str(args.seed),
+               "--adam", args.adam, "--device", args.device, "--chunk", str(args.chunk), "--child"]
+    if args.image:
+        command += ["--image", args.image]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    finished = []
+
+    def relay():
+        for line in child.stdout:
+            event = json.loads(line)
+            if event.get("event") != "start":
+                print(line, end="", flush=True)
+            if event.get("event") in ("result", "error"):
+                finished.append(event["event"])
+
+    reader = threading.Thread(target=relay, daemon=True)
+    reader.start()
+    try:
+        child.wait(timeout=args.compile_timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        reader.join(timeout=5)
+        emit("error", variant=variant, error=f"stopped after its limit of {args.compile_timeout:.0f} s (--compile-timeout)")
+        return
+    reader.join(timeout=5)
+    if child.returncode != 0 and not finished:
+        emit("error", variant=variant, error=f"the child process exited with {child.returncode} (its error is on stderr)")
+
+
+def summarize_stream(lines):
+    """The summaries of a stream: each variant's result line, or one computed from the steps it streamed."""
+    start, results, errors, chunks = None, {}, {}, {}
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # the last line of a stream cut off mid-write
+        kind = event.get("event")
+        if kind == "start":
+            start = event
+        elif kind == "steps":
+            chunks.setdefault(event["variant"], []).append(event)
+        elif kind == "result":
+            results[event["variant"]] = event
+        elif kind == "error":
+            errors[event["variant"]] = event["error"]
+    planned = (start or {}).get("variants", {})
+    summaries = []
+    for variant in dict.fromkeys(list(planned) + list(chunks) + list(results) + list(errors)):
+        if variant in results:
+            summary = {k: v for k, v in results[variant].items() if k != "event"}
+        else:
+            ms, loss, psnr = [], [], []
+            for c in sorted(chunks.get(variant, []), key=lambda c: c["first"]):
+                ms += c["ms"]
+                loss += c["loss"]
+                psnr += c["psnr"]
+            summary = summarize(variant, planned.get(variant, len(ms)), (start or {}).get("warmup", 0), ms, loss, psnr)
+        if variant in errors:
+            summary["error"] = errors[variant]
+        summaries.append(summary)
+    header = {k: v for k, v in (start or {}).items() if k not in ("event", "variants")}
+    return {"reference": "bench/reference/scone_torch.py", **header, "results": summaries}
+
+
+def parse_variants(text, steps):
+    """'eager-fp32,compile-tf32:500' -> {'eager-fp32': steps, 'compile-tf32': 500}, checked."""
+    variants = {}
+    for item in text.split(","):
+        name, _, count = item.partition(":")
+        if name not in ("eager-fp32", "eager-tf32", "compile-fp32", "compile-tf32"):
+            sys.exit(f"scone_torch.py: unknown variant {name} (eager-fp32, eager-tf32, compile-fp32, compile-tf32)")
+        variants[name] = int(count) if count else steps
+        if variants[name] < 1:
+            sys.exit(f"scone_torch.py: {item}: steps must be at least 1")
+    return variants
 
 
 def main():
@@ -221,23 +374,38 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variants", default="eager-fp32,eager-tf32,compile-fp32,compile-tf32")
     parser.add_argument("--adam", choices=["foreach", "fused"], default="foreach", help="PyTorch's default on CUDA is foreach")
+    parser.add_argument("--device", default="cuda", help="cuda (the benchmark), or cpu to try the script where there is no GPU")
+    parser.add_argument("--chunk", type=int, default=100, help="steps per streamed line")
+    parser.add_argument("--compile-timeout", type=float, default=300, help="seconds each torch.compile variant may take, compiling included")
+    parser.add_argument("--summarize", metavar="STREAM", help="print the summaries of a stream this script wrote, and exit")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    if not torch.cuda.is_available():
-        sys.exit("scone_torch.py: needs a CUDA GPU")
-    device = torch.device("cuda")
+    if args.summarize:
+        with open(args.summarize, encoding="utf-8", errors="replace") as stream:
+            print(json.dumps(summarize_stream(stream), indent=2))
+        return
+    variants = parse_variants(args.variants, args.steps)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("scone_torch.py: needs a CUDA GPU (or --device cpu)")
+    device = torch.device(args.device)
     image = load_image(args.image, device)
-    results = [run(v, image, args.steps, args.warmup, args.seed, args.adam) for v in args.variants.split(",")]
-    print(json.dumps({
-        "reference": "bench/reference/scone_torch.py",
-        "device": torch.cuda.get_device_name(device),
-        "torch": torch.__version__,
-        "cuda": torch.version.cuda,
-        "image": args.image or f"synthetic {WIDTH}x{HEIGHT}",
-        "height": image.shape[0],
-        "width": image.shape[1],
-        "results": results,
-    }, indent=2))
+    emit("start", device=torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu", torch=torch.__version__,
+         cuda=torch.version.cuda, image=args.image or f"synthetic {WIDTH}x{HEIGHT}", height=image.shape[0], width=image.shape[1],
+         warmup=args.warmup, variants=variants)
+    eager = {v: n for v, n in variants.items() if v.startswith("eager")}
+    compiled = {v: n for v, n in variants.items() if v.startswith("compile")}
+    if args.child:
+        eager, compiled = variants, {}
+    for variant, steps in eager.items():
+        try:
+            emit("result", **run(variant, steps, image, args.warmup, args.seed, args.adam, args.chunk))
+        except Exception as error:  # one variant's failure (out of memory, a compiler error) must not cost the others
+            emit("error", variant=variant, error=f"{type(error).__name__}: {error}")
+            if args.child:
+                raise
+    for variant, steps in compiled.items():
+        run_child(variant, steps, args)
 
 
 if __name__ == "__main__":

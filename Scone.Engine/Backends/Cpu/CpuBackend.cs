@@ -88,26 +88,11 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         ArrayPool<T>.Shared.Return(totals);
     }
 
-    public void BinaryCollageForward(Slice<T> z, Slice<T> u, Slice<T> x, Slice<T> a, Slice<T> bits, Slice<T> basisWeight, Slice<T> basisBias,
-        int rows, int width, int dims, T omega)
+    public void Multiply(Slice<T> y, Slice<T> factor, int count)
     {
-        CheckLayer(rows, width, dims, z, u, x, a, basisWeight, basisBias);
-        bits.Require((long)rows * width, nameof(bits));
-        CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.BinaryCollageForward(
-            z.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), x.Span().Slice(start * dims, count * dims),
-            a.Span()[..width], bits.Span()[..(rows * width)], basisWeight.Span()[..(width * dims)], basisBias.Span()[..width], start, count, rows, width, dims, omega));
-    }
-
-    public void BinaryCollageBackward(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias,
-        Slice<T> dz, Slice<T> u, Slice<T> x, Slice<T> bits, Slice<T> basisWeight, Slice<T> basisBias, int rows, int width, int dims, T omega)
-    {
-        CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
-        dz.Require((long)rows * width, nameof(dz));
-        bits.Require((long)rows * width, nameof(bits));
-        ReduceCollageGradients(rows, width, dims, da, dBasisWeight, dBasisBias, (partialDa, partialDB, partialDc, start, count) => CpuOps.BinaryCollageBackward(
-            du.Span().Slice(start * width, count * width), partialDa, partialDB, partialDc,
-            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), x.Span().Slice(start * dims, count * dims),
-            bits.Span()[..(rows * width)], basisWeight.Span()[..(width * dims)], basisBias.Span()[..width], start, count, rows, width, dims, omega));
+        y.Require(count, nameof(y));
+        factor.Require(count, nameof(factor));
+        CpuParallel.ForChunks(count, (_, start, length) => CpuOps.Multiply(y.Span().Slice(start, length), factor.Span().Slice(start, length)));
     }
 
     public void SineForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, T w0) =>

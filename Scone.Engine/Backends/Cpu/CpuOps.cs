@@ -106,6 +106,7 @@ public static class CpuOps
             case MaskActivation.NormalizedSin: CollageForward<T, NormalizedSinMask>(z, u, x, a, basisWeight, basisBias, rows, width, dims, w0, omega); break;
             case MaskActivation.NormalizedCos: CollageForward<T, NormalizedCosMask>(z, u, x, a, basisWeight, basisBias, rows, width, dims, w0, omega); break;
             case MaskActivation.NormalizedTanh: CollageForward<T, NormalizedTanhMask>(z, u, x, a, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.Linear: CollageForward<T, LinearMask>(z, u, x, a, basisWeight, basisBias, rows, width, dims, w0, omega); break;
             default: throw new ArgumentOutOfRangeException(nameof(mask));
         }
     }
@@ -160,6 +161,7 @@ public static class CpuOps
             case MaskActivation.NormalizedSin: CollageBackward<T, NormalizedSinMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
             case MaskActivation.NormalizedCos: CollageBackward<T, NormalizedCosMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
             case MaskActivation.NormalizedTanh: CollageBackward<T, NormalizedTanhMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.Linear: CollageBackward<T, LinearMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
             default: throw new ArgumentOutOfRangeException(nameof(mask));
         }
     }
@@ -260,56 +262,12 @@ public static class CpuOps
         }
     }
 
-    /// <summary>
-    /// The RBM collage forward for rows [first, first + rows) of an N-row batch (bits[D, N] is
-    /// indexed by the batch row). Scalar: the mask is read a column at a time, across rows, and
-    /// the ablation runs at small sizes.
-    /// </summary>
+    /// <summary>y[i] *= factor[i], a vector at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void BinaryCollageForward<T>(Span<T> z, Span<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> a, ReadOnlySpan<T> bits,
-        ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias, int first, int rows, int batchRows, int width, int dims, T omega)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Multiply<T>(Span<T> y, ReadOnlySpan<T> factor) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int r = 0; r < rows; r++)
-            for (int j = 0; j < width; j++)
-            {
-                int i = r * width + j;
-                u[i] += a[j];
-                z[i] = bits[j * batchRows + first + r] * u[i] * T.Sin(omega * BasisArgument(x.Slice(r * dims, dims), basisWeight, basisBias, j, dims));
-            }
-    }
-
-    /// <summary>Its backward for the same rows: du, and the reductions added into da, dB and dc.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void BinaryCollageBackward<T>(Span<T> du, Span<T> da, Span<T> dBasisWeight, Span<T> dBasisBias,
-        ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> bits, ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias,
-        int first, int rows, int batchRows, int width, int dims, T omega)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (int r = 0; r < rows; r++)
-            for (int j = 0; j < width; j++)
-            {
-                int i = r * width + j;
-                var xRow = x.Slice(r * dims, dims);
-                var (s, c) = T.SinCos(omega * BasisArgument(xRow, basisWeight, basisBias, j, dims));
-                T m = bits[j * batchRows + first + r], g = dz[i];
-                T dq = g * m * u[i] * omega * c;
-                du[i] = g * s * m;
-                da[j] += du[i];
-                dBasisBias[j] += dq;
-                for (int k = 0; k < dims; k++)
-                    dBasisWeight[j * dims + k] += dq * xRow[k];
-            }
-    }
-
-    /// <summary>q = c_j + x . B_j for one sample and unit j.</summary>
-    private static T BasisArgument<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias, int j, int dims)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        T q = basisBias[j];
-        for (int k = 0; k < dims; k++)
-            q += x[k] * basisWeight[j * dims + k];
-        return q;
+        for (int i = 0; i < y.Length; i += Vector256<T>.Count)
+            Vectors.Store(Vectors.Load(y, i) * Vectors.Load(factor[..y.Length], i), y, i);
     }
 
     /// <summary>sum of a[i] b[i], a vector of terms at a time.</summary>
@@ -467,8 +425,8 @@ public static class CpuOps
         return (squared, clipped);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     /// <param name="schedule">[step size, 1 / sqrt(bias correction 2)] of this step.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AdamStep<T>(Span<T> parameters, Span<T> m, Span<T> v, ReadOnlySpan<T> gradients, ReadOnlySpan<T> schedule, AdamArguments arguments)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -76,3 +76,10 @@ internal readonly struct NormalizedTanhMask : IMaskFunction
         return ((h + Vector256<T>.One) * half, (Vector256<T>.One - h * h) * half);
     }
 }
+
+/// <summary>sigma(t) = t (<see cref="MaskActivation.Linear"/>).</summary>
+internal readonly struct LinearMask : IMaskFunction
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<T> Value, Vector256<T> Derivative) Evaluate<T>(Vector256<T> t) where T : unmanaged, IFloatingPointIeee754<T> => (t, Vector256<T>.One);
+}

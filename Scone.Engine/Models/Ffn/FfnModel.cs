@@ -67,9 +67,9 @@ public sealed class FfnModel : IModelDefinition
     }
 
     /// <summary>The encoding, u and z of each ReLU layer, and two gradient buffers as wide as the widest of them.</summary>
-    public long ActivationValuesPerRow(Model model)
+    public ActivationSize Activations(Model model)
     {
         var s = (FfnSettings)model.Settings;
-        return 2L * s.Features + 2L * s.HiddenLayers * s.Hidden + 2L * Math.Max(2 * s.Features, s.Hidden);
+        return new(2L * s.Features + 2L * s.HiddenLayers * s.Hidden + 2L * Math.Max(2 * s.Features, s.Hidden), Math.Max(2 * s.Features, s.Hidden));
     }
 }

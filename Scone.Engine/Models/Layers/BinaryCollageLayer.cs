@@ -5,8 +5,10 @@ namespace Scone.Engine.Models.Layers;
 
 /// <summary>
 /// The random binary mask ablation's collage layer (BASELINES.md §4): z = M * (z_prev A^T + a) *
-/// sin(omega (x B^T + c)), M[D, H, W] fixed 0/1, one value per unit and pixel; so every forward
-/// takes the whole pixel grid, in row-major order. Keeps u = z_prev A^T + a.
+/// sin(omega (x B^T + c)), M fixed 0/1, one value per unit and pixel (the checkpoint's [D, H, W],
+/// held as [pixels, D] rows); so every forward takes the whole pixel grid, in row-major order.
+/// It is SCONE's collage with no mask (sigma(t) = t, w0 = 1), then M applied: the same primitives,
+/// and the backward applies M to dz first. Keeps u = z_prev A^T + a.
 /// </summary>
 internal sealed class BinaryCollageLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -33,23 +35,27 @@ internal sealed class BinaryCollageLayer<T> : ILayer<T> where T : unmanaged, IFl
     public int OutputWidth { get; }
     public int SavedWidth => OutputWidth;
 
-    /// <summary>u = z_prev A^T, then u += a, z = M u sin(omega (x B^T + c)).</summary>
+    private int Dims => _basisWeight.Shape[1];
+
+    /// <summary>u = z_prev A^T, then u += a, z = u sin(omega (x B^T + c)), z *= M.</summary>
     public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows)
     {
         CheckRows(rows);
         var u = _u.Slice(0, rows * OutputWidth);
         Linear.Forward(_backend, u, input, parameters.Of(_weight), rows, InputWidth, OutputWidth);
-        _backend.BinaryCollageForward(output, u, x, parameters.Of(_bias), parameters.Of(_bits), parameters.Of(_basisWeight), parameters.Of(_basisBias),
-            rows, OutputWidth, _basisWeight.Shape[1], _omega);
+        _backend.CollageForward(output, u, x, parameters.Of(_bias), parameters.Of(_basisWeight), parameters.Of(_basisBias), null,
+            rows, OutputWidth, Dims, T.One, _omega, MaskActivation.Linear);
+        _backend.Multiply(output, parameters.Of(_bits), rows * OutputWidth);
     }
 
-    /// <summary>du overwrites dz; da, dB, dc and dA += their reductions; dz_prev = du A (overwritten). M gets no gradient.</summary>
+    /// <summary>dz *= M, then du overwrites it; da, dB, dc and dA += their reductions; dz_prev = du A (overwritten). M gets no gradient.</summary>
     public void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows)
     {
         CheckRows(rows);
         var u = _u.Slice(0, rows * OutputWidth);
-        _backend.BinaryCollageBackward(dOutput, gradients.Of(_bias), gradients.Of(_basisWeight), gradients.Of(_basisBias),
-            dOutput, u, x, parameters.Of(_bits), parameters.Of(_basisWeight), parameters.Of(_basisBias), rows, OutputWidth, _basisWeight.Shape[1], _omega);
+        _backend.Multiply(dOutput, parameters.Of(_bits), rows * OutputWidth);
+        _backend.CollageBackward(dOutput, gradients.Of(_bias), gradients.Of(_basisWeight), gradients.Of(_basisBias),
+            dOutput, u, x, parameters.Of(_basisWeight), parameters.Of(_basisBias), null, rows, OutputWidth, Dims, T.One, _omega, MaskActivation.Linear);
         Linear.WeightGradient(_backend, gradients.Of(_weight), dOutput, input, rows, InputWidth, OutputWidth);
         if (dInput is { } dz)
             Linear.InputGradient(_backend, dz, dOutput, parameters.Of(_weight), rows, InputWidth, OutputWidth);

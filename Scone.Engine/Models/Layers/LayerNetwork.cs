@@ -32,13 +32,14 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
         _outputs = _layers[..^1].Select(layer => backend.Allocate<T>(checked(layer.OutputWidth * capacity))).ToArray();
         int widest = _layers[..^1].Select(layer => layer.OutputWidth).DefaultIfEmpty(0).Max();
         _gradients = [backend.Allocate<T>(checked(widest * capacity)), backend.Allocate<T>(checked(widest * capacity))];
-        ActivationValuesPerRow = _layers.Sum(layer => (long)layer.SavedWidth) + _layers[..^1].Sum(layer => (long)layer.OutputWidth) + 2L * widest;
+        Activations = new(_layers.Sum(layer => (long)layer.SavedWidth) + _layers[..^1].Sum(layer => (long)layer.OutputWidth) + 2L * widest,
+            Math.Max(widest, _layers.Max(layer => layer.SavedWidth)));
     }
 
     public Model Model { get; }
     public ParameterLayout Layout => Model.Layout;
     public int Capacity { get; }
-    public long ActivationValuesPerRow { get; }
+    public ActivationSize Activations { get; }
     public int HiddenLayers => _layers.Length - 1;
 
     public void Forward(Slice<T> y, Slice<T> x, Slice<T> parameters, int rows)
@@ -72,11 +73,11 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
 
     public int PictureUnits(int layer) => Hidden(layer).PictureUnits;
 
-    public IReadOnlyList<LayerPicture> Activations(int layer, Slice<T> x, Slice<T> parameters, int rows)
+    public IReadOnlyList<LayerPicture> LayerPictures(int layer, Slice<T> x, Slice<T> parameters, int rows)
     {
         var hidden = Hidden(layer);
         if (_forwardRows != rows)
-            throw new InvalidOperationException($"the activations of {rows} rows need a Forward of those rows first (and no Backward since)");
+            throw new InvalidOperationException($"the pictures of {rows} rows need a Forward of those rows first (and no Backward since)");
         var pictures = hidden.Pictures(_backend.ToHost(Output(layer, _y, rows)), _backend.ToHost(x.Sub(0, rows * Model.InputDims)),
             _backend.ToHost(parameters), rows);
         if (pictures.Any(picture => picture.Units != hidden.PictureUnits || picture.Rows != rows))

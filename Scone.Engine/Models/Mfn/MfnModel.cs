@@ -93,9 +93,9 @@ public sealed class MfnModel : IModelDefinition
     }
 
     /// <summary>u of each filter after the first, h of every filter, and the two gradient buffers.</summary>
-    public long ActivationValuesPerRow(Model model)
+    public ActivationSize Activations(Model model)
     {
         var s = (MfnSettings)model.Settings;
-        return (2L * s.Layers + 3) * s.Hidden;
+        return new((2L * s.Layers + 3) * s.Hidden, s.Hidden);
     }
 }

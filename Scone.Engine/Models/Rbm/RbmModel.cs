@@ -85,7 +85,7 @@ public sealed class RbmModel : IModelDefinition
             layout.AddLinear($"rffs.{l}.linear", d, s.Hidden, basis, basis);
         layout.AddLinear("last_layer.linear", s.Hidden, model.OutputDims, later, later);
         for (int l = 0; l < s.HiddenLayers; l++)
-            layout.Add($"net.{l}.binary_mask", [s.Hidden, s.GridHeight, s.GridWidth], ParameterInit.Bernoulli(0.5), trained: false);
+            layout.Add($"net.{l}.binary_mask", [s.Hidden, s.GridHeight, s.GridWidth], ParameterInit.Bernoulli(0.5), trained: false, transposed: true);
         return layout;
     }
 
@@ -103,10 +103,10 @@ public sealed class RbmModel : IModelDefinition
     }
 
     /// <summary>As SCONE: u and z of each collage layer, and the two gradient buffers.</summary>
-    public long ActivationValuesPerRow(Model model)
+    public ActivationSize Activations(Model model)
     {
         var s = (RbmSettings)model.Settings;
-        return (2L * s.HiddenLayers + 2) * s.Hidden;
+        return new((2L * s.HiddenLayers + 2) * s.Hidden, s.Hidden);
     }
 
     public int? FullGridRows(Model model)

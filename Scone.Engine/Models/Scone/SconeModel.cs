@@ -105,10 +105,10 @@ public sealed class SconeModel : IModelDefinition
     }
 
     /// <summary>u and z of each collage layer, and the two gradient buffers.</summary>
-    public long ActivationValuesPerRow(Model model)
+    public ActivationSize Activations(Model model)
     {
         var s = (SconeSettings)model.Settings;
-        return (2L * s.HiddenLayers + 2) * s.Hidden;
+        return new((2L * s.HiddenLayers + 2) * s.Hidden, s.Hidden);
     }
 
     private static string ScaleName(int layer) => $"net.{layer}.scale";

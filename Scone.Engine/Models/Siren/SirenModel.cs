@@ -58,9 +58,9 @@ public sealed class SirenModel : IModelDefinition
     }
 
     /// <summary>u and z of each sine layer, and the two gradient buffers.</summary>
-    public long ActivationValuesPerRow(Model model)
+    public ActivationSize Activations(Model model)
     {
         var s = (SirenSettings)model.Settings;
-        return (2L * s.HiddenLayers + 2) * s.Hidden;
+        return new((2L * s.HiddenLayers + 2) * s.Hidden, s.Hidden);
     }
 }

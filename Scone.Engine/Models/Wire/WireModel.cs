@@ -64,10 +64,10 @@ public sealed class WireModel : IModelDefinition
     }
 
     /// <summary>t and z of each wavelet layer and the two gradient buffers, each 2D values a row (complex, planar).</summary>
-    public long ActivationValuesPerRow(Model model)
+    public ActivationSize Activations(Model model)
     {
         var s = (WireSettings)model.Settings;
-        return (4L * s.WaveletLayers + 4) * s.Hidden;
+        return new((4L * s.WaveletLayers + 4) * s.Hidden, 2 * s.Hidden);
     }
 
     private static (string, string) Names(string prefix) => ($"{prefix}.weight", $"{prefix}.bias");

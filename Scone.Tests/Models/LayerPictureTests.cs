@@ -7,11 +7,11 @@ using Scone.Engine.Models;
 namespace Scone.Tests.Models;
 
 /// <summary>
-/// INetwork.Activations, the layer pictures of `scone inspect`: each against the layer's formula
+/// INetwork.LayerPictures, the layer pictures of `scone inspect`: each against the layer's formula
 /// written out here from the parameters, in float64, and the last hidden layer's pictures mapped
 /// through the output layer to the forward's y.
 /// </summary>
-public class LayerActivationTests
+public class LayerPictureTests
 {
     /// <summary>Float64 throughout; the host's sums run in another order than the backend's GEMMs.</summary>
     private const double Tolerance = 1e-12;
@@ -46,7 +46,7 @@ public class LayerActivationTests
         public double[] Parameters { get; }
         public double[] Y { get; }
 
-        public IReadOnlyList<LayerPicture> Activations(int layer) => Network.Activations(layer, _x.All, _p.All, RowCount);
+        public IReadOnlyList<LayerPicture> Pictures(int layer) => Network.LayerPictures(layer, _x.All, _p.All, RowCount);
 
         public double[] Tensor(string name) => Parameters.AsSpan(Model.Layout[name].Offset, Model.Layout[name].Length).ToArray();
 
@@ -102,7 +102,7 @@ public class LayerActivationTests
         double[] previous = run.X;
         for (int l = 0; l < 3; l++)
         {
-            var pictures = run.Activations(l);
+            var pictures = run.Pictures(l);
             Assert.That(pictures.Select(p => p.Kind), Is.EqualTo(new[] { LayerPicture.Output, LayerPicture.Mask, LayerPicture.Basis }));
             Assert.That(pictures.Select(p => p.Units), Is.All.EqualTo(7));
             Assert.That(run.Network.PictureUnits(l), Is.EqualTo(7));
@@ -124,7 +124,7 @@ public class LayerActivationTests
         double[] previous = run.X;
         for (int l = 0; l < 3; l++)
         {
-            var picture = run.Activations(l).Single();
+            var picture = run.Pictures(l).Single();
             Assert.That((picture.Kind, picture.Units), Is.EqualTo((LayerPicture.Output, 6)));
             double[] u = Dense(previous, run.Tensor($"net.{l}.linear.weight"), run.Tensor($"net.{l}.linear.bias"), run.RowCount);
             AssertClose(picture.Values, u.Select(v => Math.Sin(30 * v)).ToArray(), $"layer {l}: sin(w0 u)");
@@ -140,10 +140,10 @@ public class LayerActivationTests
         using var run = new Forwarded(model);
         Assert.That(run.Network.HiddenLayers, Is.EqualTo(2));
         Assert.That(run.Network.PictureUnits(0), Is.EqualTo(6), "complex features, not the planar row's 12 values");
-        var picture = run.Activations(0).Single();
+        var picture = run.Pictures(0).Single();
         double[] t = Dense(run.X, run.Tensor("net.0.linear.weight"), run.Tensor("net.0.linear.bias"), run.RowCount);
         AssertClose(picture.Values, t.Select(v => Math.Cos(4 * v) * Math.Exp(-4 * v * v)).ToArray(), "cos(omega t) exp(-s^2 t^2)");
-        Assert.That(run.Activations(1).Single().Units, Is.EqualTo(6));
+        Assert.That(run.Pictures(1).Single().Units, Is.EqualTo(6));
     }
 
     private static IEnumerable<TestCaseData> LinearOutputs()
@@ -164,25 +164,25 @@ public class LayerActivationTests
         Assert.That(run.Network.HiddenLayers, Is.EqualTo(hiddenLayers));
         for (int l = 0; l < hiddenLayers; l++)
         {
-            var picture = run.Activations(l)[0];
+            var picture = run.Pictures(l)[0];
             Assert.That((picture.Kind, picture.Units, picture.Rows), Is.EqualTo((LayerPicture.Output, run.Network.PictureUnits(l), run.RowCount)), $"layer {l}");
         }
-        var last = run.Activations(hiddenLayers - 1)[0].Values;
+        var last = run.Pictures(hiddenLayers - 1)[0].Values;
         AssertClose(Dense(last, run.Tensor($"{output}.weight"), run.Tensor($"{output}.bias"), run.RowCount), run.Y, "output layer of the last picture");
     }
 
     [Test]
-    public void ActivationsNeedAForwardOfThoseRowsAndNoBackward()
+    public void PicturesNeedAForwardOfThoseRowsAndNoBackward()
     {
         var model = TestModels.Siren(2, 3, 3, 5);
         using var run = new Forwarded(model);
         var backend = new CpuBackend<double>();
         using var x = backend.Allocate<double>(run.RowCount * 2);
         using var p = backend.Allocate<double>(run.Parameters.Length);
-        Assert.Throws<InvalidOperationException>(() => run.Network.Activations(0, x.All, p.All, run.RowCount - 1), "other rows than the forward's");
-        Assert.Throws<ArgumentOutOfRangeException>(() => run.Activations(2), "the output layer is not a hidden one");
+        Assert.Throws<InvalidOperationException>(() => run.Network.LayerPictures(0, x.All, p.All, run.RowCount - 1), "other rows than the forward's");
+        Assert.Throws<ArgumentOutOfRangeException>(() => run.Pictures(2), "the output layer is not a hidden one");
         Assert.Throws<ArgumentOutOfRangeException>(() => run.Network.PictureUnits(-1));
         run.Backward();
-        Assert.Throws<InvalidOperationException>(() => run.Activations(0), "a backward overwrote what the layers kept");
+        Assert.Throws<InvalidOperationException>(() => run.Pictures(0), "a backward overwrote what the layers kept");
     }
 }

@@ -1,0 +1,78 @@
+using System.Text.Json.Nodes;
+using NUnit.Framework;
+using Scone.Tests.Cli;
+
+namespace Scone.Tests.Study;
+
+/// <summary>scone study run and report end to end on a tiny grid: skipping what is done, shards, the report.</summary>
+public class StudyRunTests : TempFolderTest
+{
+    private static readonly string[] Grid = ["--models", "scone,siren", "--signals", "siemens-star", "--steps", "6", "--scale", "0.125", "--hidden", "8", "--seeds", "0,1", "--device", "cpu"];
+
+    private static string Run(string folder, params string[] extra)
+    {
+        var (code, stdout, stderr) = CliRunner.Run(["study", "run", .. Grid, "--out", folder, .. extra]);
+        Assert.That(code, Is.EqualTo(0), stderr);
+        return stdout;
+    }
+
+    /// <summary>results.csv without the seconds column, which is the one thing that may differ between two runs of a study.</summary>
+    private static List<string> Results(string folder)
+    {
+        var lines = File.ReadAllLines(Path.Combine(folder, "results.csv"));
+        int seconds = Array.IndexOf(lines[0].Split(','), "seconds");
+        return lines.Select(line => string.Join(",", line.Split(',').Where((_, i) => i != seconds))).ToList();
+    }
+
+    [Test]
+    public void ASecondRunOfAStudyDoesNothing()
+    {
+        string folder = Path.Combine(Folder, "study");
+        Assert.That(Run(folder), Does.Contain("4 runs in the whole study (0/1), 0 finished, 4 to do"));
+        string metrics = Path.Combine(folder, "runs", "scone", "siemens-star", "0", "metrics.json");
+        var written = File.GetLastWriteTimeUtc(metrics);
+        Assert.That(Run(folder), Does.Contain("4 finished, 0 to do"));
+        Assert.That(File.GetLastWriteTimeUtc(metrics), Is.EqualTo(written), "a finished run is not run again");
+
+        Directory.Delete(Path.GetDirectoryName(metrics)!, recursive: true);
+        Assert.That(Run(folder), Does.Contain("3 finished, 1 to do"), "a run that is missing (killed before it was written) is done again");
+    }
+
+    [Test]
+    public void ShardsInOneFolderGiveTheSingleProcessResults()
+    {
+        string single = Path.Combine(Folder, "single"), sharded = Path.Combine(Folder, "sharded");
+        Run(single);
+        for (int i = 0; i < 3; i++)
+            Assert.That(Run(sharded, "--shard", $"{i}/3"), Does.Contain($"in --shard {i}/3"));
+        var (code, _, stderr) = CliRunner.Run("study", "report", sharded);
+        Assert.That(code, Is.EqualTo(0), stderr);
+        Assert.That(Results(sharded), Is.EqualTo(Results(single)));
+        Assert.That(Results(single), Has.Count.EqualTo(5), "a header and four runs");
+    }
+
+    [Test]
+    public void TheReportHoldsThePaperTablesAndFigures()
+    {
+        string folder = Path.Combine(Folder, "study");
+        Run(folder);
+        string report = File.ReadAllText(Path.Combine(folder, "report.md"));
+        Assert.That(report, Does.Contain("## Per model").And.Contain("## Per signal").And.Contain("| scone |").And.Contain("| siren |"));
+        Assert.That(report, Does.Contain("curves.png"));
+        Assert.That(File.Exists(Path.Combine(folder, "curves.png")));
+        var results = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "results.json")))!.AsArray();
+        Assert.That(results, Has.Count.EqualTo(4));
+        Assert.That(results.Select(r => (string?)r!["model"]).Distinct(), Is.EquivalentTo(new[] { "scone", "siren" }));
+        Assert.That(results.All(r => (double?)r!["psnr_best"] > 0));
+    }
+
+    [Test]
+    public void AnotherStudyInTheSameFolderIsRefused()
+    {
+        string folder = Path.Combine(Folder, "study");
+        Run(folder);
+        var (code, _, stderr) = CliRunner.Run(["study", "run", "--models", "scone", "--signals", "siemens-star", "--steps", "3", "--out", folder]);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr.Trim(), Does.Contain("holds another study").And.Not.Contain("\n"));
+    }
+}
