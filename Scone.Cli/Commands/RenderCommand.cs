@@ -36,7 +36,16 @@ public static class RenderCommand
     {
         using var interruption = new Interruption(stopsGracefully: false);
         var (config, parameters, metadata) = Checkpoint.Load(modelPath);
-        bool video = config.InputDims == 3 && config.OutputDims == 3;
+        // The checkpoint says which signal it was fitted to (older ones only by their dimensions).
+        string signal = metadata.GetValueOrDefault("signal") ?? TaskKinds.Of(config.InputDims, config.OutputDims) switch
+        {
+            TaskKind.Video => "video",
+            TaskKind.Shape => "sdf",
+            _ => "image",
+        };
+        if (signal == "sdf")
+            throw new InputException($"{modelPath} is a signed-distance model: scone mesh extracts its surface");
+        bool video = signal == "video";
         if (video ? framesFolder is null : outPath is null)
             throw new InputException(video ? $"{modelPath} is a video model: give --frames DIR" : $"{modelPath} is not a video model: give --out FILE.png");
         var fitted = FittedSize(metadata);
@@ -74,7 +83,7 @@ public static class RenderCommand
             for (int t = 0; t < count; t++)
             {
                 var frame = VideoRenderer.RenderFrame(evaluator, VideoRenderer.Time(t, count), height, width);
-                ImageFile.SavePng(frames.PathOf(FitVideoCommand.FrameName(t)), frame);
+                ImageFile.SavePng(frames.PathOf(Tasks.VideoTask.FrameName(t)), frame);
                 progress.Report((t + 1.0) / count);
             }
         });

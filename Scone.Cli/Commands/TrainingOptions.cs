@@ -21,6 +21,10 @@ public sealed class TrainingOptions(int defaultSteps, double defaultLr, int defa
             command.Add(option);
     }
 
+    /// <summary>Everything a fit shares, for <see cref="Tasks.FitPipeline"/>.</summary>
+    public Tasks.FitOptions Fit(ParseResult parse) =>
+        new(Trainer(parse), parse.GetValue(Device)!, parse.GetValue(Tf32), parse.GetValue(Out)!, parse.GetValue(Resume));
+
     public TrainerOptions Trainer(ParseResult parse) =>
         new TrainerOptions(parse.GetValue(Steps), parse.GetValue(Lr), parse.GetValue(Batch), parse.GetValue(Seed)).Validate();
 }

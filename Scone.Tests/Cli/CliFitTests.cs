@@ -97,4 +97,15 @@ public class CliFitTests : TempFolderTest
         Assert.That(file.Get("last_layer.linear.weight").Shape, Is.EqualTo(new[] { 3, 8 }));
         Assert.That(file.Metadata["model"], Is.EqualTo("scone"));
     }
+
+    [Test]
+    public void RenderSendsASignedDistanceModelToMesh()
+    {
+        var model = Model.Default("scone", TaskKind.Shape).With(("hidden", "8"));
+        string path = Path.Combine(Folder, "sdf.safetensors");
+        Checkpoint.Save(path, model, TestData.ToFloat(model.InitialParameters(0)), new Dictionary<string, string> { ["signal"] = "sdf", ["grid"] = "64" });
+        var (code, _, stderr) = CliRunner.Run("render", path, "--out", Path.Combine(Folder, "x.png"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr.Trim(), Does.Contain("signed-distance model: scone mesh"));
+    }
 }
