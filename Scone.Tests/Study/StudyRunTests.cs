@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using NUnit.Framework;
+using Scone.Cli.Study;
 using Scone.Tests.Cli;
 
 namespace Scone.Tests.Study;
@@ -74,5 +75,31 @@ public class StudyRunTests : TempFolderTest
         var (code, _, stderr) = CliRunner.Run(["study", "run", "--models", "scone", "--signals", "siemens-star", "--steps", "3", "--out", folder]);
         Assert.That(code, Is.EqualTo(2));
         Assert.That(stderr.Trim(), Does.Contain("holds another study").And.Not.Contain("\n"));
+    }
+
+    /// <summary>
+    /// Ctrl-C in a study stops its current fit at the end of a step (written whole, exit 130); the
+    /// same command again skips what finished, continues that fit with --resume, and ends with the
+    /// results of a study never interrupted.
+    /// </summary>
+    [Test]
+    [NonParallelizable]
+    public void AnInterruptedStudyContinuesWhereItStopped()
+    {
+        string[] grid = ["study", "run", "--models", "scone", "--signals", "siemens-star", "--steps", "3000", "--scale", "0.125", "--hidden", "16", "--seeds", "0,1", "--device", "cpu"];
+        string stopped = Path.Combine(Folder, "stopped"), whole = Path.Combine(Folder, "whole");
+        using (var child = SconeProcess.Start([.. grid, "--out", stopped]))
+        {
+            child.WaitForLine(line => line.StartsWith("fit step", StringComparison.Ordinal));
+            child.Signal(SconeProcess.SigInt);
+            Assert.That(child.WaitForExit().ExitCode, Is.EqualTo(130));
+        }
+        Assert.That(StudyRunner.State(Path.Combine(stopped, "runs", "scone", "siemens-star", "0")), Is.EqualTo(RunState.Interrupted));
+        var (code, stdout, stderr) = CliRunner.Run([.. grid, "--out", stopped]);
+        Assert.That(code, Is.EqualTo(0), stderr);
+        Assert.That(stdout, Does.Contain("0 finished, 2 to do").And.Contain("(continuing)"));
+        Assert.That(CliRunner.Run([.. grid, "--out", whole]).ExitCode, Is.EqualTo(0));
+        // resumed_at_step and steps_taken aside (CSV holds neither), the results are the uninterrupted study's.
+        Assert.That(Results(stopped), Is.EqualTo(Results(whole)));
     }
 }
