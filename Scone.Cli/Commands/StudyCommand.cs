@@ -37,7 +37,7 @@ public static class StudyCommand
         var hidden = new Option<int?>("--hidden") { Description = "hidden width of every model" };
         var output = new Option<string?>("--out") { Description = "the study folder [default: runs/study-NAME]" };
         var shard = new Option<string?>("--shard") { Description = "run only shard I of N (I/N, from 0) [default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX, else all]" };
-        var shardCount = new Option<int?>("--shard-count") { Description = "the number of shards, for a Kubernetes Indexed Job (its completions) or a Slurm array without SLURM_ARRAY_TASK_COUNT" };
+        var shardCount = new Option<int?>("--shard-count") { Description = "the number of shards, for a Kubernetes Indexed Job (its completions), or for a Slurm array whose task IDs are the shards (to submit some tasks again: --array=3,7 --shard-count 12)" };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
         var devices = new Option<string?>("--devices") { Description = "one worker per GPU on this machine, e.g. 0,1,2,3 (each takes a shard)" };
         var command = new Command("run", "Run a study into its folder; runs already finished are skipped, interrupted ones continued.")
