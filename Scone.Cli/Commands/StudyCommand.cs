@@ -49,12 +49,16 @@ public static class StudyCommand
             var plan = Plan(parse.GetValue(preset), parse.GetValue(reduced), parse.GetValue(data)!, parse.GetValue(file), parse.GetValue(task)!,
                 parse.GetValue(signals) ?? [], parse.GetValue(models), parse.GetValue(seeds)!, parse.GetValue(steps), parse.GetValue(lr), parse.GetValue(scale), parse.GetValue(hidden));
             string folder = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine("runs", "study-" + plan.Name));
+            var slice = StudyShard.Resolve(parse.GetValue(shard), parse.GetValue(shardCount), Environment.GetEnvironmentVariable);
+            // The workers split the whole study between them: inside a shard they would run other shards' runs.
+            if (parse.GetValue(devices) is not null && slice != StudyShard.Whole)
+                throw new InputException($"--devices runs the whole study on this machine, one worker per GPU; it does not combine with {slice.Source} (give each task one GPU instead)");
             StudyRunner.Record(plan, folder);
             int code;
             if (parse.GetValue(devices) is { } list)
                 code = StudyRunner.RunOnDevices(Path.Combine(folder, StudyRunner.PlanFile), folder, list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), Console.Out);
             else
-                code = StudyRunner.Run(plan, folder, StudyShard.Resolve(parse.GetValue(shard), parse.GetValue(shardCount), Environment.GetEnvironmentVariable), parse.GetValue(device)!, Console.Out);
+                code = StudyRunner.Run(plan, folder, slice, parse.GetValue(device)!, Console.Out);
             if (code == CommandLine.Ok)
                 Console.WriteLine($"wrote {StudyReport.Write(folder)}");
             return code;
