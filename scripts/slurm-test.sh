@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The Slurm test, for real on localhost: installs Debian's slurm-wlm and munge, starts munged,
 # slurmctld and slurmd as daemons of a single-node cluster that lives in a temporary folder (no
-# systemd, cgroups or accounting), submits scripts/study.sbatch as a 3-task job array of a tiny
-# study (each task takes its shard from the Slurm variables) and the report as a job that depends
-# on it, then checks that all 3 tasks succeeded, one per shard, and that the merged results.csv
-# equals a single-process run of the same study (every column but seconds).
+# systemd, cgroups or accounting) and submits scripts/study.sbatch, the job script docs/CLUSTER.md
+# shows, as a 3-task job array of a small CPU study, each task taking its shard from the Slurm
+# variables: cancelled while it trains, submitted again with the report as a job that depends on
+# it, and once more. It checks that every task of the last two arrays succeeded on its own shard,
+# that an interrupted run was continued, that the last array found nothing to do, and that the
+# merged results.csv equals a single-process run of the same study (every column but seconds).
 #
 #   scripts/slurm-test.sh [SCONE]     # SCONE: a published scone to use [default: publish one]
 #
@@ -112,8 +114,10 @@ env "$marker" munged --socket="$tmp/munge/munge.socket" --key-file="$tmp/munge/m
   --log-file="$tmp/log/munged.log" --seed-file="$tmp/munge/munged.seed" || die "munged did not start"
 munge -n -S "$tmp/munge/munge.socket" | unmunge -S "$tmp/munge/munge.socket" >/dev/null || die "munge does not round-trip a credential"
 
-# The node as slurmd sees it (CPUs, sockets, cores, memory), named localhost; 3 GPUs counted but
-# backed by no device files, so that the sbatch script's --gres=gpu:1 is scheduled as on a cluster.
+# The node as slurmd sees it (CPUs, sockets, cores, memory), named localhost, with 3 "GPUs" that
+# are copies of /dev/null (plain files where mknod is not allowed: slurmd then logs an error but
+# counts them), so that the script's --gres=gpu:1 is scheduled, and CUDA_VISIBLE_DEVICES set, as
+# on a cluster.
 hardware=$(slurmd -C | head -n 1 | sed -E 's/^NodeName=[^ ]+ //') || die "slurmd -C failed"
 cat > "$SLURM_CONF" <<EOF
 ClusterName=scone-test
