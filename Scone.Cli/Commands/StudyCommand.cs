@@ -37,7 +37,7 @@ public static class StudyCommand
         var hidden = new Option<int?>("--hidden") { Description = "hidden width of every model" };
         var output = new Option<string?>("--out") { Description = "the study folder [default: runs/study-NAME]" };
         var shard = new Option<string?>("--shard") { Description = "run only shard I of N (I/N, from 0) [default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX, else all]" };
-        var shardCount = new Option<int?>("--shard-count") { Description = "the number of shards, for a Kubernetes Indexed Job (its completions) or a Slurm array without SLURM_ARRAY_TASK_COUNT" };
+        var shardCount = new Option<int?>("--shard-count") { Description = "the number of shards, for a Kubernetes Indexed Job (its completions), or for a Slurm array whose task IDs are the shards (to submit some tasks again: --array=3,7 --shard-count 12)" };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
         var devices = new Option<string?>("--devices") { Description = "one worker per GPU on this machine, e.g. 0,1,2,3 (each takes a shard)" };
         var command = new Command("run", "Run a study into its folder; runs already finished are skipped, interrupted ones continued.")
@@ -49,12 +49,16 @@ public static class StudyCommand
             var plan = Plan(parse.GetValue(preset), parse.GetValue(reduced), parse.GetValue(data)!, parse.GetValue(file), parse.GetValue(task)!,
                 parse.GetValue(signals) ?? [], parse.GetValue(models), parse.GetValue(seeds)!, parse.GetValue(steps), parse.GetValue(lr), parse.GetValue(scale), parse.GetValue(hidden));
             string folder = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine("runs", "study-" + plan.Name));
+            var slice = StudyShard.Resolve(parse.GetValue(shard), parse.GetValue(shardCount), Environment.GetEnvironmentVariable);
+            // The workers split the whole study between them: inside a shard they would run other shards' runs.
+            if (parse.GetValue(devices) is not null && slice != StudyShard.Whole)
+                throw new InputException($"--devices runs the whole study on this machine, one worker per GPU; it does not combine with {slice.Source} (give each task one GPU instead)");
             StudyRunner.Record(plan, folder);
             int code;
             if (parse.GetValue(devices) is { } list)
                 code = StudyRunner.RunOnDevices(Path.Combine(folder, StudyRunner.PlanFile), folder, list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), Console.Out);
             else
-                code = StudyRunner.Run(plan, folder, StudyShard.Resolve(parse.GetValue(shard), parse.GetValue(shardCount), Environment.GetEnvironmentVariable), parse.GetValue(device)!, Console.Out);
+                code = StudyRunner.Run(plan, folder, slice, parse.GetValue(device)!, Console.Out);
             if (code == CommandLine.Ok)
                 Console.WriteLine($"wrote {StudyReport.Write(folder)}");
             return code;

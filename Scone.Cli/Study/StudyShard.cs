@@ -6,8 +6,9 @@ namespace Scone.Cli.Study;
 /// <summary>
 /// Which slice of a study's runs this process does: run i belongs to shard i mod Count, so shards
 /// are deterministic, disjoint and cover the grid. From --shard I/N, else from a Slurm job array
-/// (SLURM_ARRAY_TASK_ID minus SLURM_ARRAY_TASK_MIN, of SLURM_ARRAY_TASK_COUNT) or a Kubernetes
-/// Indexed Job (JOB_COMPLETION_INDEX, with the count from --shard-count), else the whole study.
+/// (SLURM_ARRAY_TASK_ID minus SLURM_ARRAY_TASK_MIN, of SLURM_ARRAY_TASK_COUNT; with --shard-count N,
+/// SLURM_ARRAY_TASK_ID of N) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with the count
+/// from --shard-count), else the whole study.
 /// </summary>
 public sealed record StudyShard(int Index, int Count, string Source)
 {
@@ -21,10 +22,14 @@ public sealed record StudyShard(int Index, int Count, string Source)
         if (environment("SLURM_ARRAY_TASK_ID") is { } id)
         {
             int task = Int(id, "SLURM_ARRAY_TASK_ID");
+            // With a count the task IDs are the shards themselves, so that some tasks of an array can
+            // be submitted again (--array=3,7 --shard-count 12) and still run shards 3 and 7.
+            if (count is int shards) return Check(task, shards, $"Slurm array task {task} (--shard-count {shards})");
             int min = environment("SLURM_ARRAY_TASK_MIN") is { } m ? Int(m, "SLURM_ARRAY_TASK_MIN") : 0;
-            int tasks = count ?? (environment("SLURM_ARRAY_TASK_COUNT") is { } c ? Int(c, "SLURM_ARRAY_TASK_COUNT")
-                : throw new InputException("SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT: give --shard-count"));
-            return Check(task - min, tasks, $"Slurm array task {task}");
+            int tasks = environment("SLURM_ARRAY_TASK_COUNT") is { } c ? Int(c, "SLURM_ARRAY_TASK_COUNT")
+                : throw new InputException("SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT: give --shard-count");
+            return task - min < tasks ? Check(task - min, tasks, $"Slurm array task {task}")
+                : throw new InputException($"Slurm array task {task}: the array's {tasks} tasks are not consecutive from {min}; give --shard-count N with tasks numbered 0 to N - 1");
         }
         if (environment("JOB_COMPLETION_INDEX") is { } index)
             return Check(Int(index, "JOB_COMPLETION_INDEX"), count ?? throw new InputException("JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job): give --shard-count, the Job's completions"),

@@ -67,6 +67,17 @@ public class StudyPlanTests : TempFolderTest
         Assert.That(StudyShard.Resolve("1/2", null, slurm.GetValueOrDefault).Index, Is.EqualTo(1), "the flag wins");
     }
 
+    [Test]
+    public void SomeTasksOfASlurmArraySubmittedAgainRunTheirOwnShards()
+    {
+        // sbatch --array=3,7 --shard-count 12: tasks 3 and 7 of the first submission's 12.
+        var again = new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = "7", ["SLURM_ARRAY_TASK_MIN"] = "3", ["SLURM_ARRAY_TASK_COUNT"] = "2" };
+        var shard = StudyShard.Resolve(null, 12, again.GetValueOrDefault);
+        Assert.That((shard.Index, shard.Count), Is.EqualTo((7, 12)));
+        // Without the count, a gap in the IDs is an error, never another task's shard.
+        Assert.That(Assert.Throws<InputException>(() => StudyShard.Resolve(null, null, again.GetValueOrDefault))!.Message, Does.Contain("--shard-count"));
+    }
+
     [TestCase("3/3")]
     [TestCase("x")]
     [TestCase("1/0")]

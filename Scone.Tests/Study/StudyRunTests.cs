@@ -68,6 +68,16 @@ public class StudyRunTests : TempFolderTest
     }
 
     [Test]
+    public void WorkersPerGpuInsideAShardAreRefused()
+    {
+        string folder = Path.Combine(Folder, "study");
+        var (code, _, stderr) = CliRunner.Run(["study", "run", .. Grid, "--out", folder, "--devices", "0,1", "--shard", "1/2"]);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr.Trim(), Does.Contain("--devices").And.Contain("--shard 1/2").And.Not.Contain("\n"));
+        Assert.That(Directory.Exists(folder), Is.False, "nothing is written");
+    }
+
+    [Test]
     public void AnotherStudyInTheSameFolderIsRefused()
     {
         string folder = Path.Combine(Folder, "study");
