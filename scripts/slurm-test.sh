@@ -4,9 +4,10 @@
 # systemd, cgroups or accounting) and submits scripts/study.sbatch, the job script docs/CLUSTER.md
 # shows, as a 3-task job array of a small CPU study, each task taking its shard from the Slurm
 # variables: cancelled while it trains, submitted again with the report as a job that depends on
-# it, and once more. It checks that every task of the last two arrays succeeded on its own shard,
-# that an interrupted run was continued, that the last array found nothing to do, and that the
-# merged results.csv equals a single-process run of the same study (every column but seconds).
+# it, then tasks 0 and 2 alone (--shard-count 3). It checks that every task of the last two
+# arrays succeeded on its own shard, that an interrupted run was continued, that the last tasks
+# found nothing to do, and that the merged results.csv equals a single-process run of the same
+# study (every column but seconds).
 #
 #   scripts/slurm-test.sh [SCONE]     # SCONE: a published scone to use [default: publish one]
 #
@@ -189,10 +190,11 @@ JSON
 "$scone" study run --file "$tmp/study.json" --out "$tmp/single" --device cpu >"$tmp/log/single.log" 2>&1 || die "the single-process run failed"
 
 cd "$tmp" || die "no $tmp"
-# The array as docs/CLUSTER.md submits it, with this machine's sizes; its output files are NAME-TASK.out.
+# submit NAME TASKS [SCONE-OPTIONS]: the array as docs/CLUSTER.md submits it, with this machine's
+# sizes; its output files are NAME-TASK.out.
 submit() {
-  env "$marker" sbatch --parsable --array=0-2 --cpus-per-task=1 --mem=500M --time=10 --output="$tmp/log/$1-%a.out" "${@:2}" \
-    --export=ALL,SCONE="$scone" "$root/scripts/study.sbatch" --file "$tmp/study.json" --out "$tmp/study" --device cpu
+  env "$marker" sbatch --parsable --array="$2" --cpus-per-task=1 --mem=500M --time=10 --output="$tmp/log/$1-%a.out" \
+    --export=ALL,SCONE="$scone" "$root/scripts/study.sbatch" --file "$tmp/study.json" --out "$tmp/study" --device cpu "${@:3}"
 }
 gone() { # waits until job $1 has left the queue (polling faster than sbatch --wait does)
   for _ in $(seq 600); do
@@ -210,7 +212,7 @@ shards() { # every task of submission $1 ran its own shard, chosen by the Slurm 
 }
 
 # 1. Interrupted: scancel (SIGTERM) as soon as a task is training.
-first=$(submit first) || die "sbatch refused the array"
+first=$(submit first 0-2) || die "sbatch refused the array"
 for _ in $(seq 300); do
   grep -qs "fit step" "$tmp"/log/first-*.out && break
   sleep 0.2
@@ -221,7 +223,7 @@ grep -qs "scone: interrupted" "$tmp"/log/first-*.out || die "no task reported th
 
 # 2. Re-submitted: finished runs skipped, interrupted ones continued; then the report, as a job
 #    that depends on the array.
-second=$(submit second) || die "sbatch refused the second array"
+second=$(submit second 0-2) || die "sbatch refused the second array"
 report=$(env "$marker" sbatch --parsable --dependency="afterok:$second" --kill-on-invalid-dep=yes --cpus-per-task=1 --mem=500M --time=10 \
   --output="$tmp/log/report.out" --wrap "'$scone' study report '$tmp/study'") || die "sbatch refused the report job"
 gone "$second" && gone "$report" || die "the re-submitted array and its report did not finish within 120 s"
@@ -231,12 +233,11 @@ shards second
 continued=$(cat "$tmp"/log/second-*.out | grep -c "(continuing)")
 [ "$continued" -ge 1 ] || die "no run was continued after the interruption"
 
-# 3. Re-submitted again: nothing left to do.
-third=$(submit third) && gone "$third" || die "the third array did not finish within 120 s"
-[ "$(completed "$third")" -eq 3 ] || die "$(completed "$third") of 3 array tasks completed with exit 0 the third time"
-shards third
-for k in 0 1 2; do
-  grep -q "2 finished, 0 to do" "$tmp/log/third-$k.out" || die "the third array's task $k found work left"
+# 3. Some tasks re-submitted, keeping their shards (--shard-count): nothing left to do.
+third=$(submit third 0,2 --shard-count 3) && gone "$third" || die "the third array did not finish within 120 s"
+[ "$(completed "$third")" -eq 2 ] || die "$(completed "$third") of 2 re-submitted tasks completed with exit 0 the third time"
+for k in 0 2; do
+  grep -q "in Slurm array task $k of --shard-count 3 ($k/3), 2 finished, 0 to do" "$tmp/log/third-$k.out" || die "the third array's task $k did not find shard $k/3 finished"
 done
 
 # results.csv, every column but seconds (the study file has no commas inside values).
@@ -244,4 +245,4 @@ strip() { awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") s = 
 rows=$(($(wc -l < "$tmp/study/results.csv") - 1))
 [ "$rows" -eq 6 ] || die "the Slurm study's results.csv has $rows runs, not 6"
 diff <(strip "$tmp/single/results.csv") <(strip "$tmp/study/results.csv") >&2 || die "results.csv of the Slurm array differs from the single-process run"
-echo "slurm-test: passed: a 3-task array interrupted by scancel, re-submitted (interrupted runs continued: $continued) and again (nothing to do); 6 runs, results.csv equal to a single-process run ($((SECONDS - start)) s)"
+echo "slurm-test: passed: a 3-task array interrupted by scancel, re-submitted (interrupted runs continued: $continued), tasks 0 and 2 again (nothing to do); 6 runs, results.csv equal to a single-process run ($((SECONDS - start)) s)"

@@ -24,7 +24,7 @@ public sealed record StudyShard(int Index, int Count, string Source)
             int task = Int(id, "SLURM_ARRAY_TASK_ID");
             // With a count the task IDs are the shards themselves, so that some tasks of an array can
             // be submitted again (--array=3,7 --shard-count 12) and still run shards 3 and 7.
-            if (count is int shards) return Check(task, shards, $"Slurm array task {task} (--shard-count {shards})");
+            if (count is int shards) return Check(task, shards, $"Slurm array task {task} of --shard-count {shards}");
             int min = environment("SLURM_ARRAY_TASK_MIN") is { } m ? Int(m, "SLURM_ARRAY_TASK_MIN") : 0;
             int tasks = environment("SLURM_ARRAY_TASK_COUNT") is { } c ? Int(c, "SLURM_ARRAY_TASK_COUNT")
                 : throw new InputException("SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT: give --shard-count");
