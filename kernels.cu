@@ -8,8 +8,8 @@
 // add_bias           CudaBackend.AddBias               CpuOps.AddBias
 // column_sum         CudaBackend.ColumnSum             CpuOps.ColumnSum
 // reduce_partials    CudaBackend.ReducePartials        CpuBackend.ReduceByChunks (the chunk sums)
-// collage_forward    CudaBackend.CollageForward        CpuOps.CollageForward
-// collage_backward   CudaBackend.CollageBackward       CpuOps.CollageBackward
+// collage_forward_M  CudaBackend.CollageForward        CpuOps.CollageForward   (M: each mask's --mask name)
+// collage_backward_M CudaBackend.CollageBackward       CpuOps.CollageBackward
 // multiply           CudaBackend.Multiply              CpuOps.Multiply
 // sine_forward       CudaBackend.SineForward           CpuOps.SineForward
 // sine_backward      CudaBackend.SineBackward          CpuOps.SineBackward
@@ -211,13 +211,15 @@ extern "C" __global__ void reduce_partials(float* __restrict__ out, const float*
 // Collage layer (SCONE, spec §1): collage_forward, collage_backward
 // ---------------------------------------------------------------------------------------------
 
-// Where a collage layer's mask m comes from, with dm/du. SCONE's soft mask: m = sigma(w0 u).
+// Where a collage layer's mask m comes from, with dm/du. SCONE's soft mask: m = sigma(w0 u), the
+// activation a compile-time constant, so that mask_activation's switch folds to its one case and
+// the row loop carries no branch on the mask.
+template <int MASK>
 struct SoftMask
 {
-    int mask;
     float w0;
-    __device__ SoftMask(int mask_, float w0_) : mask(mask_), w0(w0_) {}
-    __device__ __forceinline__ MaskValue at(float u, int row, int j) const { return mask_activation(mask, w0 * u); }
+    __device__ explicit SoftMask(float w0_) : w0(w0_) {}
+    __device__ __forceinline__ MaskValue at(float u, int row, int j) const { return mask_activation(MASK, w0 * u); }
     // du from g * s = dz * sin(omega q), in the order the CPU computes it.
     __device__ __forceinline__ float du(float gs, const MaskValue& m) const { return gs * w0 * m.derivative; }
 };
@@ -298,19 +300,84 @@ __device__ __forceinline__ void collage_backward_body(float* du, float* __restri
     }
 }
 
-// SCONE's layer: m = sigma(k w0 u), k = scale[0] for the -L variants (scale may be null: k = 1).
-extern "C" __global__ void collage_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ x,
-    const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
-    const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega, int mask)
+// SCONE's layer: m = sigma(k w0 u), k = scale[0] for the -L variants (scale may be null: k = 1);
+// one kernel pair per mask activation, named collage_forward_NAME and collage_backward_NAME with
+// NAME the --mask name (MaskActivations.Name). At most COLUMN_TILE x ROW_TILE threads a block.
+#define COLLAGE_FORWARD_ARGUMENTS float* __restrict__ z, float* __restrict__ u, const float* __restrict__ x, \
+    const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, \
+    const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega
+#define COLLAGE_BACKWARD_ARGUMENTS float* du, float* __restrict__ partials, const float* dz, \
+    const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight, \
+    const float* __restrict__ basis_bias, const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_sin2(COLLAGE_FORWARD_ARGUMENTS)
 {
-    collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask(mask, scaled_w0(w0, scale)));
+    collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIN_SQUARED>(scaled_w0(w0, scale)));
 }
 
-extern "C" __global__ void collage_backward(float* du, float* __restrict__ partials, const float* dz,
-    const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight,
-    const float* __restrict__ basis_bias, const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega, int mask)
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_sin2(COLLAGE_BACKWARD_ARGUMENTS)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask(mask, scaled_w0(w0, scale)));
+    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIN_SQUARED>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_sigmoid(COLLAGE_FORWARD_ARGUMENTS)
+{
+    collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIGMOID>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_sigmoid(COLLAGE_BACKWARD_ARGUMENTS)
+{
+    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIGMOID>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_gauss(COLLAGE_FORWARD_ARGUMENTS)
+{
+    collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_GAUSSIAN>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_gauss(COLLAGE_BACKWARD_ARGUMENTS)
+{
+    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_GAUSSIAN>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_nsin(COLLAGE_FORWARD_ARGUMENTS)
+{
+    collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_SIN>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_nsin(COLLAGE_BACKWARD_ARGUMENTS)
+{
+    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_SIN>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_ncos(COLLAGE_FORWARD_ARGUMENTS)
+{
+    collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_COS>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_ncos(COLLAGE_BACKWARD_ARGUMENTS)
+{
+    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_COS>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_ntanh(COLLAGE_FORWARD_ARGUMENTS)
+{
+    collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_TANH>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_ntanh(COLLAGE_BACKWARD_ARGUMENTS)
+{
+    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_TANH>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_linear(COLLAGE_FORWARD_ARGUMENTS)
+{
+    collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_LINEAR>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_linear(COLLAGE_BACKWARD_ARGUMENTS)
+{
+    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_LINEAR>(scaled_w0(w0, scale)));
 }
 
 // The -L variants' scale gradient: partials[blockIdx.x] = this block's sum of du[i] u[i] (the

@@ -54,9 +54,10 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private readonly CudaModule _module;
     private readonly DeviceMemory _partials;
     private readonly bool _synchronizeEachLaunch;
-    private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials, _collageForward, _collageBackward,
+    private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials,
         _sineForward, _sineBackward, _multiply, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints,
         _mfnFilterForward, _mfnFilterBackward, _gaborWaveletForward, _gaborWaveletBackward;
+    private readonly Dictionary<MaskActivation, CudaKernel> _collageForward = [], _collageBackward = [];
     private readonly int _maxBlocks;
     private bool _capturing;
     private int _disposed;
@@ -77,8 +78,11 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _addBias = _module.Kernel(KernelNames.AddBias);
             _columnSum = _module.Kernel(KernelNames.ColumnSum);
             _reducePartials = _module.Kernel(KernelNames.ReducePartials);
-            _collageForward = _module.Kernel(KernelNames.CollageForward);
-            _collageBackward = _module.Kernel(KernelNames.CollageBackward);
+            foreach (var mask in Enum.GetValues<MaskActivation>())
+            {
+                _collageForward[mask] = _module.Kernel(KernelNames.CollageForward(mask));
+                _collageBackward[mask] = _module.Kernel(KernelNames.CollageBackward(mask));
+            }
             _sineForward = _module.Kernel(KernelNames.SineForward);
             _sineBackward = _module.Kernel(KernelNames.SineBackward);
             _multiply = _module.Kernel(KernelNames.Multiply);
@@ -196,8 +200,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     {
         CheckLayer(rows, width, dims, z, u, x, a, basisWeight, basisBias);
         Context.MakeCurrent();
-        Launch(_collageForward, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
-            Address(z), Address(u), Address(x), Address(a), Address(basisWeight), Address(basisBias), OptionalAddress(scale), rows, width, dims, w0, omega, (int)mask);
+        Launch(_collageForward[mask], ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
+            Address(z), Address(u), Address(x), Address(a), Address(basisWeight), Address(basisBias), OptionalAddress(scale), rows, width, dims, w0, omega);
     }
 
     public void CollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias,
@@ -206,9 +210,9 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     {
         CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
         dz.Require(Elements(rows, width), nameof(dz));
-        CollageReductions(_collageBackward, da, dBasisWeight, dBasisBias, rows, width, dims,
+        CollageReductions(_collageBackward[mask], da, dBasisWeight, dBasisBias, rows, width, dims,
             Address(du), Address(dz), Address(u), Address(x), Address(basisWeight), Address(basisBias), OptionalAddress(scale),
-            rows, width, dims, w0, omega, (int)mask);
+            rows, width, dims, w0, omega);
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using Scone.Engine.Backends;
+
 namespace Scone.Kernels;
 
 /// <summary>The extern "C" kernels of kernels.cu, by name: what the backend looks up in the compiled module.</summary>
@@ -7,8 +9,12 @@ public static class KernelNames
     public const string AddBias = "add_bias";
     public const string ColumnSum = "column_sum";
     public const string ReducePartials = "reduce_partials";
-    public const string CollageForward = "collage_forward";
-    public const string CollageBackward = "collage_backward";
+
+    /// <summary>The collage forward compiled for one mask activation: collage_forward_sin2, ...</summary>
+    public static string CollageForward(MaskActivation mask) => "collage_forward_" + mask.Name();
+
+    public static string CollageBackward(MaskActivation mask) => "collage_backward_" + mask.Name();
+
     public const string SineForward = "sine_forward";
     public const string SineBackward = "sine_backward";
     public const string Multiply = "multiply";
@@ -24,12 +30,11 @@ public static class KernelNames
     public const string GatherVideoPoints = "gather_video_points";
     public const string MfnFilterForward = "mfn_filter_forward";
     public const string MfnFilterBackward = "mfn_filter_backward";
-
     public const string GaborWaveletForward = "gabor_wavelet_forward";
     public const string GaborWaveletBackward = "gabor_wavelet_backward";
 
     public static IReadOnlyList<string> All { get; } =
-        [Fill, AddBias, ColumnSum, ReducePartials, CollageForward, CollageBackward, Multiply, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
+        [Fill, AddBias, ColumnSum, ReducePartials, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForward(m), CollageBackward(m) }), Multiply, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
          RandomIndices, GatherVideoPoints,
          MfnFilterForward, MfnFilterBackward, GaborWaveletForward, GaborWaveletBackward];
 }

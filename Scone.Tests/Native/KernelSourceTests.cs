@@ -9,7 +9,7 @@ namespace Scone.Tests.Native;
 /// <summary>kernels.cu and the C# side agree on the kernel names and the portability rules, without compiling anything.</summary>
 public partial class KernelSourceTests
 {
-    [GeneratedRegex(@"extern ""C"" __global__ void (\w+)\(")]
+    [GeneratedRegex(@"extern ""C"" __global__ void (?:__launch_bounds__\([^)]*\) )?(\w+)\(")]
     private static partial Regex KernelDeclaration();
 
     [Test]
