@@ -79,6 +79,7 @@ public static class TrainingBenchmark
         double? ownGemmMs = backend is CpuBackend<float> ? ReplayGemms(timed.Gemms, useOpenBlas: false) : null;
         double? blasGemmMs = OpenBlasYardstick.IsAvailable ? ReplayGemms(timed.Gemms, useOpenBlas: true) : null;
         var rates = cuda is null ? null : DeviceRates.Measure(cuda);
+        var cpuPeak = backend is CpuBackend<float> ? CpuPeak.Measure() : null;
         double? floorMs = rates?.FloorMilliseconds(gemmFlops, timed.Bytes);
 
         return new JsonObject
@@ -99,6 +100,9 @@ public static class TrainingBenchmark
             ["ms_by_primitive_last_step"] = breakdown,
             ["gemms_alone_ms_cpugemm"] = ownGemmMs is double own ? Math.Round(own, 3) : null,
             ["gemms_alone_ms_openblas"] = blasGemmMs is double blas ? Math.Round(blas, 3) : null,
+            ["cpu_peak_gflops_fma256"] = cpuPeak is null ? null : Math.Round(cpuPeak.Gflops256, 1),
+            ["cpu_peak_gflops_fma512"] = cpuPeak?.Gflops512 is double g512 ? Math.Round(g512, 1) : null,
+            ["gemms_cpugemm_over_fma256_peak"] = cpuPeak is not null && ownGemmMs is double gemmMs ? Math.Round(gemmFlops / (gemmMs / 1000) / 1e9 / cpuPeak.Gflops256, 3) : null,
             ["step_over_openblas_gemms"] = blasGemmMs is double b ? Math.Round(stepMs / b, 3) : null,
             ["other_bytes_per_step_mb"] = Math.Round(timed.Bytes / 1e6, 3),
             ["device_gemm_tflops"] = rates is null ? null : Math.Round(rates.GemmTflops, 3),

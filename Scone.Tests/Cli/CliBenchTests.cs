@@ -24,6 +24,10 @@ public class CliBenchTests
         foreach (string primitive in new[] { "gemm", "collage_forward", "collage_backward", "mse_loss", "adam" })
             Assert.That(split.ContainsKey(primitive), primitive);
         Assert.That(result["floor_ms"], Is.Null, "the floor is measured on a GPU only");
+        // The cores' peak FMA rate, measured in the same run, and the GEMMs' share of it.
+        Assert.That((double)result["cpu_peak_gflops_fma256"]!, Is.GreaterThan(0));
+        Assert.That((double)result["gemms_cpugemm_over_fma256_peak"]!, Is.GreaterThan(0));
+        Assert.That(result["cpu_peak_gflops_fma512"] is null, Is.EqualTo(!System.Runtime.Intrinsics.X86.Avx512F.IsSupported));
     }
 
     [Test]

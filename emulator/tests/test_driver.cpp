@@ -414,7 +414,11 @@ TEST(repository_kernels) {
     int kernels = 0;
     const std::string marker = "extern \"C\" __global__ void ";
     for (size_t at = source.find(marker); at != std::string::npos; at = source.find(marker, at + 1)) {
-        size_t begin = at + marker.size(), end = source.find('(', begin);
+        size_t begin = at + marker.size();
+        // An optional __launch_bounds__(...) comes before the name.
+        const std::string bounds = "__launch_bounds__(";
+        if (source.compare(begin, bounds.size(), bounds) == 0) begin = source.find(')', begin) + 2;
+        size_t end = source.find('(', begin);
         std::string name = source.substr(begin, end - begin);
         CUfunction fn;
         CUresult r = cuModuleGetFunction(&fn, m, name.c_str());
