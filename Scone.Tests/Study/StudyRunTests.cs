@@ -112,4 +112,21 @@ public class StudyRunTests : TempFolderTest
         // resumed_at_step and steps_taken aside (CSV holds neither), the results are the uninterrupted study's.
         Assert.That(Results(stopped), Is.EqualTo(Results(whole)));
     }
+
+    /// <summary>--devices: one worker process per GPU, each on its own shard (the CUDA emulator in CI stands in for the GPUs).</summary>
+    [Test]
+    [Category("Gpu")]
+    public void OneWorkerPerGpuSplitsTheStudy()
+    {
+        using var _ = Kernels.Gpu.OpenOrIgnore();
+        string folder = Path.Combine(Folder, "study");
+        using var child = SconeProcess.Start(["study", "run", "--models", "scone", "--signals", "siemens-star", "--steps", "4", "--scale", "0.125",
+            "--hidden", "8", "--seeds", "0,1,2", "--devices", "0,1", "--out", folder]);
+        var (code, stdout, stderr) = child.WaitForExit();
+        Assert.That(code, Is.EqualTo(0), stderr);
+        Assert.That(stdout, Does.Contain("worker 0 on GPU 0: shard 0/2").And.Contain("worker 1 on GPU 1: shard 1/2"));
+        foreach (string seed in new[] { "0", "1", "2" })
+            Assert.That(StudyRunner.State(Path.Combine(folder, "runs", "scone", "siemens-star", seed)), Is.EqualTo(RunState.Finished), seed);
+        Assert.That(File.Exists(Path.Combine(folder, "report.md")));
+    }
 }
