@@ -46,11 +46,17 @@ internal sealed partial class SconeProcess : IDisposable
         return (File.Exists(host) ? host : "dotnet", dll);
     }
 
+    /// <summary>
+    /// Starts scone: the self-contained executable of a published test app (where there is no
+    /// dotnet, as on a GPU machine), else scone.dll through the dotnet host.
+    /// </summary>
     public static SconeProcess Start(params string[] args)
     {
         var (host, dll) = Paths();
-        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        info.ArgumentList.Add(dll);
+        string executable = Path.Combine(TestContext.CurrentContext.TestDirectory, "scone");
+        bool published = File.Exists(executable) && File.Exists(Path.Combine(TestContext.CurrentContext.TestDirectory, "libhostfxr.so"));
+        var info = new ProcessStartInfo(published ? executable : host) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        if (!published) info.ArgumentList.Add(dll);
         foreach (string arg in args) info.ArgumentList.Add(arg);
         return new SconeProcess(Process.Start(info)!);
     }
