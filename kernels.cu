@@ -219,7 +219,7 @@ struct SoftMask
 {
     float w0;
     __device__ explicit SoftMask(float w0_) : w0(w0_) {}
-    __device__ __forceinline__ MaskValue at(float u, int row, int j) const { return mask_activation(MASK, w0 * u); }
+    __device__ __forceinline__ MaskValue at(float u) const { return mask_activation(MASK, w0 * u); }
     // du from g * s = dz * sin(omega q), in the order the CPU computes it.
     __device__ __forceinline__ float du(float gs, const MaskValue& m) const { return gs * w0 * m.derivative; }
 };
@@ -242,7 +242,7 @@ __device__ __forceinline__ void collage_forward_body(float* __restrict__ z, floa
         float q = basis_argument(column, x + row * dims, dims);
         float uv = u[i] + a_j;
         u[i] = uv;
-        z[i] = mask.at(uv, row, j).value * sinf(omega * q);
+        z[i] = mask.at(uv).value * sinf(omega * q);
     }
 }
 
@@ -266,7 +266,7 @@ __device__ __forceinline__ void collage_backward_body(float* du, float* __restri
         {
             int i = row * width + j;
             const float* x_row = x + row * dims;
-            MaskValue m = mask.at(u[i], row, j);
+            MaskValue m = mask.at(u[i]);
             float s, c;
             sincosf(omega * basis_argument(column, x_row, dims), &s, &c);
             float g = dz[i];

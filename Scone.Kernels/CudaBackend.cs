@@ -210,29 +210,15 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     {
         CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
         dz.Require(Elements(rows, width), nameof(dz));
-        CollageReductions(_collageBackward[mask], da, dBasisWeight, dBasisBias, rows, width, dims,
-            Address(du), Address(dz), Address(u), Address(x), Address(basisWeight), Address(basisBias), OptionalAddress(scale),
-            rows, width, dims, w0, omega);
-    }
-
-    /// <summary>
-    /// Launches a collage backward kernel (du first, then the partials, then <paramref name="rest"/>)
-    /// and reduces its partials into da, dc and dB.
-    /// </summary>
-    private void CollageReductions(in CudaKernel kernel, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, int rows, int width, int dims,
-        KernelArgument du, params ReadOnlySpan<KernelArgument> rest)
-    {
         dBasisWeight.Require((long)width * dims, nameof(dBasisWeight));
         dBasisBias.Require(width, nameof(dBasisBias));
         Context.MakeCurrent();
         // One partial per row block: [da : width | dc : width | dB : width * dims] (kernels.cu).
         int stride = width * (2 + dims);
         int parts = ReductionParts(rows, width, stride);
-        Span<KernelArgument> arguments = stackalloc KernelArgument[rest.Length + 2];
-        arguments[0] = du;
-        arguments[1] = Partials(0);
-        rest.CopyTo(arguments[2..]);
-        Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, arguments);
+        Launch(_collageBackward[mask], ColumnTiles(width), parts, ColumnTile, RowTile,
+            Address(du), Partials(0), Address(dz), Address(u), Address(x), Address(basisWeight), Address(basisBias), OptionalAddress(scale),
+            rows, width, dims, w0, omega);
         ReducePartials(da, 0, parts, width, stride);
         ReducePartials(dBasisBias, width, parts, width, stride);
         ReducePartials(dBasisWeight, 2 * width, parts, width * dims, stride);

@@ -32,7 +32,7 @@ public static class StudyRunner
         {
             var json = JsonNode.Parse(File.ReadAllText(metrics)) as JsonObject;
             bool interrupted = json?["stopped"] is JsonValue stopped && stopped.TryGetValue(out string? text) && text.StartsWith("interrupted", StringComparison.Ordinal);
-            return interrupted && File.Exists(Path.Combine(folder, "training-state.safetensors")) ? RunState.Interrupted : RunState.Finished;
+            return interrupted && File.Exists(Path.Combine(folder, TrainingStateFile.FileName)) ? RunState.Interrupted : RunState.Finished;
         }
         catch (Exception e) when (e is IOException or JsonException)
         {

@@ -16,7 +16,7 @@ public static class Checkpoint
             throw new ArgumentException($"{parameters.Length} parameters for a layout of {layout.Count}", nameof(parameters));
         var tensors = new List<SafetensorsTensor>();
         foreach (var tensor in layout.Tensors)
-            tensors.Add(new SafetensorsTensor(tensor.Name, tensor.FileShape, ToFile(tensor, parameters.Slice(tensor.Offset, tensor.Length))));
+            tensors.Add(new SafetensorsTensor(tensor.Name, tensor.FileShape, tensor.ToFileOrder(parameters.Slice(tensor.Offset, tensor.Length))));
         var metadata = model.ToMetadata();
         metadata["format"] = "scone";
         if (layout.Tensors.Any(t => t.Complex))
@@ -44,55 +44,8 @@ public static class Checkpoint
             int bad = Array.FindIndex(stored.Data, v => !float.IsFinite(v));
             if (bad >= 0)
                 throw new InputException($"{path}: tensor {tensor.Name} holds {stored.Data[bad]} at index {bad}; a network with values that are not finite renders nothing (its run diverged)");
-            FromFile(tensor, stored.Data, parameters.AsSpan(tensor.Offset, tensor.Length));
+            tensor.FromFileOrder<float>(stored.Data, parameters.AsSpan(tensor.Offset, tensor.Length));
         }
         return (model, parameters, file.Metadata);
-    }
-
-    /// <summary>
-    /// A tensor's buffer values as the file stores them: complex ones from planar to (real,
-    /// imaginary) pairs, transposed ones with their first axis first again.
-    /// </summary>
-    private static float[] ToFile(ParameterTensor tensor, ReadOnlySpan<float> values)
-    {
-        if (tensor.Transposed)
-        {
-            var file = new float[values.Length];
-            int first = tensor.Shape[0], rest = tensor.Values / first;
-            for (int r = 0; r < rest; r++)
-                for (int f = 0; f < first; f++)
-                    file[f * rest + r] = values[r * first + f];
-            return file;
-        }
-        if (!tensor.Complex) return values.ToArray();
-        var pairs = new float[values.Length];
-        for (int i = 0; i < tensor.Values; i++)
-        {
-            pairs[2 * i] = values[i];
-            pairs[2 * i + 1] = values[tensor.Values + i];
-        }
-        return pairs;
-    }
-
-    private static void FromFile(ParameterTensor tensor, ReadOnlySpan<float> stored, Span<float> values)
-    {
-        if (tensor.Transposed)
-        {
-            int first = tensor.Shape[0], rest = tensor.Values / first;
-            for (int r = 0; r < rest; r++)
-                for (int f = 0; f < first; f++)
-                    values[r * first + f] = stored[f * rest + r];
-            return;
-        }
-        if (!tensor.Complex)
-        {
-            stored.CopyTo(values);
-            return;
-        }
-        for (int i = 0; i < tensor.Values; i++)
-        {
-            values[i] = stored[2 * i];
-            values[tensor.Values + i] = stored[2 * i + 1];
-        }
     }
 }

@@ -44,6 +44,4 @@ public interface INetwork<T> : IDisposable where T : unmanaged, IFloatingPointIe
 internal static class ParameterSlices
 {
     public static Slice<T> Of<T>(this Slice<T> buffer, ParameterTensor tensor) where T : unmanaged => buffer.Sub(tensor.Offset, tensor.Length);
-
-    public static Slice<T> Of<T>(this Slice<T> buffer, ParameterLayout layout, string name) where T : unmanaged => buffer.Of(layout[name]);
 }

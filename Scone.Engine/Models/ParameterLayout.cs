@@ -19,6 +19,53 @@ public sealed record ParameterTensor(string Name, int Offset, int[] Shape, Param
 
     /// <summary>The shape a checkpoint stores.</summary>
     public int[] FileShape => Complex ? [.. Shape, 2] : Shape;
+
+    /// <summary>
+    /// The tensor's buffer values in the order a checkpoint (and PyTorch) holds them: complex ones
+    /// from planar to (real, imaginary) pairs, transposed ones with their first axis first again.
+    /// </summary>
+    public T[] ToFileOrder<T>(ReadOnlySpan<T> values)
+    {
+        var file = new T[Length];
+        if (Transposed)
+        {
+            int first = Shape[0], rest = Values / first;
+            for (int r = 0; r < rest; r++)
+                for (int f = 0; f < first; f++)
+                    file[f * rest + r] = values[r * first + f];
+        }
+        else if (Complex)
+        {
+            for (int i = 0; i < Values; i++)
+                (file[2 * i], file[2 * i + 1]) = (values[i], values[Values + i]);
+        }
+        else
+        {
+            values[..Length].CopyTo(file);
+        }
+        return file;
+    }
+
+    /// <summary>The inverse of <see cref="ToFileOrder"/>: file-ordered values into the buffer's layout.</summary>
+    public void FromFileOrder<T>(ReadOnlySpan<T> stored, Span<T> values)
+    {
+        if (Transposed)
+        {
+            int first = Shape[0], rest = Values / first;
+            for (int r = 0; r < rest; r++)
+                for (int f = 0; f < first; f++)
+                    values[r * first + f] = stored[f * rest + r];
+        }
+        else if (Complex)
+        {
+            for (int i = 0; i < Values; i++)
+                (values[i], values[Values + i]) = (stored[2 * i], stored[2 * i + 1]);
+        }
+        else
+        {
+            stored[..Length].CopyTo(values);
+        }
+    }
 }
 
 /// <summary>

@@ -7,33 +7,16 @@ namespace Scone.Tests.Parity;
 
 /// <summary>
 /// One named tensor of a model's flat parameter buffer, shaped as the checkpoint stores it.
-/// Trained tensors get gradients and move with Adam; fixed ones are stored and never change. A
-/// complex tensor is planar in the buffer and (real, imaginary) pairs in the file and in PyTorch.
+/// Trained tensors get gradients and move with Adam; fixed ones are stored and never change.
 /// </summary>
-internal sealed record ParityTensor(string Name, int Offset, int[] Shape, bool Trained, bool Complex, bool Transposed)
+internal sealed record ParityTensor(ParameterTensor Tensor)
 {
-    public int Length => Shape.Aggregate(1, (product, dim) => product * dim);
+    public string Name => Tensor.Name;
+    public int[] Shape => Tensor.FileShape;
+    public bool Trained => Tensor.Trained;
 
     /// <summary>The tensor's values in the buffer, in the file's (PyTorch's) order.</summary>
-    public double[] FileValues(double[] buffer)
-    {
-        var values = buffer.AsSpan(Offset, Length).ToArray();
-        if (Transposed)
-        {
-            int first = Shape[0], rest = Length / first;
-            var file = new double[Length];
-            for (int r = 0; r < rest; r++)
-                for (int f = 0; f < first; f++)
-                    file[f * rest + r] = values[r * first + f];
-            return file;
-        }
-        if (!Complex) return values;
-        int half = Length / 2;
-        var pairs = new double[Length];
-        for (int i = 0; i < half; i++)
-            (pairs[2 * i], pairs[2 * i + 1]) = (values[i], values[half + i]);
-        return pairs;
-    }
+    public double[] FileValues(double[] buffer) => Tensor.ToFileOrder<double>(buffer.AsSpan(Tensor.Offset, Tensor.Length));
 }
 
 /// <summary>
@@ -45,7 +28,7 @@ internal static class ParityModels
 {
     /// <summary>The tensors of the case's flat parameter buffer, in layout order.</summary>
     public static IReadOnlyList<ParityTensor> Tensors(ParityCase c) =>
-        Model(c).Layout.Tensors.Select(t => new ParityTensor(t.Name, t.Offset, t.FileShape, t.Trained, t.Complex, t.Transposed)).ToList();
+        Model(c).Layout.Tensors.Select(t => new ParityTensor(t)).ToList();
 
     /// <summary>The network on a backend, allocated for the case's batch.</summary>
     public static INetwork<T> Create<T>(IBackend<T> backend, ParityCase c) where T : unmanaged, IFloatingPointIeee754<T> =>

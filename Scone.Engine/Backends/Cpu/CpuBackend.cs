@@ -62,26 +62,17 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
         w0 = Scaled(w0, scale);
         dz.Require((long)rows * width, nameof(dz));
-        ReduceCollageGradients(rows, width, dims, da, dBasisWeight, dBasisBias, (partialDa, partialDB, partialDc, start, count) => CpuOps.CollageBackward(
-            du.Span().Slice(start * width, count * width), partialDa, partialDB, partialDc,
-            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width),
-            x.Span().Slice(start * dims, count * dims), basisWeight.Span()[..(width * dims)], basisBias.Span()[..width],
-            count, width, dims, w0, omega, mask));
-    }
-
-    private delegate void CollageChunk(Span<T> da, Span<T> dBasisWeight, Span<T> dBasisBias, int start, int count);
-
-    /// <summary>A collage backward over chunks of rows, its da, dB and dc reduced deterministically and added into the gradients.</summary>
-    private static void ReduceCollageGradients(int rows, int width, int dims, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, CollageChunk chunk)
-    {
         dBasisWeight.Require(width * dims, nameof(dBasisWeight));
         dBasisBias.Require(width, nameof(dBasisBias));
         // One partial per chunk holds [da | dc | dB], in that order.
         int partialLength = width * (2 + dims);
         T[] totals = ArrayPool<T>.Shared.Rent(partialLength);
         Array.Clear(totals, 0, partialLength);
-        ReduceByChunks(rows, partialLength, totals.AsSpan(0, partialLength), (partial, start, count) =>
-            chunk(partial[..width], partial.Slice(2 * width, width * dims), partial.Slice(width, width), start, count));
+        ReduceByChunks(rows, partialLength, totals.AsSpan(0, partialLength), (partial, start, count) => CpuOps.CollageBackward(
+            du.Span().Slice(start * width, count * width), partial[..width], partial.Slice(2 * width, width * dims), partial.Slice(width, width),
+            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width),
+            x.Span().Slice(start * dims, count * dims), basisWeight.Span()[..(width * dims)], basisBias.Span()[..width],
+            count, width, dims, w0, omega, mask));
         AddInto(da.Span()[..width], totals.AsSpan(0, width));
         AddInto(dBasisBias.Span()[..width], totals.AsSpan(width, width));
         AddInto(dBasisWeight.Span()[..(width * dims)], totals.AsSpan(2 * width, width * dims));
@@ -110,7 +101,7 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         u.Require(count, nameof(u));
         scale.Require(1, nameof(scale));
         dScale.Require(1, nameof(dScale));
-        var total = new T[1];
+        Span<T> total = stackalloc T[1];
         ReduceByChunks(count, 1, total, (partial, start, length) => partial[0] += CpuOps.Dot<T>(du.Span().Slice(start, length), u.Span().Slice(start, length)));
         dScale.Span()[0] += total[0] / scale.Span()[0];
     }

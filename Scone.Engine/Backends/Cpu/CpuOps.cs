@@ -43,13 +43,13 @@ public static class CpuOps
         return q;
     }
 
-    /// <summary>[a | c | B^T row 0 | ... ] (B^T so that columns vectorise) with each part padded with zeros to a whole number of vectors (a may be empty: zeros); pooled.</summary>
+    /// <summary>[a | c | B^T row 0 | ... ] (B^T so that columns vectorise) with each part padded with zeros to a whole number of vectors (a or c may be empty: zeros); pooled.</summary>
     private static T[] PaddedColumns<T>(int padded, ReadOnlySpan<T> a, ReadOnlySpan<T> c, ReadOnlySpan<T> basisWeight, int width, int dims) where T : unmanaged
     {
         T[] table = ArrayPool<T>.Shared.Rent((2 + dims) * padded);
         Array.Clear(table);
         a.CopyTo(table);
-        c[..width].CopyTo(table.AsSpan(padded));
+        if (!c.IsEmpty) c[..width].CopyTo(table.AsSpan(padded));
         for (int r = 0; r < width; r++)
             for (int k = 0; k < dims; k++)
                 table[(2 + k) * padded + r] = basisWeight[r * dims + k];
@@ -289,7 +289,7 @@ public static class CpuOps
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int padded = (features + Vector256<T>.Count - 1) / Vector256<T>.Count * Vector256<T>.Count;
-        T[] table = PaddedColumns<T>(padded, [], new T[features], frequencies, features, dims);
+        T[] table = PaddedColumns<T>(padded, [], [], frequencies, features, dims);
         ref T p = ref table[0];
         var twoPi = Vector256.Create(T.CreateTruncating(2 * Math.PI));
         for (int row = 0; row < rows; row++)

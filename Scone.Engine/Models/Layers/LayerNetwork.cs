@@ -14,6 +14,7 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
     private readonly ILayer<T>[] _layers;
     private readonly DeviceBuffer<T>[] _outputs;
     private readonly DeviceBuffer<T>[] _gradients;
+    private readonly int _firstTrained;
     private Slice<T> _y;
     private int? _forwardRows;
 
@@ -29,6 +30,8 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
                 throw new ArgumentException($"layer {i} takes {_layers[i].InputWidth} values a row, layer {i - 1} gives {_layers[i - 1].OutputWidth}");
         if (_layers[0].InputWidth != model.InputDims || _layers[^1].OutputWidth != model.OutputDims)
             throw new ArgumentException($"the layers map {_layers[0].InputWidth} to {_layers[^1].OutputWidth} values, the model {model.InputDims} to {model.OutputDims}");
+        // Layers before the first that needs its output's gradient (FFN's fixed encoding) take no backward.
+        _firstTrained = Array.FindIndex(_layers, layer => layer.NeedsOutputGradient);
         _outputs = _layers[..^1].Select(layer => backend.Allocate<T>(checked(layer.OutputWidth * capacity))).ToArray();
         int widest = _layers[..^1].Select(layer => layer.OutputWidth).DefaultIfEmpty(0).Max();
         _gradients = [backend.Allocate<T>(checked(widest * capacity)), backend.Allocate<T>(checked(widest * capacity))];
@@ -61,10 +64,9 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
         CheckRows(rows);
         _forwardRows = null;
         var dOutput = dy;
-        int first = Array.FindIndex(_layers, layer => layer.NeedsOutputGradient);
-        for (int i = _layers.Length - 1; i >= first; i--)
+        for (int i = _layers.Length - 1; i >= _firstTrained; i--)
         {
-            Slice<T>? dInput = i > first ? _gradients[i % 2].Slice(0, rows * _layers[i].InputWidth) : null;
+            Slice<T>? dInput = i > _firstTrained ? _gradients[i % 2].Slice(0, rows * _layers[i].InputWidth) : null;
             var input = i > 0 ? Output(i - 1, _y, rows) : x;
             _layers[i].Backward(dInput, dOutput, gradients, input, Output(i, _y, rows), x, parameters, rows);
             if (dInput is { } next) dOutput = next;
