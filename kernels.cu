@@ -44,7 +44,7 @@
 // blocks of REDUCE_BLOCK threads with grid-stride loops.
 //
 // Portability (one source for NVRTC and g++): no headers; threadIdx/blockIdx/blockDim/gridDim,
-// static __shared__ arrays, __syncthreads, precise sinf/cosf/sincosf/expf/tanhf/sqrtf/fminf/fmaxf,
+// static __shared__ arrays, __syncthreads, precise sinf/cosf/sincosf (through sine_cosine)/expf/tanhf/sqrtf/fminf/fmaxf, fmaf/rintf,
 // __restrict__ and __device__ __forceinline__ helpers only. NVRTC 11.2 (Debian's, in CI) compiles
 // it as C++03: templates and structs with constructors, but no nullptr and no braced temporaries.
 
@@ -64,6 +64,58 @@
 #define MASK_NORMALIZED_COS 4
 #define MASK_NORMALIZED_TANH 5
 #define MASK_LINEAR 6
+
+// Sine and cosine of every kernel. By default CUDA's precise sincosf/sinf/cosf. With
+// SCONE_FAST_MATH (CudaBackendOptions.FastMath, `--fast-math`) the CPU float path's own polynomial
+// (SimdMath.SinCosSingle, the same constants and the same fused multiply-adds, so both backends
+// compute bitwise the same values): reduce by multiples j of pi/2 with a two-part constant,
+// Cephes' minimax polynomials on [-pi/4, pi/4], then the quadrant. About 15 instructions and no
+// slow path; within 3e-7 of sin and cos for |x| up to 1e4 (SimdMathTests, FastMathKernelTests).
+// Not --use_fast_math's __sinf: its range reduction loses accuracy as |x| grows, and collage
+// arguments reach the hundreds.
+__device__ __forceinline__ void sine_cosine(float x, float* s, float* c)
+{
+#ifdef SCONE_FAST_MATH
+    float j = rintf(x * 0.636619772f);
+    float r = fmaf(j, -1.57079637f, x);
+    r = fmaf(j, 4.37113883e-8f, r);
+    float r2 = r * r;
+    float sin_poly = fmaf(fmaf(-1.9515295891e-4f, r2, 8.3321608736e-3f), r2, -1.6666654611e-1f);
+    float sin_r = fmaf(sin_poly * r2, r, r);
+    float cos_poly = fmaf(fmaf(2.443315711809948e-5f, r2, -1.388731625493765e-3f), r2, 4.166664568298827e-2f);
+    float cos_r = fmaf(cos_poly * r2, r2, fmaf(-0.5f, r2, 1.0f));
+    int quadrant = (int)j;
+    bool swap = (quadrant & 1) != 0;
+    int sin_sign = (quadrant & 2) << 30;
+    int cos_sign = ((quadrant + 1) & 2) << 30;
+    *s = __int_as_float(__float_as_int(swap ? cos_r : sin_r) ^ sin_sign);
+    *c = __int_as_float(__float_as_int(swap ? sin_r : cos_r) ^ cos_sign);
+#else
+    sincosf(x, s, c);
+#endif
+}
+
+__device__ __forceinline__ float sine(float x)
+{
+#ifdef SCONE_FAST_MATH
+    float s, c;
+    sine_cosine(x, &s, &c);
+    return s;
+#else
+    return sinf(x);
+#endif
+}
+
+__device__ __forceinline__ float cosine(float x)
+{
+#ifdef SCONE_FAST_MATH
+    float s, c;
+    sine_cosine(x, &s, &c);
+    return c;
+#else
+    return cosf(x);
+#endif
+}
 
 // The mask frequency, times the -L variants' trained scale k where there is one (scale may be null).
 __device__ __forceinline__ float scaled_w0(float w0, const float* scale)
@@ -85,7 +137,7 @@ __device__ __forceinline__ MaskValue mask_activation(int mask, float t)
     switch (mask)
     {
     case MASK_SIN_SQUARED:
-        sincosf(t, &s, &c);
+        sine_cosine(t, &s, &c);
         result.value = s * s;
         result.derivative = (s + s) * c;
         break;
@@ -98,12 +150,12 @@ __device__ __forceinline__ MaskValue mask_activation(int mask, float t)
         result.derivative = -(t + t) * result.value;
         break;
     case MASK_NORMALIZED_SIN:
-        sincosf(t, &s, &c);
+        sine_cosine(t, &s, &c);
         result.value = (s + 1.0f) * 0.5f;
         result.derivative = c * 0.5f;
         break;
     case MASK_NORMALIZED_COS:
-        sincosf(t, &s, &c);
+        sine_cosine(t, &s, &c);
         result.value = (c + 1.0f) * 0.5f;
         result.derivative = -s * 0.5f;
         break;
@@ -242,7 +294,7 @@ __device__ __forceinline__ void collage_forward_body(float* __restrict__ z, floa
         float q = basis_argument(column, x + row * dims, dims);
         float uv = u[i] + a_j;
         u[i] = uv;
-        z[i] = mask.at(uv).value * sinf(omega * q);
+        z[i] = mask.at(uv).value * sine(omega * q);
     }
 }
 
@@ -268,7 +320,7 @@ __device__ __forceinline__ void collage_backward_body(float* du, float* __restri
             const float* x_row = x + row * dims;
             MaskValue m = mask.at(u[i]);
             float s, c;
-            sincosf(omega * basis_argument(column, x_row, dims), &s, &c);
+            sine_cosine(omega * basis_argument(column, x_row, dims), &s, &c);
             float g = dz[i];
             float du_i = mask.du(g * s, m);
             float dq = g * m.value * omega * c;
@@ -417,8 +469,8 @@ struct SineActivation
 {
     float w0;
     __device__ explicit SineActivation(float w0_) : w0(w0_) {}
-    __device__ __forceinline__ float value(float u) const { return sinf(w0 * u); }
-    __device__ __forceinline__ float slope(float u) const { return w0 * cosf(w0 * u); }
+    __device__ __forceinline__ float value(float u) const { return sine(w0 * u); }
+    __device__ __forceinline__ float slope(float u) const { return w0 * cosine(w0 * u); }
 };
 
 struct ReluActivation
@@ -520,7 +572,7 @@ extern "C" __global__ void fourier_encoding(float* __restrict__ h, const float* 
         if (dims > 1) e += xr[1] * b1;
         if (dims > 2) e += xr[2] * b2;
         float s, c;
-        sincosf(two_pi * e, &s, &c);
+        sine_cosine(two_pi * e, &s, &c);
         h[row * 2 * features + j] = c;
         h[row * 2 * features + features + j] = s;
     }
@@ -721,7 +773,7 @@ extern "C" __global__ void mfn_filter_forward(float* __restrict__ h, float* __re
     {
         int i = row * width + j;
         const float* x_row = x + row * dims;
-        float f = sinf(basis_argument(filter, x_row, dims));
+        float f = sine(basis_argument(filter, x_row, dims));
         if (mu)
             f = f * expf(window_half_distance(window, x_row, dims) * window.gamma);
         if (u)
@@ -761,7 +813,7 @@ extern "C" __global__ void mfn_filter_backward(float* du, float* __restrict__ pa
             int i = row * width + j;
             const float* x_row = x + row * dims;
             float s, c;
-            sincosf(basis_argument(filter, x_row, dims), &s, &c);
+            sine_cosine(basis_argument(filter, x_row, dims), &s, &c);
             float t = 0.0f, w = 1.0f;
             if (mu)
             {
@@ -847,7 +899,7 @@ extern "C" __global__ void gabor_wavelet_forward(float* __restrict__ z, float* _
         }
         float envelope = expf(-(omega * b) - scale_squared * (a * a + b * b));
         float s, c;
-        sincosf(omega * a, &s, &c);
+        sine_cosine(omega * a, &s, &c);
         z[re] = envelope * c;
         z[im] = envelope * s;
     }
