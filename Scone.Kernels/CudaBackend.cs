@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Scone.Engine.Backends;
 using Scone.Engine.Models;
 using Scone.Kernels.Native;
@@ -51,6 +52,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 
     private readonly CudaStream _stream;
     private readonly CublasHandle _cublas;
+    private readonly PinnedStaging _staging;
     private readonly CudaModule _module;
     private readonly DeviceMemory _partials;
     private readonly bool _synchronizeEachLaunch;
@@ -71,6 +73,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _synchronizeEachLaunch = options.SynchronizeEachLaunch ?? Environment.GetEnvironmentVariable("SCONE_SYNC") == "1";
             _stream = new CudaStream(Context);
             _cublas = new CublasHandle(_stream, options.Tf32);
+            _staging = new PinnedStaging(_stream);
             _module = CudaModule.LoadKernels(Context, options.FastMath, options.Log, out var compiled);
             Compiled = compiled;
             _partials = new DeviceMemory(Context, (long)MaxParts * MaxPartialLength * sizeof(float));
@@ -134,13 +137,13 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     public void Upload<TElement>(Slice<TElement> destination, ReadOnlySpan<TElement> source) where TElement : unmanaged
     {
         destination.Require(source.Length, nameof(destination));
-        Memory(destination).CopyFrom(source, ByteOffset(destination));
+        _staging.Upload(Memory(destination), ByteOffset(destination), MemoryMarshal.AsBytes(source));
     }
 
     public void Download<TElement>(Span<TElement> destination, Slice<TElement> source) where TElement : unmanaged
     {
         source.Require(destination.Length, nameof(source));
-        Memory(source).CopyTo(destination, ByteOffset(source));
+        _staging.Download(MemoryMarshal.AsBytes(destination), Memory(source), ByteOffset(source));
     }
 
     public void Copy(Slice<float> destination, Slice<float> source)
