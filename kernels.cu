@@ -10,6 +10,8 @@
 // reduce_partials    CudaBackend.ReducePartials        CpuBackend.ReduceByChunks (the chunk sums)
 // collage_forward_M  CudaBackend.CollageForward        CpuOps.CollageForward   (M: each mask's --mask name)
 // collage_backward_M CudaBackend.CollageBackward       CpuOps.CollageBackward
+// coordinate_collage_forward_M  CudaBackend.CoordinateCollageForward  CpuOps.CoordinateCollageForward
+// coordinate_collage_backward_M CudaBackend.CoordinateCollageBackward CpuOps.CoordinateCollageBackward
 // multiply           CudaBackend.Multiply              CpuOps.Multiply
 // sine_forward       CudaBackend.SineForward           CpuOps.SineForward
 // sine_backward      CudaBackend.SineBackward          CpuOps.SineBackward
@@ -430,6 +432,176 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_linear(COLLAGE_BACKWARD_ARGUMENTS)
 {
     collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_LINEAR>(scaled_w0(w0, scale)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Coordinate collage layer (SCONE's first layer, its mask GEMM fused in): coordinate_collage_forward,
+// coordinate_collage_backward
+// ---------------------------------------------------------------------------------------------
+
+// u = x A^T + a for one column (A's row and a_j held as a BasisColumn), summed as the GEMM sums
+// x A^T and collage_forward then adds a, so that the fused layer computes the same u.
+__device__ __forceinline__ float coordinate_mask_input(const BasisColumn& input, const float* x_row, int dims)
+{
+    float dot = x_row[0] * input.weight[0];
+    for (int k = 1; k < 3; k++)
+        if (k < dims)
+            dot = dot + x_row[k] * input.weight[k];
+    return dot + input.bias;
+}
+
+// z[N,D] = m(u) * sin(omega (x B^T + c)) with u = x A^T + a, A[D,d]: only z is written.
+template <typename Mask>
+__device__ __forceinline__ void coordinate_collage_forward_body(float* __restrict__ z, const float* __restrict__ x,
+    const float* __restrict__ mask_weight, const float* __restrict__ a, const float* __restrict__ basis_weight,
+    const float* __restrict__ basis_bias, int rows, int width, int dims, float omega, Mask mask)
+{
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    if (j >= width)
+        return; // no barrier below
+    BasisColumn input = load_basis_column(mask_weight, a, j, dims);
+    BasisColumn column = load_basis_column(basis_weight, basis_bias, j, dims);
+    for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+    {
+        const float* x_row = x + row * dims;
+        float q = basis_argument(column, x_row, dims);
+        z[row * width + j] = mask.at(coordinate_mask_input(input, x_row, dims)).value * sine(omega * q);
+    }
+}
+
+// From dz[N,D], with u and du recomputed as collage_backward has them: per row block the partial
+// sums [da : width | dc : width | dB : width * dims | dA : width * dims] into
+// partials + blockIdx.y * width * (2 + 2 * dims); dA = du^T x replaces the mask GEMM's weight gradient.
+template <typename Mask>
+__device__ __forceinline__ void coordinate_collage_backward_body(float* __restrict__ partials, const float* __restrict__ dz,
+    const float* __restrict__ x, const float* __restrict__ mask_weight, const float* __restrict__ a,
+    const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, int rows, int width, int dims, float omega, Mask mask)
+{
+    __shared__ float tile[8][ROW_TILE][COLUMN_TILE];
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    bool active = j < width;
+    float sums[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}; // da, dc, dB[3], dA[3]
+    if (active)
+    {
+        BasisColumn input = load_basis_column(mask_weight, a, j, dims);
+        BasisColumn column = load_basis_column(basis_weight, basis_bias, j, dims);
+        for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+        {
+            const float* x_row = x + row * dims;
+            MaskValue m = mask.at(coordinate_mask_input(input, x_row, dims));
+            float s, c;
+            sine_cosine(omega * basis_argument(column, x_row, dims), &s, &c);
+            float g = dz[row * width + j];
+            float du_i = mask.du(g * s, m);
+            float dq = g * m.value * omega * c;
+            sums[0] += du_i;
+            sums[1] += dq;
+            for (int k = 0; k < 3; k++)
+                if (k < dims)
+                {
+                    sums[2 + k] += dq * x_row[k];
+                    sums[5 + k] += du_i * x_row[k];
+                }
+        }
+    }
+    for (int slot = 0; slot < 8; slot++)
+        tile[slot][threadIdx.y][threadIdx.x] = sums[slot];
+    __syncthreads();
+    if (threadIdx.y == 0 && active)
+    {
+        float* part = partials + blockIdx.y * width * (2 + 2 * dims);
+        float totals[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+        for (int r = 0; r < ROW_TILE; r++)
+            for (int slot = 0; slot < 8; slot++)
+                totals[slot] += tile[slot][r][threadIdx.x];
+        part[j] = totals[0];
+        part[width + j] = totals[1];
+        for (int k = 0; k < 3; k++)
+            if (k < dims)
+            {
+                part[2 * width + j * dims + k] = totals[2 + k];
+                part[(2 + dims) * width + j * dims + k] = totals[5 + k];
+            }
+    }
+}
+
+// One kernel pair per mask activation, as the collage layer's: coordinate_collage_forward_NAME
+// and coordinate_collage_backward_NAME (no -L scale: that layer keeps its GEMM).
+#define COORDINATE_COLLAGE_FORWARD_ARGUMENTS float* __restrict__ z, const float* __restrict__ x, \
+    const float* __restrict__ mask_weight, const float* __restrict__ a, const float* __restrict__ basis_weight, \
+    const float* __restrict__ basis_bias, int rows, int width, int dims, float w0, float omega
+#define COORDINATE_COLLAGE_BACKWARD_ARGUMENTS float* __restrict__ partials, const float* __restrict__ dz, \
+    const float* __restrict__ x, const float* __restrict__ mask_weight, const float* __restrict__ a, \
+    const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, int rows, int width, int dims, float w0, float omega
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_forward_sin2(COORDINATE_COLLAGE_FORWARD_ARGUMENTS)
+{
+    coordinate_collage_forward_body(z, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIN_SQUARED>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_backward_sin2(COORDINATE_COLLAGE_BACKWARD_ARGUMENTS)
+{
+    coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIN_SQUARED>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_forward_sigmoid(COORDINATE_COLLAGE_FORWARD_ARGUMENTS)
+{
+    coordinate_collage_forward_body(z, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIGMOID>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_backward_sigmoid(COORDINATE_COLLAGE_BACKWARD_ARGUMENTS)
+{
+    coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIGMOID>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_forward_gauss(COORDINATE_COLLAGE_FORWARD_ARGUMENTS)
+{
+    coordinate_collage_forward_body(z, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_GAUSSIAN>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_backward_gauss(COORDINATE_COLLAGE_BACKWARD_ARGUMENTS)
+{
+    coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_GAUSSIAN>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_forward_nsin(COORDINATE_COLLAGE_FORWARD_ARGUMENTS)
+{
+    coordinate_collage_forward_body(z, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_SIN>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_backward_nsin(COORDINATE_COLLAGE_BACKWARD_ARGUMENTS)
+{
+    coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_SIN>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_forward_ncos(COORDINATE_COLLAGE_FORWARD_ARGUMENTS)
+{
+    coordinate_collage_forward_body(z, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_COS>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_backward_ncos(COORDINATE_COLLAGE_BACKWARD_ARGUMENTS)
+{
+    coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_COS>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_forward_ntanh(COORDINATE_COLLAGE_FORWARD_ARGUMENTS)
+{
+    coordinate_collage_forward_body(z, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_TANH>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_backward_ntanh(COORDINATE_COLLAGE_BACKWARD_ARGUMENTS)
+{
+    coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_TANH>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_forward_linear(COORDINATE_COLLAGE_FORWARD_ARGUMENTS)
+{
+    coordinate_collage_forward_body(z, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_LINEAR>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_backward_linear(COORDINATE_COLLAGE_BACKWARD_ARGUMENTS)
+{
+    coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_LINEAR>(w0));
 }
 
 // The -L variants' scale gradient: partials[blockIdx.x] = this block's sum of du[i] u[i] (the

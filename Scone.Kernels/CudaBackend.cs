@@ -59,7 +59,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials,
         _sineForward, _sineBackward, _multiply, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints,
         _mfnFilterForward, _mfnFilterBackward, _gaborWaveletForward, _gaborWaveletBackward;
-    private readonly Dictionary<MaskActivation, CudaKernel> _collageForward = [], _collageBackward = [];
+    private readonly Dictionary<MaskActivation, CudaKernel> _collageForward = [], _collageBackward = [], _coordinateCollageForward = [], _coordinateCollageBackward = [];
     private readonly int _maxBlocks;
     private bool _capturing;
     private int _disposed;
@@ -85,6 +85,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             {
                 _collageForward[mask] = _module.Kernel(KernelNames.CollageForward(mask));
                 _collageBackward[mask] = _module.Kernel(KernelNames.CollageBackward(mask));
+                _coordinateCollageForward[mask] = _module.Kernel(KernelNames.CoordinateCollageForward(mask));
+                _coordinateCollageBackward[mask] = _module.Kernel(KernelNames.CoordinateCollageBackward(mask));
             }
             _sineForward = _module.Kernel(KernelNames.SineForward);
             _sineBackward = _module.Kernel(KernelNames.SineBackward);
@@ -225,6 +227,37 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         ReducePartials(da, 0, parts, width, stride);
         ReducePartials(dBasisBias, width, parts, width, stride);
         ReducePartials(dBasisWeight, 2 * width, parts, width * dims, stride);
+    }
+
+    public void CoordinateCollageForward(Slice<float> z, Slice<float> x, Slice<float> maskWeight, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias,
+        int rows, int width, int dims, float w0, float omega, MaskActivation mask)
+    {
+        CheckLayer(rows, width, dims, z, z, x, a, basisWeight, basisBias);
+        maskWeight.Require((long)width * dims, nameof(maskWeight));
+        Context.MakeCurrent();
+        Launch(_coordinateCollageForward[mask], ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
+            Address(z), Address(x), Address(maskWeight), Address(a), Address(basisWeight), Address(basisBias), rows, width, dims, w0, omega);
+    }
+
+    public void CoordinateCollageBackward(Slice<float> dMaskWeight, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> x,
+        Slice<float> maskWeight, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias, int rows, int width, int dims, float w0, float omega, MaskActivation mask)
+    {
+        CheckLayer(rows, width, dims, dz, dz, x, a, basisWeight, basisBias);
+        maskWeight.Require((long)width * dims, nameof(maskWeight));
+        dMaskWeight.Require((long)width * dims, nameof(dMaskWeight));
+        da.Require(width, nameof(da));
+        dBasisWeight.Require((long)width * dims, nameof(dBasisWeight));
+        dBasisBias.Require(width, nameof(dBasisBias));
+        Context.MakeCurrent();
+        // One partial per row block: [da : width | dc : width | dB : width * dims | dA : width * dims] (kernels.cu).
+        int stride = width * (2 + 2 * dims);
+        int parts = ReductionParts(rows, width, stride);
+        Launch(_coordinateCollageBackward[mask], ColumnTiles(width), parts, ColumnTile, RowTile,
+            Partials(0), Address(dz), Address(x), Address(maskWeight), Address(a), Address(basisWeight), Address(basisBias), rows, width, dims, w0, omega);
+        ReducePartials(da, 0, parts, width, stride);
+        ReducePartials(dBasisBias, width, parts, width, stride);
+        ReducePartials(dBasisWeight, 2 * width, parts, width * dims, stride);
+        ReducePartials(dMaskWeight, (2 + dims) * width, parts, width * dims, stride);
     }
 
     public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>

@@ -61,7 +61,9 @@ public static class BenchCommand
         foreach (var benchCase in cases)
         {
             Console.Error.WriteLine($"bench {benchCase.Name} on {backend.Name} ...");
-            results.Add(TrainingBenchmark.Run(backend, benchCase, image, warmup, steps, psnrSteps, profile, graphs));
+            var result = TrainingBenchmark.Run(backend, benchCase, image, warmup, steps, psnrSteps, profile, graphs);
+            Console.Error.WriteLine(TrainingBenchmark.PrimitiveTable(result));
+            results.Add(result);
         }
         var report = new JsonObject
         {
