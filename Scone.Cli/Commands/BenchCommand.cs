@@ -77,6 +77,7 @@ public static class BenchCommand
             ["backend"] = backend is Scone.Kernels.CudaBackend cuda ? cuda.Description : backend.Name,
             ["tf32"] = math.Tf32,
             ["fast_math"] = math.FastMath,
+            ["fused"] = Scone.Engine.Models.Layers.LayerFusion.Enabled,
             ["warmup"] = warmup,
             ["timed_steps"] = steps,
             ["cases"] = results,

@@ -35,8 +35,8 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
         if (!Fused) _u = backend.Allocate<T>(checked(OutputWidth * capacity));
     }
 
-    /// <summary>Whether a layer runs fused: from the coordinates, without a scale (whose gradient needs the stored u).</summary>
-    public static bool Fuses(bool fromCoordinates, bool scaled) => fromCoordinates && !scaled;
+    /// <summary>Whether a layer runs fused: from the coordinates, without a scale (whose gradient needs the stored u), unless <see cref="LayerFusion"/> is off.</summary>
+    public static bool Fuses(bool fromCoordinates, bool scaled) => LayerFusion.Enabled && fromCoordinates && !scaled;
 
     private bool Fused { get; }
 
