@@ -146,6 +146,36 @@ static inline unsigned int __activemask() {
     return (unsigned int)__scone_runtime->warpExchange(0, SCONE_WARP_ACTIVE, 0, 0, 32);
 }
 
+// ---- Tensor cores (sm_80 and later; kernels call these where a GPU build has inline PTX) --------
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {d}, {a}, {b}, {c}: a warp collective of all
+// 32 lanes, each with its fragments in the PTX ISA's layout (scone_emu_abi.h, exec.cpp).
+static inline void __scone_mma_m16n8k8_tf32(float d[4], const unsigned int a[4], const unsigned int b[2], const float c[4]) {
+    SconeMmaTf32 f;
+    for (int i = 0; i < 4; ++i) f.a[i] = a[i], f.c[i] = c[i];
+    f.b[0] = b[0];
+    f.b[1] = b[1];
+    __asm__ __volatile__("" ::: "memory");
+    __scone_runtime->warpExchange(0xffffffffu, SCONE_WARP_MMA_M16N8K8_TF32, (unsigned long long)(uintptr_t)&f, 0, 32);
+    __asm__ __volatile__("" ::: "memory");
+    for (int i = 0; i < 4; ++i) d[i] = f.d[i];
+}
+// cvt.rna.tf32.f32: to the nearest tf32 (10 stored mantissa bits), ties away from zero, in a .b32
+// whose low 13 bits are zero. Finite values add half the dropped unit to the magnitude's bits
+// (a carry may reach the exponent and round up to infinity); infinities pass; NaN stays NaN.
+static inline unsigned int __scone_cvt_rna_tf32(float x) {
+    unsigned int bits;
+    __builtin_memcpy(&bits, &x, 4);
+    if ((bits & 0x7f800000u) != 0x7f800000u) return (bits + 0x1000u) & 0xffffe000u;
+    return (bits & 0x007fffffu) ? 0x7fffffffu : bits;
+}
+// cp.async.ca.shared.global [dst], [src], 4, src_size: the copy is synchronous here, so the
+// commit and wait that order it on a GPU have nothing left to wait for.
+static inline void __scone_cp_async_4(void* dst, const void* src, int srcBytes) {
+    unsigned int v = 0;
+    if (srcBytes > 0) __builtin_memcpy(&v, src, 4);
+    __builtin_memcpy(dst, &v, 4);
+}
+
 // ---- Atomics (relaxed, as CUDA's) --------------------------------------------------------------
 static inline int atomicAdd(int* a, int v) { return __atomic_fetch_add(a, v, __ATOMIC_RELAXED); }
 static inline unsigned int atomicAdd(unsigned int* a, unsigned int v) { return __atomic_fetch_add(a, v, __ATOMIC_RELAXED); }
