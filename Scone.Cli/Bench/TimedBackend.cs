@@ -73,6 +73,16 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
         int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
         Time("collage_forward", 3.0 * rows * width + (double)rows * dims, () => inner.CollageForward(z, u, x, a, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask));
 
+    public void CollageLinearForward(Slice<float> z, Slice<float> u, Slice<float> input, Slice<float> x, Slice<float> maskWeight, Slice<float> a,
+        Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale, int rows, int inWidth, int width, int dims, float w0, float omega, MaskActivation mask)
+    {
+        // Its GEMM counts among the step's GEMMs; its bytes are the fused kernel's: z_prev, A, x in, u and z out.
+        if (Recording)
+            Gemms.Add(new GemmShape(false, true, rows, width, inWidth, 0));
+        Time("collage_linear_forward", (double)rows * inWidth + (double)width * inWidth + 2.0 * rows * width + (double)rows * dims,
+            () => inner.CollageLinearForward(z, u, input, x, maskWeight, a, basisWeight, basisBias, scale, rows, inWidth, width, dims, w0, omega, mask));
+    }
+
     public void CollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
         Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale, int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
         Time("collage_backward", 3.0 * rows * width + (double)rows * dims, () => inner.CollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask));
