@@ -22,7 +22,7 @@ public static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "timed steps (the median is reported)", DefaultValueFactory = _ => 5 };
         var only = new Option<string?>("--only") { Description = "run only the named case (e.g. scone-5x250)" };
         var output = new Option<string?>("--out") { Description = "also write the JSON to this file" };
-        var tf32 = new Option<bool>("--tf32") { Description = "CUDA: let cuBLAS use TF32 tensor cores for the GEMMs" };
+        var tf32 = new Option<bool>("--tf32") { Description = "CUDA: TF32 tensor cores for the GEMMs (cuBLAS, and on sm_80+ the collage forward as one tensor-core kernel)" };
         var image = new Option<string?>("--image") { Description = "benchmark on this image at its own size (e.g. a 768x512 Kodak image, the paper's configuration) instead of the star" };
         var psnrSteps = new Option<int>("--psnr-steps") { Description = "also train each case on to this many steps and report the PSNR then (the paper's bench uses 2000)", DefaultValueFactory = _ => 0 };
         var profile = new Option<bool>("--profile") { Description = "CUDA: bracket the timed steps with cuProfilerStart/Stop and NVTX ranges, for nsys/ncu (docs/PROFILING.md)" };

@@ -11,7 +11,7 @@ public sealed class TrainingOptions(int defaultSteps, double defaultLr, int defa
     public Option<int> Batch { get; } = new("--batch") { Description = batchDescription, DefaultValueFactory = _ => defaultBatch };
     public Option<ulong> Seed { get; } = new("--seed") { Description = "seed of the initialisation and the batches", DefaultValueFactory = _ => 0 };
     public Option<string> Device { get; } = new("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => "auto" };
-    public Option<bool> Tf32 { get; } = new("--tf32") { Description = "CUDA: let cuBLAS use TF32 tensor cores for the GEMMs" };
+    public Option<bool> Tf32 { get; } = new("--tf32") { Description = "CUDA: TF32 tensor cores for the GEMMs (cuBLAS, and on sm_80+ the collage forward as one tensor-core kernel)" };
     public Option<string> Out { get; } = new("--out") { Description = "output folder, replaced whole when the run is written", DefaultValueFactory = _ => defaultOut };
     public Option<bool> Resume { get; } = new("--resume") { Description = "continue the run in --out that Ctrl-C stopped (give the same settings)" };
 
