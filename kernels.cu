@@ -471,7 +471,9 @@ __device__ __forceinline__ void copy_async_4(float* shared, const float* global,
 
 __device__ __forceinline__ void copy_async_commit()
 {
-#ifndef SCONE_CUDA_EMULATOR
+#ifdef SCONE_CUDA_EMULATOR
+    __scone_cp_async_commit();
+#else
     asm volatile("cp.async.commit_group;" ::: "memory");
 #endif
 }
@@ -479,7 +481,9 @@ __device__ __forceinline__ void copy_async_commit()
 // Waits until at most one committed group (the newest) is still in flight.
 __device__ __forceinline__ void copy_async_wait_prior()
 {
-#ifndef SCONE_CUDA_EMULATOR
+#ifdef SCONE_CUDA_EMULATOR
+    __scone_cp_async_wait(1);
+#else
     asm volatile("cp.async.wait_group 1;" ::: "memory");
 #endif
 }

@@ -168,12 +168,60 @@ static inline unsigned int __scone_cvt_rna_tf32(float x) {
     if ((bits & 0x7f800000u) != 0x7f800000u) return (bits + 0x1000u) & 0xffffe000u;
     return (bits & 0x007fffffu) ? 0x7fffffffu : bits;
 }
-// cp.async.ca.shared.global [dst], [src], 4, src_size: the copy is synchronous here, so the
-// commit and wait that order it on a GPU have nothing left to wait for.
+// cp.async.ca.shared.global [dst], [src], 4, src_size (0: zero-fill), cp.async.commit_group and
+// cp.async.wait_group N. Each emulated thread keeps the copies it issued, in order, each in the
+// group that its next commit closes. A copy reads its source when issued (kernels do not write
+// what they copy from) but writes shared memory only when a wait_group completes its group, so a
+// kernel that reads a tile before waiting for it, or waits for the wrong group, reads the old
+// contents. A thread starts with none (__scone_cp_async_begin, called by each entry point).
+struct __SconeAsyncCopy {
+    void* dst;
+    unsigned int value, group;
+};
+struct __SconeAsyncThread {
+    __SconeAsyncCopy* copies;
+    unsigned int count, capacity, committed;
+};
+inline thread_local __SconeAsyncThread* __scone_async_threads = nullptr;  // by linear thread id
+inline thread_local unsigned int __scone_async_size = 0;
+static inline __SconeAsyncThread& __scone_async_self() {
+    unsigned int n = blockDim.x * blockDim.y * blockDim.z;
+    if (__scone_async_size < n) {
+        __scone_async_threads = static_cast<__SconeAsyncThread*>(realloc(__scone_async_threads, n * sizeof(__SconeAsyncThread)));
+        if (!__scone_async_threads) abort();
+        for (unsigned int i = __scone_async_size; i < n; ++i) __scone_async_threads[i] = __SconeAsyncThread{nullptr, 0, 0, 0};
+        __scone_async_size = n;
+    }
+    return __scone_async_threads[threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)];
+}
+static inline void __scone_cp_async_begin() {
+    __SconeAsyncThread& t = __scone_async_self();
+    t.count = t.committed = 0;
+}
 static inline void __scone_cp_async_4(void* dst, const void* src, int srcBytes) {
+    __SconeAsyncThread& t = __scone_async_self();
+    if (t.count == t.capacity) {
+        t.capacity = t.capacity ? 2 * t.capacity : 64;
+        t.copies = static_cast<__SconeAsyncCopy*>(realloc(t.copies, t.capacity * sizeof(__SconeAsyncCopy)));
+        if (!t.copies) abort();
+    }
     unsigned int v = 0;
     if (srcBytes > 0) __builtin_memcpy(&v, src, 4);
-    __builtin_memcpy(dst, &v, 4);
+    t.copies[t.count++] = __SconeAsyncCopy{dst, v, t.committed};
+}
+static inline void __scone_cp_async_commit() { __scone_async_self().committed++; }
+// Lands the copies of every committed group but the newest `pending`; later ones stay queued.
+static inline void __scone_cp_async_wait(unsigned int pending) {
+    __SconeAsyncThread& t = __scone_async_self();
+    unsigned int kept = 0;
+    for (unsigned int i = 0; i < t.count; ++i) {
+        if (t.copies[i].group + pending < t.committed)
+            __builtin_memcpy(t.copies[i].dst, &t.copies[i].value, 4);
+        else
+            t.copies[kept++] = t.copies[i];
+    }
+    t.count = kept;
+    __asm__ __volatile__("" ::: "memory");
 }
 
 // ---- Atomics (relaxed, as CUDA's) --------------------------------------------------------------

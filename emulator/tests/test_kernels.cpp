@@ -535,3 +535,70 @@ TEST(mma) {
     for (float v : part.download<float>(64)) CHECK(v == 1.0f);
     CU(cuModuleUnload(m));
 }
+
+// cp.async: a copy lands when a wait completes its group, not before.
+static const char* kCpAsyncSource = R"(
+// Per thread, two groups of one copy each into s[t] and s[t + n]; out records what s holds
+// before any wait, after wait_group 1 (the first group only) and after wait_group 0.
+extern "C" __global__ void groups(int* out, const int* in, int n) {
+    __shared__ int s[64];
+    int t = threadIdx.x;
+    s[t] = -1;
+    s[t + n] = -1;
+    __scone_cp_async_4(&s[t], &in[t], 4);
+    __scone_cp_async_commit();
+    __scone_cp_async_4(&s[t + n], &in[t + n], t % 2 ? 4 : 0);  // odd threads copy, even zero-fill
+    __scone_cp_async_commit();
+    out[6 * t] = s[t];
+    out[6 * t + 1] = s[t + n];
+    __scone_cp_async_wait(1);
+    out[6 * t + 2] = s[t];
+    out[6 * t + 3] = s[t + n];
+    __scone_cp_async_wait(0);
+    out[6 * t + 4] = s[t];
+    out[6 * t + 5] = s[t + n];
+}
+// A copy still queued when its thread exits (block 0) does not land in a later block's tile
+// (block 1, on the same OS thread: the same static shared memory).
+extern "C" __global__ void abandoned(int* out, const int* in) {
+    __shared__ int s[32];
+    int t = threadIdx.x;
+    s[t] = 7;
+    if (blockIdx.x == 0) {
+        __scone_cp_async_4(&s[t], &in[t], 4);
+        return;
+    }
+    __scone_cp_async_commit();
+    __scone_cp_async_wait(0);
+    out[t] = s[t];
+}
+)";
+
+TEST(cp_async) {
+    setenv("SCONE_EMULATOR_THREADS", "1", 1);  // before the first launch starts the pool: blocks in turn
+    setup_context();
+    CUmodule m = load_module(kCpAsyncSource);
+    const int n = 32;
+    std::vector<int> in(2 * n);
+    for (int i = 0; i < 2 * n; ++i) in[i] = 100 + i;
+    DeviceBuffer din(in.size() * 4), dout(6 * n * 4);
+    din.upload(in);
+    CUdeviceptr po = dout.ptr, pi = din.ptr;
+    int count = n;
+    CU(launch(get_function(m, "groups"), 1, n, 0, nullptr, po, pi, count));
+    std::vector<int> out = dout.download<int>(6 * n);
+    for (int t = 0; t < n; ++t) {
+        int second = t % 2 ? in[t + n] : 0;
+        CHECK_EQ(out[6 * t], -1);
+        CHECK_EQ(out[6 * t + 1], -1);
+        CHECK_EQ(out[6 * t + 2], in[t]);
+        CHECK_EQ(out[6 * t + 3], -1);
+        CHECK_EQ(out[6 * t + 4], in[t]);
+        CHECK_EQ(out[6 * t + 5], second);
+    }
+    DeviceBuffer late(32 * 4);
+    CUdeviceptr pl = late.ptr;
+    CU(launch(get_function(m, "abandoned"), 2, 32, 0, nullptr, pl, pi));
+    for (int v : late.download<int>(32)) CHECK_EQ(v, 7);
+    CU(cuModuleUnload(m));
+}
