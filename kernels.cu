@@ -418,8 +418,9 @@ extern "C" __global__ void divide_add(float* __restrict__ d_scale, const float* 
 // The GEMM u = z_prev A^T on tensor cores with the collage in its epilogue. Absent below sm_80
 // (no mma.sync for tf32, no cp.async), where the backend keeps cuBLAS and collage_forward. Each
 // block computes a TC_TILE x TC_TILE tile of u with four warps of 32 x 32 (2 x 4 mma tiles of
-// 16 x 8), over K in slices of TC_K_SLICE staged in shared memory by cp.async, two slices in
-// flight. The emulator runs its own mma and copies (cuda_shim.h) where a GPU runs inline PTX.
+// 16 x 8), over K in slices of TC_K_SLICE staged in shared memory by cp.async (16 bytes a copy
+// where rows are aligned), two slices in flight. The emulator runs its own mma and copies
+// (cuda_shim.h) where a GPU runs inline PTX.
 #if defined(SCONE_CUDA_EMULATOR) || (defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800)
 
 #define TC_TILE 64
@@ -456,16 +457,32 @@ __device__ __forceinline__ void mma_tf32_m16n8k8(float* d, const unsigned int* a
 #endif
 }
 
-// shared[0] = *global when valid, else 0, without the registers: cp.async.ca.shared.global with
+// The shared-state-space address of a pointer to shared memory, as cp.async takes it.
+__device__ __forceinline__ unsigned int shared_address(const float* shared)
+{
+    unsigned int address;
+    asm("{ .reg .u64 p; cvta.to.shared.u64 p, %1; cvt.u32.u64 %0, p; }" : "=r"(address) : "l"(shared));
+    return address;
+}
+
+// shared[0] = *global when valid, else 0, not through registers: cp.async.ca.shared.global with
 // a src-size of 4 or 0 (zero-fill). Ordered by copy_async_commit and copy_async_wait_prior.
 __device__ __forceinline__ void copy_async_4(float* shared, const float* global, bool valid)
 {
 #ifdef SCONE_CUDA_EMULATOR
-    __scone_cp_async_4(shared, global, valid ? 4 : 0);
+    __scone_cp_async(shared, global, 4, valid ? 4 : 0);
 #else
-    unsigned int address;
-    asm("{ .reg .u64 p; cvta.to.shared.u64 p, %1; cvt.u32.u64 %0, p; }" : "=r"(address) : "l"(shared));
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" :: "r"(address), "l"(global), "r"(valid ? 4 : 0) : "memory");
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" :: "r"(shared_address(shared)), "l"(global), "r"(valid ? 4 : 0) : "memory");
+#endif
+}
+
+// The same for shared[0..4) = global[0..4), both 16-byte aligned: cp.async.cg (through L2 only).
+__device__ __forceinline__ void copy_async_16(float* shared, const float* global, bool valid)
+{
+#ifdef SCONE_CUDA_EMULATOR
+    __scone_cp_async(shared, global, 16, valid ? 16 : 0);
+#else
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(shared_address(shared)), "l"(global), "r"(valid ? 16 : 0) : "memory");
 #endif
 }
 
@@ -489,15 +506,30 @@ __device__ __forceinline__ void copy_async_wait_prior()
 }
 
 // Stages K slice `slice` of the block's TC_TILE rows of m[count, k] (row-major) in tile, zeros
-// beyond the matrix.
-__device__ __forceinline__ void stage_slice(float (*tile)[TC_PITCH], const float* __restrict__ m, int first, int count, int k, int slice)
+// beyond the matrix: in 16-byte copies where every row is 16-byte aligned (k a multiple of 4 and
+// m aligned; then a row's 4-value pieces lie wholly inside or outside it), else value by value.
+__device__ __forceinline__ void stage_slice(float (*tile)[TC_PITCH], const float* __restrict__ m, int first, int count, int k, int slice,
+    bool aligned)
 {
-    for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE; i += TC_THREADS)
-    {
-        int r = i / TC_K_SLICE, kk = slice * TC_K_SLICE + i % TC_K_SLICE;
-        bool valid = first + r < count && kk < k;
-        copy_async_4(&tile[r][i % TC_K_SLICE], valid ? m + (first + r) * k + kk : m, valid);
-    }
+    if (aligned)
+        for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE / 4; i += TC_THREADS)
+        {
+            int r = i / (TC_K_SLICE / 4), c = 4 * (i % (TC_K_SLICE / 4)), kk = slice * TC_K_SLICE + c;
+            bool valid = first + r < count && kk < k;
+            copy_async_16(&tile[r][c], valid ? m + (first + r) * k + kk : m, valid);
+        }
+    else
+        for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE; i += TC_THREADS)
+        {
+            int r = i / TC_K_SLICE, kk = slice * TC_K_SLICE + i % TC_K_SLICE;
+            bool valid = first + r < count && kk < k;
+            copy_async_4(&tile[r][i % TC_K_SLICE], valid ? m + (first + r) * k + kk : m, valid);
+        }
+}
+
+__device__ __forceinline__ bool rows_aligned_16(const float* m, int k)
+{
+    return k % 4 == 0 && reinterpret_cast<unsigned long long>(m) % 16 == 0;
 }
 
 // u[N,D] = input[N,K] A[D,K]^T + a, z = m(u) * sin(omega (x B^T + c)): what Linear.Forward and
@@ -509,35 +541,41 @@ __device__ __forceinline__ void collage_tf32_forward_body(float* __restrict__ z,
     const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
     int rows, int in_width, int width, int dims, float omega, Mask mask)
 {
-    __shared__ float rows_tile[2][TC_TILE][TC_PITCH];
-    __shared__ float weight_tile[2][TC_TILE][TC_PITCH];
+    __shared__ __align__(16) float rows_tile[2][TC_TILE][TC_PITCH];
+    __shared__ __align__(16) float weight_tile[2][TC_TILE][TC_PITCH];
+    bool rows_aligned = rows_aligned_16(input, in_width), weights_aligned = rows_aligned_16(mask_weight, in_width);
     int first_row = blockIdx.x * TC_TILE, first_column = blockIdx.y * TC_TILE;
     int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
     int warp_row = (warp / 2) * 32, warp_column = (warp % 2) * 32;
     float acc[2][4][4];
+#pragma unroll
     for (int i = 0; i < 2; i++)
+#pragma unroll
         for (int j = 0; j < 4; j++)
+#pragma unroll
             for (int r = 0; r < 4; r++)
                 acc[i][j][r] = 0.0f;
 
     int slices = (in_width + TC_K_SLICE - 1) / TC_K_SLICE;
-    stage_slice(rows_tile[0], input, first_row, rows, in_width, 0);
-    stage_slice(weight_tile[0], mask_weight, first_column, width, in_width, 0);
+    stage_slice(rows_tile[0], input, first_row, rows, in_width, 0, rows_aligned);
+    stage_slice(weight_tile[0], mask_weight, first_column, width, in_width, 0, weights_aligned);
     copy_async_commit();
     for (int s = 0; s < slices; s++)
     {
         int stage = s % 2;
         if (s + 1 < slices)
         {
-            stage_slice(rows_tile[1 - stage], input, first_row, rows, in_width, s + 1);
-            stage_slice(weight_tile[1 - stage], mask_weight, first_column, width, in_width, s + 1);
+            stage_slice(rows_tile[1 - stage], input, first_row, rows, in_width, s + 1, rows_aligned);
+            stage_slice(weight_tile[1 - stage], mask_weight, first_column, width, in_width, s + 1, weights_aligned);
         }
         copy_async_commit(); // possibly empty, so that "all but the newest" is always slice s
         copy_async_wait_prior();
         __syncthreads();
+#pragma unroll
         for (int k8 = 0; k8 < TC_K_SLICE; k8 += 8)
         {
             unsigned int fa[2][4], fb[4][2];
+#pragma unroll
             for (int i = 0; i < 2; i++)
             {
                 const float* top = rows_tile[stage][warp_row + i * 16 + g] + k8 + t;
@@ -547,21 +585,27 @@ __device__ __forceinline__ void collage_tf32_forward_body(float* __restrict__ z,
                 fa[i][2] = tf32_bits(top[4]);
                 fa[i][3] = tf32_bits(bottom[4]);
             }
+#pragma unroll
             for (int j = 0; j < 4; j++)
             {
                 const float* column = weight_tile[stage][warp_column + j * 8 + g] + k8 + t;
                 fb[j][0] = tf32_bits(column[0]);
                 fb[j][1] = tf32_bits(column[4]);
             }
+#pragma unroll
             for (int i = 0; i < 2; i++)
+#pragma unroll
                 for (int j = 0; j < 4; j++)
                     mma_tf32_m16n8k8(acc[i][j], fa[i], fb[j], acc[i][j]);
         }
         __syncthreads(); // the stage is restaged two slices on
     }
 
+#pragma unroll
     for (int i = 0; i < 2; i++)
+#pragma unroll
         for (int j = 0; j < 4; j++)
+#pragma unroll
             for (int r = 0; r < 4; r++)
             {
                 int row = first_row + warp_row + i * 16 + g + 8 * (r / 2);

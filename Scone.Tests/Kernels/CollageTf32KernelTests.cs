@@ -48,12 +48,14 @@ public class CollageTf32KernelTests
 
     private static double[] Float32(double[] values) => Array.ConvertAll(values, v => (double)(float)v);
 
-    private static (double[] Z, double[] U) Forward<T>(IBackend<T> backend, Inputs inputs, int rows, int inWidth, int width, int dims, MaskActivation mask, double? scale)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    /// <param name="offset">Where z_prev and A start in their buffers: 1 puts them off 16-byte alignment.</param>
+    private static (double[] Z, double[] U) Forward<T>(IBackend<T> backend, Inputs inputs, int rows, int inWidth, int width, int dims, MaskActivation mask, double? scale,
+        int offset = 0) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         using var tensors = new Tensors<T>(backend);
         var (z, u) = (tensors.Zeros(rows * width), tensors.Zeros(rows * width));
-        backend.CollageLinearForward(z, u, tensors.Upload(inputs.Input), tensors.Upload(inputs.X), tensors.Upload(inputs.MaskWeight), tensors.Upload(inputs.A),
+        Slice<T> At(double[] values) => tensors.Upload([.. new double[offset], .. values]).Sub(offset, values.Length);
+        backend.CollageLinearForward(z, u, At(inputs.Input), tensors.Upload(inputs.X), At(inputs.MaskWeight), tensors.Upload(inputs.A),
             tensors.Upload(inputs.B), tensors.Upload(inputs.C), scale is double k ? tensors.Upload([k]) : null, rows, inWidth, width, dims,
             T.CreateTruncating(W0), T.CreateTruncating(Omega), mask);
         return (tensors.Download(z), tensors.Download(u));
@@ -64,11 +66,11 @@ public class CollageTf32KernelTests
     /// z within what that error in u makes of it (|d sigma / dt| is at most 1 for every mask, t = k w0 u)
     /// plus float32's error in the basis (Tolerances.Float32AgainstFloat64, on z's scale).
     /// </summary>
-    private void Check(int rows, int inWidth, int width, int dims, MaskActivation mask, double? scale = null)
+    private void Check(int rows, int inWidth, int width, int dims, MaskActivation mask, double? scale = null, int offset = 0)
     {
         Assert.That(_tf32.Tf32CollageForward, Is.EqualTo(_tf32.Context.ComputeCapabilityMajor >= 8), "the tensor-core kernel runs where it can");
         var inputs = Draw(rows, inWidth, width, dims, (ulong)(rows * 7919 + inWidth * 131 + width * 31 + dims));
-        var gpu = Forward(_tf32, inputs, rows, inWidth, width, dims, mask, scale);
+        var gpu = Forward(_tf32, inputs, rows, inWidth, width, dims, mask, scale, offset);
         var exact = Forward(_exact, inputs, rows, inWidth, width, dims, mask, scale);
         double zScale = exact.Z.Max(Math.Abs), slope = W0 * (scale ?? 1);
         int bad = 0;
@@ -91,9 +93,14 @@ public class CollageTf32KernelTests
         Assert.That(bad, Is.Zero, $"{bad} of {rows * width} entries outside the TF32 bound, first {first}");
     }
 
+    /// <summary>K = 64 stages 16-byte copies (rows of 4-value pieces, aligned), the others value by value.</summary>
     [Test]
-    public void ForwardIsTheCpusToTf32([Values(37, 300)] int rows, [Values(2, 13, 250)] int inWidth, [Values(7, 250)] int width) =>
+    public void ForwardIsTheCpusToTf32([Values(37, 300)] int rows, [Values(2, 13, 64, 250)] int inWidth, [Values(7, 250)] int width) =>
         Check(rows, inWidth, width, 2, MaskActivation.SinSquared);
+
+    /// <summary>z_prev and A one value into their buffers (a parameter's slice can start anywhere): no 16-byte copies.</summary>
+    [Test]
+    public void ForwardIsTheCpusToTf32OffAlignment() => Check(70, 64, 70, 2, MaskActivation.SinSquared, offset: 1);
 
     [Test]
     public void ForwardIsTheCpusToTf32ForEveryMask([Values] MaskActivation mask, [Values] bool scaled) =>

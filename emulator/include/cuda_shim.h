@@ -168,7 +168,8 @@ static inline unsigned int __scone_cvt_rna_tf32(float x) {
     if ((bits & 0x7f800000u) != 0x7f800000u) return (bits + 0x1000u) & 0xffffe000u;
     return (bits & 0x007fffffu) ? 0x7fffffffu : bits;
 }
-// cp.async.ca.shared.global [dst], [src], 4, src_size (0: zero-fill), cp.async.commit_group and
+// cp.async.ca/cg.shared.global [dst], [src], cp_size, src_size (the bytes read, the rest of the
+// cp_size of 4, 8 or 16 zero-filled), cp.async.commit_group and
 // cp.async.wait_group N. Each emulated thread keeps the copies it issued, in order, each in the
 // group that its next commit closes. A copy reads its source when issued (kernels do not write
 // what they copy from) but writes shared memory only when a wait_group completes its group, so a
@@ -176,7 +177,8 @@ static inline unsigned int __scone_cvt_rna_tf32(float x) {
 // contents. A thread starts with none (__scone_cp_async_begin, called by each entry point).
 struct __SconeAsyncCopy {
     void* dst;
-    unsigned int value, group;
+    unsigned char value[16];
+    unsigned int bytes, group;
 };
 struct __SconeAsyncThread {
     __SconeAsyncCopy* copies;
@@ -198,16 +200,24 @@ static inline void __scone_cp_async_begin() {
     __SconeAsyncThread& t = __scone_async_self();
     t.count = t.committed = 0;
 }
-static inline void __scone_cp_async_4(void* dst, const void* src, int srcBytes) {
+static inline void __scone_cp_async(void* dst, const void* src, int cpBytes, int srcBytes) {
+    if (((uintptr_t)dst | (uintptr_t)src) % (uintptr_t)cpBytes != 0) {
+        // A misaligned address error on a GPU; faults end the process here (README).
+        fprintf(stderr, "scone-emulator: cp.async of %d bytes from %p to %p: not %d-byte aligned\n", cpBytes, src, dst, cpBytes);
+        abort();
+    }
     __SconeAsyncThread& t = __scone_async_self();
     if (t.count == t.capacity) {
         t.capacity = t.capacity ? 2 * t.capacity : 64;
         t.copies = static_cast<__SconeAsyncCopy*>(realloc(t.copies, t.capacity * sizeof(__SconeAsyncCopy)));
         if (!t.copies) abort();
     }
-    unsigned int v = 0;
-    if (srcBytes > 0) __builtin_memcpy(&v, src, 4);
-    t.copies[t.count++] = __SconeAsyncCopy{dst, v, t.committed};
+    __SconeAsyncCopy& c = t.copies[t.count++];
+    c.dst = dst;
+    c.bytes = (unsigned int)cpBytes;
+    c.group = t.committed;
+    __builtin_memset(c.value, 0, sizeof c.value);
+    if (srcBytes > 0) __builtin_memcpy(c.value, src, (size_t)srcBytes);
 }
 static inline void __scone_cp_async_commit() { __scone_async_self().committed++; }
 // Lands the copies of every committed group but the newest `pending`; later ones stay queued.
@@ -216,7 +226,7 @@ static inline void __scone_cp_async_wait(unsigned int pending) {
     unsigned int kept = 0;
     for (unsigned int i = 0; i < t.count; ++i) {
         if (t.copies[i].group + pending < t.committed)
-            __builtin_memcpy(t.copies[i].dst, &t.copies[i].value, 4);
+            __builtin_memcpy(t.copies[i].dst, t.copies[i].value, t.copies[i].bytes);
         else
             t.copies[kept++] = t.copies[i];
     }

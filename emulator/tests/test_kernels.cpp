@@ -545,9 +545,9 @@ extern "C" __global__ void groups(int* out, const int* in, int n) {
     int t = threadIdx.x;
     s[t] = -1;
     s[t + n] = -1;
-    __scone_cp_async_4(&s[t], &in[t], 4);
+    __scone_cp_async(&s[t], &in[t], 4, 4);
     __scone_cp_async_commit();
-    __scone_cp_async_4(&s[t + n], &in[t + n], t % 2 ? 4 : 0);  // odd threads copy, even zero-fill
+    __scone_cp_async(&s[t + n], &in[t + n], 4, t % 2 ? 4 : 0);  // odd threads copy, even zero-fill
     __scone_cp_async_commit();
     out[6 * t] = s[t];
     out[6 * t + 1] = s[t + n];
@@ -558,6 +558,15 @@ extern "C" __global__ void groups(int* out, const int* in, int n) {
     out[6 * t + 4] = s[t];
     out[6 * t + 5] = s[t + n];
 }
+// A 16-byte copy that reads 8 (src-size 8): two values, then zeros.
+extern "C" __global__ void wide(int* out, const int* in) {
+    __shared__ __align__(16) int s[4];
+    for (int i = 0; i < 4; ++i) s[i] = -1;
+    __scone_cp_async(s, in, 16, 8);
+    __scone_cp_async_commit();
+    __scone_cp_async_wait(0);
+    for (int i = 0; i < 4; ++i) out[i] = s[i];
+}
 // A copy still queued when its thread exits (block 0) does not land in a later block's tile
 // (block 1, on the same OS thread: the same static shared memory).
 extern "C" __global__ void abandoned(int* out, const int* in) {
@@ -565,7 +574,7 @@ extern "C" __global__ void abandoned(int* out, const int* in) {
     int t = threadIdx.x;
     s[t] = 7;
     if (blockIdx.x == 0) {
-        __scone_cp_async_4(&s[t], &in[t], 4);
+        __scone_cp_async(&s[t], &in[t], 4, 4);
         return;
     }
     __scone_cp_async_commit();
@@ -596,6 +605,12 @@ TEST(cp_async) {
         CHECK_EQ(out[6 * t + 4], in[t]);
         CHECK_EQ(out[6 * t + 5], second);
     }
+    CU(launch(get_function(m, "wide"), 1, 1, 0, nullptr, po, pi));
+    std::vector<int> w = dout.download<int>(4);
+    CHECK_EQ(w[0], in[0]);
+    CHECK_EQ(w[1], in[1]);
+    CHECK_EQ(w[2], 0);
+    CHECK_EQ(w[3], 0);
     DeviceBuffer late(32 * 4);
     CUdeviceptr pl = late.ptr;
     CU(launch(get_function(m, "abandoned"), 2, 32, 0, nullptr, pl, pi));
