@@ -12,6 +12,7 @@
 // collage_backward_M CudaBackend.CollageBackward       CpuOps.CollageBackward
 // coordinate_collage_forward_M  CudaBackend.CoordinateCollageForward  CpuOps.CoordinateCollageForward
 // coordinate_collage_backward_M CudaBackend.CoordinateCollageBackward CpuOps.CoordinateCollageBackward
+// collage_tf32_forward_M CudaBackend.CollageLinearForward CpuBackend.CollageLinearForward (Gemm, then CpuOps.CollageForward)
 // multiply           CudaBackend.Multiply              CpuOps.Multiply
 // sine_forward       CudaBackend.SineForward           CpuOps.SineForward
 // sine_backward      CudaBackend.SineBackward          CpuOps.SineBackward
@@ -49,6 +50,8 @@
 // static __shared__ arrays, __syncthreads, precise sinf/cosf/sincosf (through sine_cosine)/expf/tanhf/sqrtf/fminf/fmaxf, fmaf/rintf,
 // __restrict__ and __device__ __forceinline__ helpers only. NVRTC 11.2 (Debian's, in CI) compiles
 // it as C++03: templates and structs with constructors, but no nullptr and no braced temporaries.
+// Inline PTX only in the tensor-core section's wrappers, each with the emulator's counterpart
+// under SCONE_CUDA_EMULATOR (emulator/include/cuda_shim.h).
 
 #define COLUMN_TILE 32
 #define ROW_TILE 8
@@ -631,6 +634,261 @@ extern "C" __global__ void divide_add(float* __restrict__ d_scale, const float* 
     if (blockIdx.x == 0 && threadIdx.x == 0)
         d_scale[0] += total[0] / scale[0];
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tensor-core collage forward (TF32, sm_80 and later): collage_tf32_forward_M
+// ---------------------------------------------------------------------------------------------
+
+// The GEMM u = z_prev A^T on tensor cores with the collage in its epilogue. Absent below sm_80
+// (no mma.sync for tf32, no cp.async), where the backend keeps cuBLAS and collage_forward. Each
+// block computes a TC_TILE x TC_TILE tile of u with four warps of 32 x 32 (2 x 4 mma tiles of
+// 16 x 8), over K in slices of TC_K_SLICE staged in shared memory by cp.async (16 bytes a copy
+// where rows are aligned), two slices in flight. The emulator runs its own mma and copies
+// (cuda_shim.h) where a GPU runs inline PTX.
+#if defined(SCONE_CUDA_EMULATOR) || (defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800)
+
+#define TC_TILE 64
+#define TC_K_SLICE 16
+#define TC_THREADS 128
+// A slice's row pitch: 4 floats of padding make the fragment loads below conflict-free (the 8
+// groupIDs of a warp start 20 floats apart, so their banks 0, 20, 8, 28, ... never collide).
+#define TC_PITCH (TC_K_SLICE + 4)
+
+// cvt.rna.tf32.f32: x to the nearest tf32 (ties away from zero), the .b32 an mma reads.
+__device__ __forceinline__ unsigned int tf32_bits(float x)
+{
+#ifdef SCONE_CUDA_EMULATOR
+    return __scone_cvt_rna_tf32(x);
+#else
+    unsigned int bits;
+    asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(bits) : "f"(x));
+    return bits;
+#endif
+}
+
+// d = a b + c for the warp's 16x8x8 product, fragments in the PTX ISA's layout for
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 (groupID g = lane / 4, t = lane % 4):
+// a = A(g, t), A(g+8, t), A(g, t+4), A(g+8, t+4); b = B(t, g), B(t+4, g);
+// c, d = C(g, 2t), C(g, 2t+1), C(g+8, 2t), C(g+8, 2t+1). All 32 lanes take part.
+__device__ __forceinline__ void mma_tf32_m16n8k8(float* d, const unsigned int* a, const unsigned int* b, const float* c)
+{
+#ifdef SCONE_CUDA_EMULATOR
+    __scone_mma_m16n8k8_tf32(d, a, b, c);
+#else
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%10, %11, %12, %13};"
+        : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "f"(c[0]), "f"(c[1]), "f"(c[2]), "f"(c[3]));
+#endif
+}
+
+// The shared-state-space address of a pointer to shared memory, as cp.async takes it.
+__device__ __forceinline__ unsigned int shared_address(const float* shared)
+{
+    unsigned int address;
+    asm("{ .reg .u64 p; cvta.to.shared.u64 p, %1; cvt.u32.u64 %0, p; }" : "=r"(address) : "l"(shared));
+    return address;
+}
+
+// shared[0] = *global when valid, else 0, not through registers: cp.async.ca.shared.global with
+// a src-size of 4 or 0 (zero-fill). Ordered by copy_async_commit and copy_async_wait_prior.
+__device__ __forceinline__ void copy_async_4(float* shared, const float* global, bool valid)
+{
+#ifdef SCONE_CUDA_EMULATOR
+    __scone_cp_async(shared, global, 4, valid ? 4 : 0);
+#else
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" :: "r"(shared_address(shared)), "l"(global), "r"(valid ? 4 : 0) : "memory");
+#endif
+}
+
+// The same for shared[0..4) = global[0..4), both 16-byte aligned: cp.async.cg (through L2 only).
+__device__ __forceinline__ void copy_async_16(float* shared, const float* global, bool valid)
+{
+#ifdef SCONE_CUDA_EMULATOR
+    __scone_cp_async(shared, global, 16, valid ? 16 : 0);
+#else
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(shared_address(shared)), "l"(global), "r"(valid ? 16 : 0) : "memory");
+#endif
+}
+
+__device__ __forceinline__ void copy_async_commit()
+{
+#ifdef SCONE_CUDA_EMULATOR
+    __scone_cp_async_commit();
+#else
+    asm volatile("cp.async.commit_group;" ::: "memory");
+#endif
+}
+
+// Waits until at most one committed group (the newest) is still in flight.
+__device__ __forceinline__ void copy_async_wait_prior()
+{
+#ifdef SCONE_CUDA_EMULATOR
+    __scone_cp_async_wait(1);
+#else
+    asm volatile("cp.async.wait_group 1;" ::: "memory");
+#endif
+}
+
+// Stages K slice `slice` of the block's TC_TILE rows of m[count, k] (row-major) in tile, zeros
+// beyond the matrix: in 16-byte copies where every row is 16-byte aligned (k a multiple of 4 and
+// m aligned; then a row's 4-value pieces lie wholly inside or outside it), else value by value.
+__device__ __forceinline__ void stage_slice(float (*tile)[TC_PITCH], const float* __restrict__ m, int first, int count, int k, int slice,
+    bool aligned)
+{
+    if (aligned)
+        for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE / 4; i += TC_THREADS)
+        {
+            int r = i / (TC_K_SLICE / 4), c = 4 * (i % (TC_K_SLICE / 4)), kk = slice * TC_K_SLICE + c;
+            bool valid = first + r < count && kk < k;
+            copy_async_16(&tile[r][c], valid ? m + (first + r) * k + kk : m, valid);
+        }
+    else
+        for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE; i += TC_THREADS)
+        {
+            int r = i / TC_K_SLICE, kk = slice * TC_K_SLICE + i % TC_K_SLICE;
+            bool valid = first + r < count && kk < k;
+            copy_async_4(&tile[r][i % TC_K_SLICE], valid ? m + (first + r) * k + kk : m, valid);
+        }
+}
+
+__device__ __forceinline__ bool rows_aligned_16(const float* m, int k)
+{
+    return k % 4 == 0 && reinterpret_cast<unsigned long long>(m) % 16 == 0;
+}
+
+// u[N,D] = input[N,K] A[D,K]^T + a, z = m(u) * sin(omega (x B^T + c)): what Linear.Forward and
+// collage_forward_body leave, with the products in TF32 (inputs rounded by cvt.rna, FP32
+// accumulation). Blocks of TC_THREADS over a grid of (row tiles, column tiles): x has room for any rows.
+template <typename Mask>
+__device__ __forceinline__ void collage_tf32_forward_body(float* __restrict__ z, float* __restrict__ u,
+    const float* __restrict__ input, const float* __restrict__ x, const float* __restrict__ mask_weight,
+    const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
+    int rows, int in_width, int width, int dims, float omega, Mask mask)
+{
+    __shared__ __align__(16) float rows_tile[2][TC_TILE][TC_PITCH];
+    __shared__ __align__(16) float weight_tile[2][TC_TILE][TC_PITCH];
+    bool rows_aligned = rows_aligned_16(input, in_width), weights_aligned = rows_aligned_16(mask_weight, in_width);
+    int first_row = blockIdx.x * TC_TILE, first_column = blockIdx.y * TC_TILE;
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    int warp_row = (warp / 2) * 32, warp_column = (warp % 2) * 32;
+    float acc[2][4][4];
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int r = 0; r < 4; r++)
+                acc[i][j][r] = 0.0f;
+
+    int slices = (in_width + TC_K_SLICE - 1) / TC_K_SLICE;
+    stage_slice(rows_tile[0], input, first_row, rows, in_width, 0, rows_aligned);
+    stage_slice(weight_tile[0], mask_weight, first_column, width, in_width, 0, weights_aligned);
+    copy_async_commit();
+    for (int s = 0; s < slices; s++)
+    {
+        int stage = s % 2;
+        if (s + 1 < slices)
+        {
+            stage_slice(rows_tile[1 - stage], input, first_row, rows, in_width, s + 1, rows_aligned);
+            stage_slice(weight_tile[1 - stage], mask_weight, first_column, width, in_width, s + 1, weights_aligned);
+        }
+        copy_async_commit(); // possibly empty, so that "all but the newest" is always slice s
+        copy_async_wait_prior();
+        __syncthreads();
+#pragma unroll
+        for (int k8 = 0; k8 < TC_K_SLICE; k8 += 8)
+        {
+            unsigned int fa[2][4], fb[4][2];
+#pragma unroll
+            for (int i = 0; i < 2; i++)
+            {
+                const float* top = rows_tile[stage][warp_row + i * 16 + g] + k8 + t;
+                const float* bottom = rows_tile[stage][warp_row + i * 16 + g + 8] + k8 + t;
+                fa[i][0] = tf32_bits(top[0]);
+                fa[i][1] = tf32_bits(bottom[0]);
+                fa[i][2] = tf32_bits(top[4]);
+                fa[i][3] = tf32_bits(bottom[4]);
+            }
+#pragma unroll
+            for (int j = 0; j < 4; j++)
+            {
+                const float* column = weight_tile[stage][warp_column + j * 8 + g] + k8 + t;
+                fb[j][0] = tf32_bits(column[0]);
+                fb[j][1] = tf32_bits(column[4]);
+            }
+#pragma unroll
+            for (int i = 0; i < 2; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++)
+                    mma_tf32_m16n8k8(acc[i][j], fa[i], fb[j], acc[i][j]);
+        }
+        __syncthreads(); // the stage is restaged two slices on
+    }
+
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int r = 0; r < 4; r++)
+            {
+                int row = first_row + warp_row + i * 16 + g + 8 * (r / 2);
+                int j_col = first_column + warp_column + j * 8 + 2 * t + r % 2;
+                if (row >= rows || j_col >= width)
+                    continue;
+                BasisColumn column = load_basis_column(basis_weight, basis_bias, j_col, dims);
+                float q = basis_argument(column, x + row * dims, dims);
+                float uv = acc[i][j][r] + a[j_col];
+                u[row * width + j_col] = uv;
+                z[row * width + j_col] = mask.at(uv).value * sine(omega * q);
+            }
+}
+
+// One kernel per mask activation, named collage_tf32_forward_NAME (NAME: the --mask name), with
+// m = sigma(k w0 u) as in collage_forward_NAME (scale may be null: k = 1).
+#define COLLAGE_TF32_FORWARD_ARGUMENTS float* __restrict__ z, float* __restrict__ u, const float* __restrict__ input, \
+    const float* __restrict__ x, const float* __restrict__ mask_weight, const float* __restrict__ a, \
+    const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, const float* __restrict__ scale, \
+    int rows, int in_width, int width, int dims, float w0, float omega
+#define COLLAGE_TF32_FORWARD(MASK) collage_tf32_forward_body(z, u, input, x, mask_weight, a, basis_weight, basis_bias, \
+    rows, in_width, width, dims, omega, SoftMask<MASK>(scaled_w0(w0, scale)))
+
+extern "C" __global__ void __launch_bounds__(TC_THREADS) collage_tf32_forward_sin2(COLLAGE_TF32_FORWARD_ARGUMENTS)
+{
+    COLLAGE_TF32_FORWARD(MASK_SIN_SQUARED);
+}
+
+extern "C" __global__ void __launch_bounds__(TC_THREADS) collage_tf32_forward_sigmoid(COLLAGE_TF32_FORWARD_ARGUMENTS)
+{
+    COLLAGE_TF32_FORWARD(MASK_SIGMOID);
+}
+
+extern "C" __global__ void __launch_bounds__(TC_THREADS) collage_tf32_forward_gauss(COLLAGE_TF32_FORWARD_ARGUMENTS)
+{
+    COLLAGE_TF32_FORWARD(MASK_GAUSSIAN);
+}
+
+extern "C" __global__ void __launch_bounds__(TC_THREADS) collage_tf32_forward_nsin(COLLAGE_TF32_FORWARD_ARGUMENTS)
+{
+    COLLAGE_TF32_FORWARD(MASK_NORMALIZED_SIN);
+}
+
+extern "C" __global__ void __launch_bounds__(TC_THREADS) collage_tf32_forward_ncos(COLLAGE_TF32_FORWARD_ARGUMENTS)
+{
+    COLLAGE_TF32_FORWARD(MASK_NORMALIZED_COS);
+}
+
+extern "C" __global__ void __launch_bounds__(TC_THREADS) collage_tf32_forward_ntanh(COLLAGE_TF32_FORWARD_ARGUMENTS)
+{
+    COLLAGE_TF32_FORWARD(MASK_NORMALIZED_TANH);
+}
+
+extern "C" __global__ void __launch_bounds__(TC_THREADS) collage_tf32_forward_linear(COLLAGE_TF32_FORWARD_ARGUMENTS)
+{
+    COLLAGE_TF32_FORWARD(MASK_LINEAR);
+}
+
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // Bias-and-activation layers: sine_forward, sine_backward (SIREN), relu_forward, relu_backward (FFN)

@@ -9,7 +9,7 @@ namespace Scone.Kernels;
 
 /// <summary>How to open the CUDA backend.</summary>
 /// <param name="Device">The device ordinal.</param>
-/// <param name="Tf32">Let cuBLAS use TF32 tensor cores for the GEMMs (off: strict float32).</param>
+/// <param name="Tf32">Let cuBLAS use TF32 tensor cores for the GEMMs, and (on sm_80 and later) run the collage forward as one tensor-core GEMM with the collage in its epilogue (off: strict float32).</param>
 /// <param name="FastMath">Fused multiply-adds and the CPU float path's polynomial sine and cosine in every kernel (kernels.cu's sine_cosine; within 3e-7 of sin for |x| up to 1e4): faster, no longer bitwise the strict mode.</param>
 /// <param name="SynchronizeEachLaunch">Wait after every launch so that a fault is blamed on the kernel that caused it; null reads SCONE_SYNC=1.</param>
 /// <param name="Log">Where the kernel compiler reports compile times and cache hits.</param>
@@ -41,6 +41,9 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     /// <summary>The per-column kernels' block: kernels.cu's COLUMN_TILE x ROW_TILE.</summary>
     internal const int ColumnTile = 32, RowTile = 8;
 
+    /// <summary>collage_tf32_forward's tile of rows and columns and its block: kernels.cu's TC_TILE and TC_THREADS.</summary>
+    private const int Tf32Tile = 64, Tf32Threads = 128;
+
     /// <summary>The flat kernels' block: kernels.cu's REDUCE_BLOCK (mse_loss's tree reduction needs exactly this).</summary>
     internal const int FlatBlock = 256;
 
@@ -60,6 +63,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         _sineForward, _sineBackward, _multiply, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints,
         _mfnFilterForward, _mfnFilterBackward, _gaborWaveletForward, _gaborWaveletBackward;
     private readonly Dictionary<MaskActivation, CudaKernel> _collageForward = [], _collageBackward = [], _coordinateCollageForward = [], _coordinateCollageBackward = [];
+    /// <summary>collage_tf32_forward per mask, with TF32 on a device of compute capability 8.0 or later; else empty.</summary>
+    private readonly Dictionary<MaskActivation, CudaKernel> _collageTf32Forward = [];
     private readonly int _maxBlocks;
     private bool _capturing;
     private int _disposed;
@@ -87,6 +92,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
                 _collageBackward[mask] = _module.Kernel(KernelNames.CollageBackward(mask));
                 _coordinateCollageForward[mask] = _module.Kernel(KernelNames.CoordinateCollageForward(mask));
                 _coordinateCollageBackward[mask] = _module.Kernel(KernelNames.CoordinateCollageBackward(mask));
+                if (options.Tf32 && Context.ComputeCapabilityMajor >= 8)
+                    _collageTf32Forward[mask] = _module.Kernel(KernelNames.CollageTf32Forward(mask));
             }
             _sineForward = _module.Kernel(KernelNames.SineForward);
             _sineBackward = _module.Kernel(KernelNames.SineBackward);
@@ -125,6 +132,9 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     public CudaModule Module => _module;
 
     public CublasHandle Cublas => _cublas;
+
+    /// <summary>Whether <see cref="CollageLinearForward"/> runs collage_tf32_forward (TF32 on, compute capability 8.0 or later).</summary>
+    public bool Tf32CollageForward => _collageTf32Forward.Count > 0;
 
     /// <summary>What metrics and reports record: the device, the precision and the library versions.</summary>
     public string Description =>
@@ -207,6 +217,29 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         Context.MakeCurrent();
         Launch(_collageForward[mask], ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
             Address(z), Address(u), Address(x), Address(a), Address(basisWeight), Address(basisBias), OptionalAddress(scale), rows, width, dims, w0, omega);
+    }
+
+    /// <summary>
+    /// With TF32 on sm_80 and later, collage_tf32_forward: the GEMM on tensor cores (inputs rounded
+    /// to TF32, FP32 accumulation) with the collage in its epilogue, in one pass; otherwise the
+    /// GEMM (cuBLAS) and collage_forward.
+    /// </summary>
+    public void CollageLinearForward(Slice<float> z, Slice<float> u, Slice<float> input, Slice<float> x, Slice<float> maskWeight, Slice<float> a,
+        Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale, int rows, int inWidth, int width, int dims, float w0, float omega, MaskActivation mask)
+    {
+        if (!_collageTf32Forward.TryGetValue(mask, out var kernel))
+        {
+            Gemm(false, true, rows, width, inWidth, 1, input, inWidth, maskWeight, inWidth, 0, u, width);
+            CollageForward(z, u, x, a, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask);
+            return;
+        }
+        CheckLayer(rows, width, dims, z, u, x, a, basisWeight, basisBias);
+        input.Require(Elements(rows, inWidth), nameof(input));
+        maskWeight.Require(Elements(width, inWidth), nameof(maskWeight));
+        Context.MakeCurrent();
+        Launch(kernel, (rows + Tf32Tile - 1) / Tf32Tile, (width + Tf32Tile - 1) / Tf32Tile, Tf32Threads, 1,
+            Address(z), Address(u), Address(input), Address(x), Address(maskWeight), Address(a), Address(basisWeight), Address(basisBias),
+            OptionalAddress(scale), rows, inWidth, width, dims, w0, omega);
     }
 
     public void CollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias,

@@ -20,6 +20,9 @@ public static class KernelNames
 
     public static string CoordinateCollageBackward(MaskActivation mask) => "coordinate_collage_backward_" + mask.Name();
 
+    /// <summary>The tensor-core GEMM with the collage forward in its epilogue (sm_80 and later): collage_tf32_forward_sin2, ...</summary>
+    public static string CollageTf32Forward(MaskActivation mask) => "collage_tf32_forward_" + mask.Name();
+
     public const string SineForward = "sine_forward";
     public const string SineBackward = "sine_backward";
     public const string Multiply = "multiply";
@@ -41,5 +44,6 @@ public static class KernelNames
     public static IReadOnlyList<string> All { get; } =
         [Fill, AddBias, ColumnSum, ReducePartials, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForward(m), CollageBackward(m), CoordinateCollageForward(m), CoordinateCollageBackward(m) }), Multiply, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
          RandomIndices, GatherVideoPoints,
-         MfnFilterForward, MfnFilterBackward, GaborWaveletForward, GaborWaveletBackward];
+         MfnFilterForward, MfnFilterBackward, GaborWaveletForward, GaborWaveletBackward,
+         .. Enum.GetValues<MaskActivation>().Select(CollageTf32Forward)];
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Scone.Engine.Backends;
+using Scone.Kernels;
 
 namespace Scone.Cli.Bench;
 
@@ -88,6 +89,23 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
     public void CollageForward(Slice<float> z, Slice<float> u, Slice<float> x, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale,
         int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
         Time("collage_forward", 3.0 * rows * width + (double)rows * dims, (double)rows * width * (2 * dims + 5 + 2 * Trig), () => inner.CollageForward(z, u, x, a, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask));
+
+    public void CollageLinearForward(Slice<float> z, Slice<float> u, Slice<float> input, Slice<float> x, Slice<float> maskWeight, Slice<float> a,
+        Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale, int rows, int inWidth, int width, int dims, float w0, float omega, MaskActivation mask)
+    {
+        if (inner is not CudaBackend { Tf32CollageForward: true })
+        {
+            // Unfused: timed as the backend runs it, a GEMM and then collage_forward.
+            Gemm(false, true, rows, width, inWidth, 1, input, inWidth, maskWeight, inWidth, 0, u, width);
+            CollageForward(z, u, x, a, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask);
+            return;
+        }
+        // Its GEMM counts among the step's GEMMs; its bytes are the fused kernel's: z_prev, A, x in, u and z out.
+        if (Recording)
+            Gemms.Add(new GemmShape(false, true, rows, width, inWidth, 0));
+        Time("collage_tf32_forward", (double)rows * inWidth + (double)width * inWidth + 2.0 * rows * width + (double)rows * dims,
+            2.0 * rows * width * inWidth + (double)rows * width * (2 * dims + 5 + 2 * Trig), () => inner.CollageLinearForward(z, u, input, x, maskWeight, a, basisWeight, basisBias, scale, rows, inWidth, width, dims, w0, omega, mask));
+    }
 
     public void CollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
         Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale, int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>

@@ -49,6 +49,15 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
         int rows, int width, int dims, T w0, T omega, MaskActivation mask);
 
     /// <summary>
+    /// The collage layer's whole forward: u[N,D] = z_prev[N,K] A[D,K]^T (a Gemm), then
+    /// <see cref="CollageForward"/> (u += a, z = sigma(w0 u) * sin(omega (x B^T + c))), leaving the
+    /// same u and z. A backend may fuse the two (CUDA with TF32: a tensor-core GEMM with the
+    /// collage in its epilogue); its results are those of the two steps, to the GEMM's precision.
+    /// </summary>
+    void CollageLinearForward(Slice<T> z, Slice<T> u, Slice<T> input, Slice<T> x, Slice<T> maskWeight, Slice<T> a,
+        Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale, int rows, int inWidth, int width, int dims, T w0, T omega, MaskActivation mask);
+
+    /// <summary>
     /// The collage layer's backward from dz[N,D]: overwrites du[N,D] (du may be dz itself) with the
     /// gradient of the mask pre-activation, and adds the reductions over samples into
     /// da[D] (= sum du), dB[D,d] (= dq^T x) and dc[D] (= sum dq), with dq = dz * m * omega * cos(omega q).

@@ -61,7 +61,7 @@ public class CudaTrainingTests
     public void Close() => _gpu?.Dispose();
 
     /// <summary>A smooth colour pattern with an edge: enough structure for the loss to fall in a few steps.</summary>
-    private static TrainingData<float> Image()
+    internal static TrainingData<float> Image()
     {
         int rows = Height * Width;
         var inputs = new float[rows * ImageSignal.Dims];

@@ -146,6 +146,94 @@ static inline unsigned int __activemask() {
     return (unsigned int)__scone_runtime->warpExchange(0, SCONE_WARP_ACTIVE, 0, 0, 32);
 }
 
+// ---- Tensor cores (sm_80 and later; kernels call these where a GPU build has inline PTX) --------
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {d}, {a}, {b}, {c}: a warp collective of all
+// 32 lanes, each with its fragments in the PTX ISA's layout (scone_emu_abi.h, exec.cpp).
+static inline void __scone_mma_m16n8k8_tf32(float d[4], const unsigned int a[4], const unsigned int b[2], const float c[4]) {
+    SconeMmaTf32 f;
+    for (int i = 0; i < 4; ++i) f.a[i] = a[i], f.c[i] = c[i];
+    f.b[0] = b[0];
+    f.b[1] = b[1];
+    __asm__ __volatile__("" ::: "memory");
+    __scone_runtime->warpExchange(0xffffffffu, SCONE_WARP_MMA_M16N8K8_TF32, (unsigned long long)(uintptr_t)&f, 0, 32);
+    __asm__ __volatile__("" ::: "memory");
+    for (int i = 0; i < 4; ++i) d[i] = f.d[i];
+}
+// cvt.rna.tf32.f32: to the nearest tf32 (10 stored mantissa bits), ties away from zero, in a .b32
+// whose low 13 bits are zero. Finite values add half the dropped unit to the magnitude's bits
+// (a carry may reach the exponent and round up to infinity); infinities pass; NaN stays NaN.
+static inline unsigned int __scone_cvt_rna_tf32(float x) {
+    unsigned int bits;
+    __builtin_memcpy(&bits, &x, 4);
+    if ((bits & 0x7f800000u) != 0x7f800000u) return (bits + 0x1000u) & 0xffffe000u;
+    return (bits & 0x007fffffu) ? 0x7fffffffu : bits;
+}
+// cp.async.ca/cg.shared.global [dst], [src], cp_size, src_size (the bytes read, the rest of the
+// cp_size of 4, 8 or 16 zero-filled), cp.async.commit_group and
+// cp.async.wait_group N. Each emulated thread keeps the copies it issued, in order, each in the
+// group that its next commit closes. A copy reads its source when issued (kernels do not write
+// what they copy from) but writes shared memory only when a wait_group completes its group, so a
+// kernel that reads a tile before waiting for it, or waits for the wrong group, reads the old
+// contents. A thread starts with none (__scone_cp_async_begin, called by each entry point).
+struct __SconeAsyncCopy {
+    void* dst;
+    unsigned char value[16];
+    unsigned int bytes, group;
+};
+struct __SconeAsyncThread {
+    __SconeAsyncCopy* copies;
+    unsigned int count, capacity, committed;
+};
+inline thread_local __SconeAsyncThread* __scone_async_threads = nullptr;  // by linear thread id
+inline thread_local unsigned int __scone_async_size = 0;
+static inline __SconeAsyncThread& __scone_async_self() {
+    unsigned int n = blockDim.x * blockDim.y * blockDim.z;
+    if (__scone_async_size < n) {
+        __scone_async_threads = static_cast<__SconeAsyncThread*>(realloc(__scone_async_threads, n * sizeof(__SconeAsyncThread)));
+        if (!__scone_async_threads) abort();
+        for (unsigned int i = __scone_async_size; i < n; ++i) __scone_async_threads[i] = __SconeAsyncThread{nullptr, 0, 0, 0};
+        __scone_async_size = n;
+    }
+    return __scone_async_threads[threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)];
+}
+static inline void __scone_cp_async_begin() {
+    __SconeAsyncThread& t = __scone_async_self();
+    t.count = t.committed = 0;
+}
+static inline void __scone_cp_async(void* dst, const void* src, int cpBytes, int srcBytes) {
+    if (((uintptr_t)dst | (uintptr_t)src) % (uintptr_t)cpBytes != 0) {
+        // A misaligned address error on a GPU; faults end the process here (README).
+        fprintf(stderr, "scone-emulator: cp.async of %d bytes from %p to %p: not %d-byte aligned\n", cpBytes, src, dst, cpBytes);
+        abort();
+    }
+    __SconeAsyncThread& t = __scone_async_self();
+    if (t.count == t.capacity) {
+        t.capacity = t.capacity ? 2 * t.capacity : 64;
+        t.copies = static_cast<__SconeAsyncCopy*>(realloc(t.copies, t.capacity * sizeof(__SconeAsyncCopy)));
+        if (!t.copies) abort();
+    }
+    __SconeAsyncCopy& c = t.copies[t.count++];
+    c.dst = dst;
+    c.bytes = (unsigned int)cpBytes;
+    c.group = t.committed;
+    __builtin_memset(c.value, 0, sizeof c.value);
+    if (srcBytes > 0) __builtin_memcpy(c.value, src, (size_t)srcBytes);
+}
+static inline void __scone_cp_async_commit() { __scone_async_self().committed++; }
+// Lands the copies of every committed group but the newest `pending`; later ones stay queued.
+static inline void __scone_cp_async_wait(unsigned int pending) {
+    __SconeAsyncThread& t = __scone_async_self();
+    unsigned int kept = 0;
+    for (unsigned int i = 0; i < t.count; ++i) {
+        if (t.copies[i].group + pending < t.committed)
+            __builtin_memcpy(t.copies[i].dst, t.copies[i].value, t.copies[i].bytes);
+        else
+            t.copies[kept++] = t.copies[i];
+    }
+    t.count = kept;
+    __asm__ __volatile__("" ::: "memory");
+}
+
 // ---- Atomics (relaxed, as CUDA's) --------------------------------------------------------------
 static inline int atomicAdd(int* a, int v) { return __atomic_fetch_add(a, v, __ATOMIC_RELAXED); }
 static inline unsigned int atomicAdd(unsigned int* a, unsigned int v) { return __atomic_fetch_add(a, v, __ATOMIC_RELAXED); }

@@ -10,7 +10,7 @@
 #ifndef SCONE_EMU_ABI_H
 #define SCONE_EMU_ABI_H
 
-#define SCONE_EMU_ABI_VERSION 1
+#define SCONE_EMU_ABI_VERSION 2
 
 typedef struct SconeDim3 { unsigned int x, y, z; } SconeDim3;
 
@@ -28,8 +28,16 @@ enum {
     SCONE_WARP_DOWN = 2,
     SCONE_WARP_XOR = 3,
     SCONE_WARP_VOTE = 4,   /* result: (participating lanes << 32) | ballot */
-    SCONE_WARP_ACTIVE = 5  /* result: lanes of the warp that have not exited; never blocks */
+    SCONE_WARP_ACTIVE = 5, /* result: lanes of the warp that have not exited; never blocks */
+    SCONE_WARP_MMA_M16N8K8_TF32 = 6 /* value: the lane's SconeMmaTf32*; all 32 lanes, d written */
 };
+
+/* One lane's operands of mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 in the PTX ISA's
+ * fragment layout: a and b hold .tf32 data in .b32 registers, c and d are .f32. */
+typedef struct SconeMmaTf32 {
+    unsigned int a[4], b[2];
+    float c[4], d[4];
+} SconeMmaTf32;
 
 typedef struct SconeRuntime {
     unsigned int abiVersion;

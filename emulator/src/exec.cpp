@@ -163,7 +163,7 @@ private:
     void release(unsigned tid);
     void thread_exited(unsigned tid);
     void complete_barrier();
-    void complete_warp(unsigned warpIndex, uint32_t expected, int callerLane);
+    bool complete_warp(unsigned warpIndex, uint32_t expected, int callerLane);
     void fail(const char* why);
     void set_thread_coords(unsigned tid);
 
@@ -420,15 +420,73 @@ uint64_t Worker::warp(unsigned mask, int op, uint64_t value, int arg, int width)
     w.value[lane] = value;
     w.arrived |= 1u << lane;
     uint32_t expected = (mask & w.exists & ~w.exited) | (1u << lane);
-    if ((w.arrived & expected) == expected)
-        complete_warp(tid / 32, expected, (int)lane);
-    else
+    if ((w.arrived & expected) != expected)
         wait_here(current);
+    else if (!complete_warp(tid / 32, expected, (int)lane))
+        switch_to(current, nullptr);  // the launch failed: this thread is abandoned with the others
     return w.result[lane];
 }
 
-void Worker::complete_warp(unsigned warpIndex, uint32_t expected, int callerLane) {
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32, D = A B + C with A 16x8, B 8x8, C and D
+// 16x8, from the fragments of all 32 lanes. The layouts are the PTX ISA's ("Matrix Fragments for
+// mma.m16n8k8", .tf32 A and B, .f32 C/D), with groupID g = lane >> 2 and threadID_in_group
+// t = lane % 4:  a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4);  b0 (t, g), b1 (t+4, g);
+// c0 (g, 2t), c1 (g, 2t+1), c2 (g+8, 2t), c3 (g+8, 2t+1), and d as c.
+// Only the 19 .tf32 bits of a and b count (their low 13 bits are dropped, a truncation: kernels
+// round with cvt.rna.tf32.f32 first). Products of two tf32 values are exact in double; each d is
+// c plus the 8 products summed in double, rounded once to float. The ISA leaves the tensor core's
+// internal order and rounding unspecified, so a GPU may differ from this in the last bits.
+void mma_m16n8k8_tf32(SconeMmaTf32* const lanes[32]) {
+    auto tf32 = [](unsigned bits) {
+        bits &= 0xffffe000u;
+        float f;
+        memcpy(&f, &bits, sizeof f);
+        return (double)f;
+    };
+    double a[16][8], b[8][8];
+    float c[16][8];
+    for (int l = 0; l < 32; ++l) {
+        const SconeMmaTf32& f = *lanes[l];
+        int g = l >> 2, t = l & 3;
+        a[g][t] = tf32(f.a[0]);
+        a[g + 8][t] = tf32(f.a[1]);
+        a[g][t + 4] = tf32(f.a[2]);
+        a[g + 8][t + 4] = tf32(f.a[3]);
+        b[t][g] = tf32(f.b[0]);
+        b[t + 4][g] = tf32(f.b[1]);
+        for (int i = 0; i < 4; ++i) c[g + 8 * (i >> 1)][2 * t + (i & 1)] = f.c[i];
+    }
+    for (int l = 0; l < 32; ++l) {
+        int g = l >> 2, t = l & 3;
+        for (int i = 0; i < 4; ++i) {
+            int row = g + 8 * (i >> 1), col = 2 * t + (i & 1);
+            double sum = 0;
+            for (int k = 0; k < 8; ++k) sum += a[row][k] * b[k][col];
+            lanes[l]->d[i] = (float)(sum + (double)c[row][col]);
+        }
+    }
+}
+
+// False when the collective cannot complete: an mma needs all 32 lanes of a full warp at it.
+bool Worker::complete_warp(unsigned warpIndex, uint32_t expected, int callerLane) {
     Warp& w = block.warps[warpIndex];
+    uint32_t mmaLanes = 0;
+    for (int l = 0; l < 32; ++l)
+        if ((expected >> l & 1) && w.op[l] == SCONE_WARP_MMA_M16N8K8_TF32) mmaLanes |= 1u << l;
+    if (mmaLanes) {
+        if (mmaLanes != 0xffffffffu) {
+            char why[160];
+            snprintf(why, sizeof why,
+                     "warp %u: mma.sync.aligned needs all 32 lanes at the same mma, but lanes 0x%08x are at it "
+                     "and 0x%08x (of 0x%08x that have not exited) elsewhere",
+                     warpIndex, mmaLanes, expected & ~mmaLanes, w.exists & ~w.exited);
+            fail(why);
+            return false;
+        }
+        SconeMmaTf32* lanes[32];
+        for (int l = 0; l < 32; ++l) lanes[l] = reinterpret_cast<SconeMmaTf32*>(w.value[l]);
+        mma_m16n8k8_tf32(lanes);
+    }
     uint32_t ballot = 0;
     for (int l = 0; l < 32; ++l)
         if ((expected >> l & 1) && w.value[l] != 0) ballot |= 1u << l;
@@ -452,6 +510,7 @@ void Worker::complete_warp(unsigned warpIndex, uint32_t expected, int callerLane
     w.arrived &= ~expected;
     for (int l = 0; l < 32; ++l)
         if ((expected >> l & 1) && l != callerLane) release(warpIndex * 32 + (unsigned)l);
+    return true;
 }
 
 // ---- Thread pool -------------------------------------------------------------------------------

@@ -284,7 +284,8 @@ std::string entry_points(const std::vector<std::string>& kernels) {
          "}\n"
          "__SCONE_EXPORT SconeCoords* __scone_coords() { return reinterpret_cast<SconeCoords*>(&__scone_builtins); }\n";
     for (const std::string& k : kernels) {
-        o << "__SCONE_EXPORT void __scone_kernel_" << k << "(void** p) { __scone_entry::invoke(&" << k << ", p); }\n";
+        o << "__SCONE_EXPORT void __scone_kernel_" << k << "(void** p) { __scone_cp_async_begin(); __scone_entry::invoke(&" << k
+          << ", p); }\n";
         o << "__SCONE_EXPORT const unsigned long long* __scone_kparams_" << k << "() { return __scone_entry::sizes(&"
           << k << "); }\n";
     }

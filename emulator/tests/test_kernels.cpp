@@ -415,3 +415,205 @@ TEST(grid_stride) {
     CHECK_EQ(cuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 0, nullptr, nullptr, nullptr), 1);
     CU(cuModuleUnload(m));
 }
+
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32: every lane loads its fragments from
+// row-major A[16][8], column-major B (B[k][n] at b[n * 8 + k]) and row-major C[16][8] with the
+// PTX ISA's formulas, and stores D the same way as C. One 16x8x8 product per warp.
+static const char* kMmaSource = R"(
+extern "C" __global__ void mma_layout(float* d, const float* a, const float* b, const float* c) {
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane >> 2, t = lane % 4;
+    a += warp * 128; b += warp * 64; c += warp * 128; d += warp * 128;
+    unsigned fa[4] = {__float_as_uint(a[g * 8 + t]), __float_as_uint(a[(g + 8) * 8 + t]),
+                      __float_as_uint(a[g * 8 + t + 4]), __float_as_uint(a[(g + 8) * 8 + t + 4])};
+    unsigned fb[2] = {__float_as_uint(b[g * 8 + t]), __float_as_uint(b[g * 8 + t + 4])};
+    float fc[4] = {c[g * 8 + 2 * t], c[g * 8 + 2 * t + 1], c[(g + 8) * 8 + 2 * t], c[(g + 8) * 8 + 2 * t + 1]};
+    float fd[4];
+    __scone_mma_m16n8k8_tf32(fd, fa, fb, fc);
+    d[g * 8 + 2 * t] = fd[0];
+    d[g * 8 + 2 * t + 1] = fd[1];
+    d[(g + 8) * 8 + 2 * t] = fd[2];
+    d[(g + 8) * 8 + 2 * t + 1] = fd[3];
+}
+// out[i] = cvt.rna.tf32.f32(in[i]), as bits.
+extern "C" __global__ void tf32_round(unsigned* out, const float* in, int n) {
+    if ((int)threadIdx.x < n) out[threadIdx.x] = __scone_cvt_rna_tf32(in[threadIdx.x]);
+}
+// One product with a single nonzero term, A[0][0] * B[0][0], of raw (unrounded) bits.
+extern "C" __global__ void mma_raw_bits(float* out, unsigned x, unsigned y) {
+    unsigned fa[4] = {0, 0, 0, 0}, fb[2] = {0, 0};
+    float fc[4] = {0, 0, 0, 0}, fd[4];
+    if (threadIdx.x == 0) fa[0] = x, fb[0] = y;
+    __scone_mma_m16n8k8_tf32(fd, fa, fb, fc);
+    if (threadIdx.x == 0) out[0] = fd[0];
+}
+// A warp that is not whole at the mma: lanes that exit first, a half warp at a shuffle.
+extern "C" __global__ void mma_partial(float* out, int mode) {
+    unsigned fa[4] = {0, 0, 0, 0}, fb[2] = {0, 0};
+    float fc[4] = {1, 1, 1, 1}, fd[4] = {0, 0, 0, 0};
+    int lane = threadIdx.x % 32;
+    if (mode == 1 && lane == 31) return;
+    if (mode == 2 && lane >= 16) fd[0] = __shfl_sync(0xffffffff, 2.0f, 0);
+    else __scone_mma_m16n8k8_tf32(fd, fa, fb, fc);
+    out[threadIdx.x] = fd[0];
+}
+)";
+
+TEST(mma) {
+    setup_context();
+    CUmodule m = load_module(kMmaSource);
+    // Distinct small integers (a shuffled range for each matrix, different in each warp): every
+    // product and sum is exact in float, and any swapped index changes some element of D.
+    const int warps = 2;
+    std::vector<float> a(warps * 128), b(warps * 64), c(warps * 128);
+    uint32_t seed = 2024;
+    auto shuffled = [&](std::vector<float>& v, int offset) {
+        for (size_t i = 0; i < v.size(); ++i) v[i] = (float)((int)i - offset);
+        for (size_t i = v.size() - 1; i > 0; --i) {
+            seed = seed * 1664525u + 1013904223u;
+            std::swap(v[i], v[(seed >> 8) % (i + 1)]);
+        }
+    };
+    shuffled(a, 128);
+    shuffled(b, 64);
+    shuffled(c, 100);
+    DeviceBuffer da(a.size() * 4), db(b.size() * 4), dc(c.size() * 4), dd(c.size() * 4);
+    da.upload(a);
+    db.upload(b);
+    dc.upload(c);
+    CUdeviceptr pd = dd.ptr, pa = da.ptr, pb = db.ptr, pc = dc.ptr;
+    CU(launch(get_function(m, "mma_layout"), 1, warps * 32, 0, nullptr, pd, pa, pb, pc));
+    std::vector<float> d = dd.download<float>(c.size());
+    int wrong = 0;
+    for (int w = 0; w < warps; ++w)
+        for (int i = 0; i < 16; ++i)
+            for (int n = 0; n < 8; ++n) {
+                double want = c[w * 128 + i * 8 + n];
+                for (int k = 0; k < 8; ++k) want += (double)a[w * 128 + i * 8 + k] * b[w * 64 + n * 8 + k];
+                if (d[w * 128 + i * 8 + n] != (float)want) {
+                    if (wrong < 5) fprintf(stderr, "warp %d D[%d][%d] = %g, want %g\n", w, i, n, d[w * 128 + i * 8 + n], want);
+                    wrong++;
+                }
+            }
+    CHECK_EQ(wrong, 0);
+
+    // cvt.rna: ties away from zero (1 + 2^-11 is half a tf32 unit above 1: even rounding would
+    // give 1), below a tie down, negative ties away, a carry into the exponent, FLT_MAX's carry
+    // to infinity, infinity and NaN kept, zero and a subnormal below half a unit to zero.
+    const float tie = 1.0f + ldexpf(1, -11);
+    std::vector<float> in = {tie, nextafterf(tie, 0), -tie, 1.0f + 3 * ldexpf(1, -11), nextafterf(2.0f, 0), 3.4028235e38f,
+                             INFINITY, NAN, 0.0f, ldexpf(1, -140)};
+    std::vector<unsigned> want = {0x3f802000u, 0x3f800000u, 0xbf802000u, 0x3f804000u, 0x40000000u, 0x7f800000u,
+                                  0x7f800000u, 0x7fffffffu, 0u, 0u};
+    DeviceBuffer din(in.size() * 4), dout(in.size() * 4);
+    din.upload(in);
+    CUdeviceptr po = dout.ptr, pi = din.ptr;
+    int count = (int)in.size();
+    CU(launch(get_function(m, "tf32_round"), 1, 32, 0, nullptr, po, pi, count));
+    std::vector<unsigned> got = dout.download<unsigned>(in.size());
+    for (size_t i = 0; i < in.size(); ++i) {
+        if (got[i] != want[i]) fprintf(stderr, "cvt.rna.tf32(%a) = 0x%08x, want 0x%08x\n", in[i], got[i], want[i]);
+        CHECK_EQ(got[i], want[i]);
+    }
+
+    // The mma reads only the tf32 bits: (1 + 2^-11 + 2^-23) * 3 counts as 1 * 3.
+    DeviceBuffer raw(4);
+    CUdeviceptr pr = raw.ptr;
+    unsigned x = 0x3f801001u, y = 0x40400000u;
+    CU(launch(get_function(m, "mma_raw_bits"), 1, 32, 0, nullptr, pr, x, y));
+    CHECK(raw.download<float>(1)[0] == 3.0f);
+
+    // Not all 32 lanes at the mma: a failed launch (a GPU's behaviour is undefined), then recovery.
+    DeviceBuffer part(64 * 4);
+    CUdeviceptr pp = part.ptr;
+    for (int mode = 0; mode < 3; ++mode) {
+        CUresult r = launch(get_function(m, "mma_partial"), 1, 32, 0, nullptr, pp, mode);
+        CHECK_EQ(r, mode == 0 ? 0 : 719);  // CUDA_ERROR_LAUNCH_FAILED
+    }
+    int zero = 0;
+    CHECK_EQ(launch(get_function(m, "mma_partial"), 1, 16, 0, nullptr, pp, zero), 719);  // a 16-lane warp
+    CU(launch(get_function(m, "mma_partial"), 1, 64, 0, nullptr, pp, zero));
+    for (float v : part.download<float>(64)) CHECK(v == 1.0f);
+    CU(cuModuleUnload(m));
+}
+
+// cp.async: a copy lands when a wait completes its group, not before.
+static const char* kCpAsyncSource = R"(
+// Per thread, two groups of one copy each into s[t] and s[t + n]; out records what s holds
+// before any wait, after wait_group 1 (the first group only) and after wait_group 0.
+extern "C" __global__ void groups(int* out, const int* in, int n) {
+    __shared__ int s[64];
+    int t = threadIdx.x;
+    s[t] = -1;
+    s[t + n] = -1;
+    __scone_cp_async(&s[t], &in[t], 4, 4);
+    __scone_cp_async_commit();
+    __scone_cp_async(&s[t + n], &in[t + n], 4, t % 2 ? 4 : 0);  // odd threads copy, even zero-fill
+    __scone_cp_async_commit();
+    out[6 * t] = s[t];
+    out[6 * t + 1] = s[t + n];
+    __scone_cp_async_wait(1);
+    out[6 * t + 2] = s[t];
+    out[6 * t + 3] = s[t + n];
+    __scone_cp_async_wait(0);
+    out[6 * t + 4] = s[t];
+    out[6 * t + 5] = s[t + n];
+}
+// A 16-byte copy that reads 8 (src-size 8): two values, then zeros.
+extern "C" __global__ void wide(int* out, const int* in) {
+    __shared__ __align__(16) int s[4];
+    for (int i = 0; i < 4; ++i) s[i] = -1;
+    __scone_cp_async(s, in, 16, 8);
+    __scone_cp_async_commit();
+    __scone_cp_async_wait(0);
+    for (int i = 0; i < 4; ++i) out[i] = s[i];
+}
+// A copy still queued when its thread exits (block 0) does not land in a later block's tile
+// (block 1, on the same OS thread: the same static shared memory).
+extern "C" __global__ void abandoned(int* out, const int* in) {
+    __shared__ int s[32];
+    int t = threadIdx.x;
+    s[t] = 7;
+    if (blockIdx.x == 0) {
+        __scone_cp_async(&s[t], &in[t], 4, 4);
+        return;
+    }
+    __scone_cp_async_commit();
+    __scone_cp_async_wait(0);
+    out[t] = s[t];
+}
+)";
+
+TEST(cp_async) {
+    setenv("SCONE_EMULATOR_THREADS", "1", 1);  // before the first launch starts the pool: blocks in turn
+    setup_context();
+    CUmodule m = load_module(kCpAsyncSource);
+    const int n = 32;
+    std::vector<int> in(2 * n);
+    for (int i = 0; i < 2 * n; ++i) in[i] = 100 + i;
+    DeviceBuffer din(in.size() * 4), dout(6 * n * 4);
+    din.upload(in);
+    CUdeviceptr po = dout.ptr, pi = din.ptr;
+    int count = n;
+    CU(launch(get_function(m, "groups"), 1, n, 0, nullptr, po, pi, count));
+    std::vector<int> out = dout.download<int>(6 * n);
+    for (int t = 0; t < n; ++t) {
+        int second = t % 2 ? in[t + n] : 0;
+        CHECK_EQ(out[6 * t], -1);
+        CHECK_EQ(out[6 * t + 1], -1);
+        CHECK_EQ(out[6 * t + 2], in[t]);
+        CHECK_EQ(out[6 * t + 3], -1);
+        CHECK_EQ(out[6 * t + 4], in[t]);
+        CHECK_EQ(out[6 * t + 5], second);
+    }
+    CU(launch(get_function(m, "wide"), 1, 1, 0, nullptr, po, pi));
+    std::vector<int> w = dout.download<int>(4);
+    CHECK_EQ(w[0], in[0]);
+    CHECK_EQ(w[1], in[1]);
+    CHECK_EQ(w[2], 0);
+    CHECK_EQ(w[3], 0);
+    DeviceBuffer late(32 * 4);
+    CUdeviceptr pl = late.ptr;
+    CU(launch(get_function(m, "abandoned"), 2, 32, 0, nullptr, pl, pi));
+    for (int v : late.download<int>(32)) CHECK_EQ(v, 7);
+    CU(cuModuleUnload(m));
+}

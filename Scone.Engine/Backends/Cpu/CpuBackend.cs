@@ -55,6 +55,13 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
             basisBias.Span()[..width], count, width, dims, w0, omega, mask));
     }
 
+    public void CollageLinearForward(Slice<T> z, Slice<T> u, Slice<T> input, Slice<T> x, Slice<T> maskWeight, Slice<T> a,
+        Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale, int rows, int inWidth, int width, int dims, T w0, T omega, MaskActivation mask)
+    {
+        Gemm(false, true, rows, width, inWidth, T.One, input, inWidth, maskWeight, inWidth, T.Zero, u, width);
+        CollageForward(z, u, x, a, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask);
+    }
+
     public void CollageBackward(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias,
         Slice<T> dz, Slice<T> u, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale,
         int rows, int width, int dims, T w0, T omega, MaskActivation mask)

@@ -45,7 +45,7 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
     public int SavedWidth => Fused ? 0 : OutputWidth;
     private int Dims { get; }
 
-    /// <summary>u = z_prev A^T, then the fused collage: u += a, z = sigma(w0 u) * sin(omega (x B^T + c)).</summary>
+    /// <summary>u = z_prev A^T + a, z = sigma(w0 u) * sin(omega (x B^T + c)): the GEMM and the collage in one backend call (fused where it can be).</summary>
     public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows)
     {
         if (Fused)
@@ -55,9 +55,8 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
             return;
         }
         var u = _u!.Slice(0, rows * OutputWidth);
-        Linear.Forward(_backend, u, input, parameters.Of(_maskWeight), rows, InputWidth, OutputWidth);
-        _backend.CollageForward(output, u, x, parameters.Of(_maskBias), parameters.Of(_basisWeight), parameters.Of(_basisBias), Scale(parameters),
-            rows, OutputWidth, Dims, _w0, _omega, _mask);
+        _backend.CollageLinearForward(output, u, input, x, parameters.Of(_maskWeight), parameters.Of(_maskBias), parameters.Of(_basisWeight),
+            parameters.Of(_basisBias), Scale(parameters), rows, InputWidth, OutputWidth, Dims, _w0, _omega, _mask);
     }
 
     /// <summary>du overwrites dz; da, dB, dc, dA (and dk) += their reductions; dz_prev = du A (overwritten).</summary>
