@@ -480,7 +480,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         if (!BlockThreads.TryGetValue(kernel.Name, out int threads) || threads != blockX * blockY)
-            throw new InvalidOperationException($"{kernel.Name} launched with a block of {blockX}x{blockY}: record its block in CudaBackend.BlockThreads");
+            throw new InvalidOperationException($"{kernel.Name} launched with a block of {blockX}x{blockY}, but CudaBackend.BlockThreads records "
+                + $"{(threads == 0 ? "no block" : $"{threads} threads")} for it: make it the block the launch uses");
         if (gridX == 0 || gridY == 0) return;
         ulong* values = stackalloc ulong[arguments.Length];
         void** pointers = stackalloc void*[arguments.Length];

@@ -69,7 +69,7 @@ public static class KernelsCommand
         var text = new StringBuilder();
         foreach (var report in reports)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{report.Architecture} (NVRTC {nvrtc.Major}.{nvrtc.Minor}, static: no GPU measured this)");
+            text.AppendLine(CultureInfo.InvariantCulture, $"### {report.Architecture} (NVRTC {nvrtc.Major}.{nvrtc.Minor}; static, from the compiler: not measured on a GPU)");
             text.AppendLine();
             text.AppendLine("| kernel | registers | frame B | spill stores/loads B | shared B | launch bound | block | blocks/SM | occupancy | limited by |");
             text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
