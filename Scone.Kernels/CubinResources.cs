@@ -6,7 +6,8 @@ namespace Scone.Kernels;
 /// <summary>
 /// What a kernel of a CUBIN needs of a multiprocessor, as the image records it: registers per
 /// thread, the per-thread stack frame in local memory (spilled registers and local arrays alike),
-/// the deepest call stack, the static shared memory per block, and the block size
+/// the deepest call stack, the static shared memory per block as the image counts it (sm_90
+/// images of NVRTC 11.8 add a 1 KB window before the kernel's own arrays), and the block size
 /// __launch_bounds__ allows (null without one).
 /// </summary>
 public sealed record KernelResources(string Name, int Registers, int FrameBytes, int MaxStackBytes, int SharedBytes, int? MaxThreads);
@@ -37,7 +38,7 @@ public static class CubinResources
 
     private readonly record struct Section(string Name, uint Type, long Offset, long Size, uint Link, uint Info);
 
-    private readonly record struct Symbol(string Name, int Type, byte Other, int SectionIndex);
+    private readonly record struct Symbol(string Name, int Type, byte Other);
 
     /// <summary>The resources of every kernel in <paramref name="cubin"/>, by name; a malformed image throws InvalidDataException.</summary>
     public static IReadOnlyDictionary<string, KernelResources> Read(byte[] cubin)
@@ -111,7 +112,7 @@ public static class CubinResources
         for (long at = table.Offset; at + 24 <= table.Offset + table.Size; at += 24)
         {
             int entry = (int)at;
-            symbols.Add(new Symbol(String(image, strings, U32(image, entry)), image[entry + 4] & 0xf, image[entry + 5], U16(image, entry + 6)));
+            symbols.Add(new Symbol(String(image, strings, U32(image, entry)), image[entry + 4] & 0xf, image[entry + 5]));
         }
         return symbols;
     }
