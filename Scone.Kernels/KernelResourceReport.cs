@@ -27,11 +27,14 @@ public sealed record KernelResourceReport(string Architecture, IReadOnlyList<Ker
 {
     public const string PtxasVerbose = "--ptxas-options=-v";
 
-    /// <summary>The report of <paramref name="source"/> compiled for <paramref name="architecture"/> (sm_80, sm_90); kernels by name.</summary>
-    public static KernelResourceReport Compile(string source, string architecture)
+    /// <summary>
+    /// The report of <paramref name="source"/> compiled for <paramref name="architecture"/> (sm_80,
+    /// sm_90) in the backend's strict or fast mode; kernels by name.
+    /// </summary>
+    public static KernelResourceReport Compile(string source, string architecture, bool fastMath = false)
     {
         var limits = MultiprocessorLimits.For(architecture);
-        byte[] cubin = KernelCompiler.Compile(source, [.. KernelCompiler.Options(architecture), PtxasVerbose], out string log);
+        byte[] cubin = KernelCompiler.Compile(source, [.. KernelCompiler.Options(architecture, fastMath), PtxasVerbose], out string log);
         var ptxas = PtxasReport.Parse(log);
         var kernels = CubinResources.Read(cubin).Values.Select(kernel =>
         {

@@ -6,7 +6,8 @@ using Scone.Tests.Cli;
 namespace Scone.Tests.Native;
 
 /// <summary>
-/// The static check of kernels.cu with the real NVRTC, no GPU needed: for sm_80 and sm_90 every
+/// The static check of kernels.cu with the real NVRTC, no GPU needed: for sm_80 and sm_90, in
+/// the strict and the fast mode, every
 /// kernel is in the CUBIN, no function spills (ptxas's spill stores and loads: a stack frame alone
 /// is a local array, such as sinf's for large arguments), every kernel is launchable at the block
 /// the backend gives it, and the CUBIN reader agrees with ptxas. Tiny kernels with a known local
@@ -68,14 +69,16 @@ public class KernelResourcesTests
         return (CubinResources.Read(cubin), PtxasReport.Parse(log));
     }
 
-    [TestCase("sm_80")]
-    [TestCase("sm_90")]
-    public void KernelsCuHasEveryKernelNoSpillAndEveryKernelLaunchable(string architecture)
+    [TestCase("sm_80", false)]
+    [TestCase("sm_90", false)]
+    [TestCase("sm_80", true)]
+    [TestCase("sm_90", true)]
+    public void KernelsCuHasEveryKernelNoSpillAndEveryKernelLaunchable(string architecture, bool fastMath)
     {
         RequireRealNvrtc();
-        var report = KernelResourceReport.Compile(KernelSource.Read(), architecture);
+        var report = KernelResourceReport.Compile(KernelSource.Read(), architecture, fastMath);
         foreach (var row in report.Kernels)
-            TestContext.Out.WriteLine($"{architecture} {row.Name}: {row.Cubin.Registers} registers, frame {row.Cubin.FrameBytes} B, spills {row.Ptxas.SpillStoreBytes}/{row.Ptxas.SpillLoadBytes} B, shared {row.Cubin.SharedBytes} B, block {row.BlockThreads}, {row.Occupancy.BlocksPerMultiprocessor} blocks/SM ({row.Occupancy.Limiter})");
+            TestContext.Out.WriteLine($"{architecture}{(fastMath ? " fast math" : "")} {row.Name}: {row.Cubin.Registers} registers, frame {row.Cubin.FrameBytes} B, spills {row.Ptxas.SpillStoreBytes}/{row.Ptxas.SpillLoadBytes} B, shared {row.Cubin.SharedBytes} B, block {row.BlockThreads}, {row.Occupancy.BlocksPerMultiprocessor} blocks/SM ({row.Occupancy.Limiter})");
         var names = report.Kernels.Select(row => row.Name).ToHashSet();
         Assert.Multiple(() =>
         {
@@ -196,7 +199,7 @@ public class KernelResourcesTests
     {
         if (!Cuda.IsEmulated)
             Assert.Ignore("SCONE_CUDA_EMULATOR is not set: these tests use the real NVRTC directly");
-        // Test cases count one each: two architectures for three of the tests.
-        ChildTestRun.RerunWithRealNvrtc(typeof(KernelResourcesTests), RealNvrtcTests, RealNvrtcTests.Length + 3);
+        // Test cases count one each: four for the kernels.cu test, two for two others.
+        ChildTestRun.RerunWithRealNvrtc(typeof(KernelResourcesTests), RealNvrtcTests, RealNvrtcTests.Length + 5);
     }
 }
