@@ -10,6 +10,8 @@
 // reduce_partials    CudaBackend.ReducePartials        CpuBackend.ReduceByChunks (the chunk sums)
 // collage_forward_M  CudaBackend.CollageForward        CpuOps.CollageForward   (M: each mask's --mask name)
 // collage_backward_M CudaBackend.CollageBackward       CpuOps.CollageBackward
+// coordinate_collage_forward_M  CudaBackend.CoordinateCollageForward  CpuOps.CoordinateCollageForward
+// coordinate_collage_backward_M CudaBackend.CoordinateCollageBackward CpuOps.CoordinateCollageBackward
 // multiply           CudaBackend.Multiply              CpuOps.Multiply
 // sine_forward       CudaBackend.SineForward           CpuOps.SineForward
 // sine_backward      CudaBackend.SineBackward          CpuOps.SineBackward
@@ -44,7 +46,7 @@
 // blocks of REDUCE_BLOCK threads with grid-stride loops.
 //
 // Portability (one source for NVRTC and g++): no headers; threadIdx/blockIdx/blockDim/gridDim,
-// static __shared__ arrays, __syncthreads, precise sinf/cosf/sincosf/expf/tanhf/sqrtf/fminf/fmaxf,
+// static __shared__ arrays, __syncthreads, precise sinf/cosf/sincosf (through sine_cosine)/expf/tanhf/sqrtf/fminf/fmaxf, fmaf/rintf,
 // __restrict__ and __device__ __forceinline__ helpers only. NVRTC 11.2 (Debian's, in CI) compiles
 // it as C++03: templates and structs with constructors, but no nullptr and no braced temporaries.
 
@@ -64,6 +66,58 @@
 #define MASK_NORMALIZED_COS 4
 #define MASK_NORMALIZED_TANH 5
 #define MASK_LINEAR 6
+
+// Sine and cosine of every kernel. By default CUDA's precise sincosf/sinf/cosf. With
+// SCONE_FAST_MATH (CudaBackendOptions.FastMath, `--fast-math`) the CPU float path's own polynomial
+// (SimdMath.SinCosSingle, the same constants and the same fused multiply-adds, so both backends
+// compute bitwise the same values): reduce by multiples j of pi/2 with a two-part constant,
+// Cephes' minimax polynomials on [-pi/4, pi/4], then the quadrant. About 15 instructions and no
+// slow path; within 3e-7 of sin and cos for |x| up to 1e4 (SimdMathTests, FastMathKernelTests).
+// Not --use_fast_math's __sinf: its range reduction loses accuracy as |x| grows, and collage
+// arguments reach the hundreds.
+__device__ __forceinline__ void sine_cosine(float x, float* s, float* c)
+{
+#ifdef SCONE_FAST_MATH
+    float j = rintf(x * 0.636619772f);
+    float r = fmaf(j, -1.57079637f, x);
+    r = fmaf(j, 4.37113883e-8f, r);
+    float r2 = r * r;
+    float sin_poly = fmaf(fmaf(-1.9515295891e-4f, r2, 8.3321608736e-3f), r2, -1.6666654611e-1f);
+    float sin_r = fmaf(sin_poly * r2, r, r);
+    float cos_poly = fmaf(fmaf(2.443315711809948e-5f, r2, -1.388731625493765e-3f), r2, 4.166664568298827e-2f);
+    float cos_r = fmaf(cos_poly * r2, r2, fmaf(-0.5f, r2, 1.0f));
+    int quadrant = (int)j;
+    bool swap = (quadrant & 1) != 0;
+    int sin_sign = (quadrant & 2) << 30;
+    int cos_sign = ((quadrant + 1) & 2) << 30;
+    *s = __int_as_float(__float_as_int(swap ? cos_r : sin_r) ^ sin_sign);
+    *c = __int_as_float(__float_as_int(swap ? sin_r : cos_r) ^ cos_sign);
+#else
+    sincosf(x, s, c);
+#endif
+}
+
+__device__ __forceinline__ float sine(float x)
+{
+#ifdef SCONE_FAST_MATH
+    float s, c;
+    sine_cosine(x, &s, &c);
+    return s;
+#else
+    return sinf(x);
+#endif
+}
+
+__device__ __forceinline__ float cosine(float x)
+{
+#ifdef SCONE_FAST_MATH
+    float s, c;
+    sine_cosine(x, &s, &c);
+    return c;
+#else
+    return cosf(x);
+#endif
+}
 
 // The mask frequency, times the -L variants' trained scale k where there is one (scale may be null).
 __device__ __forceinline__ float scaled_w0(float w0, const float* scale)
@@ -85,7 +139,7 @@ __device__ __forceinline__ MaskValue mask_activation(int mask, float t)
     switch (mask)
     {
     case MASK_SIN_SQUARED:
-        sincosf(t, &s, &c);
+        sine_cosine(t, &s, &c);
         result.value = s * s;
         result.derivative = (s + s) * c;
         break;
@@ -98,12 +152,12 @@ __device__ __forceinline__ MaskValue mask_activation(int mask, float t)
         result.derivative = -(t + t) * result.value;
         break;
     case MASK_NORMALIZED_SIN:
-        sincosf(t, &s, &c);
+        sine_cosine(t, &s, &c);
         result.value = (s + 1.0f) * 0.5f;
         result.derivative = c * 0.5f;
         break;
     case MASK_NORMALIZED_COS:
-        sincosf(t, &s, &c);
+        sine_cosine(t, &s, &c);
         result.value = (c + 1.0f) * 0.5f;
         result.derivative = -s * 0.5f;
         break;
@@ -242,7 +296,7 @@ __device__ __forceinline__ void collage_forward_body(float* __restrict__ z, floa
         float q = basis_argument(column, x + row * dims, dims);
         float uv = u[i] + a_j;
         u[i] = uv;
-        z[i] = mask.at(uv).value * sinf(omega * q);
+        z[i] = mask.at(uv).value * sine(omega * q);
     }
 }
 
@@ -268,7 +322,7 @@ __device__ __forceinline__ void collage_backward_body(float* du, float* __restri
             const float* x_row = x + row * dims;
             MaskValue m = mask.at(u[i]);
             float s, c;
-            sincosf(omega * basis_argument(column, x_row, dims), &s, &c);
+            sine_cosine(omega * basis_argument(column, x_row, dims), &s, &c);
             float g = dz[i];
             float du_i = mask.du(g * s, m);
             float dq = g * m.value * omega * c;
@@ -380,6 +434,176 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_bac
     collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_LINEAR>(scaled_w0(w0, scale)));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Coordinate collage layer (SCONE's first layer, its mask GEMM fused in): coordinate_collage_forward,
+// coordinate_collage_backward
+// ---------------------------------------------------------------------------------------------
+
+// u = x A^T + a for one column (A's row and a_j held as a BasisColumn), summed as the GEMM sums
+// x A^T and collage_forward then adds a, so that the fused layer computes the same u.
+__device__ __forceinline__ float coordinate_mask_input(const BasisColumn& input, const float* x_row, int dims)
+{
+    float dot = x_row[0] * input.weight[0];
+    for (int k = 1; k < 3; k++)
+        if (k < dims)
+            dot = dot + x_row[k] * input.weight[k];
+    return dot + input.bias;
+}
+
+// z[N,D] = m(u) * sin(omega (x B^T + c)) with u = x A^T + a, A[D,d]: only z is written.
+template <typename Mask>
+__device__ __forceinline__ void coordinate_collage_forward_body(float* __restrict__ z, const float* __restrict__ x,
+    const float* __restrict__ mask_weight, const float* __restrict__ a, const float* __restrict__ basis_weight,
+    const float* __restrict__ basis_bias, int rows, int width, int dims, float omega, Mask mask)
+{
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    if (j >= width)
+        return; // no barrier below
+    BasisColumn input = load_basis_column(mask_weight, a, j, dims);
+    BasisColumn column = load_basis_column(basis_weight, basis_bias, j, dims);
+    for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+    {
+        const float* x_row = x + row * dims;
+        float q = basis_argument(column, x_row, dims);
+        z[row * width + j] = mask.at(coordinate_mask_input(input, x_row, dims)).value * sine(omega * q);
+    }
+}
+
+// From dz[N,D], with u and du recomputed as collage_backward has them: per row block the partial
+// sums [da : width | dc : width | dB : width * dims | dA : width * dims] into
+// partials + blockIdx.y * width * (2 + 2 * dims); dA = du^T x replaces the mask GEMM's weight gradient.
+template <typename Mask>
+__device__ __forceinline__ void coordinate_collage_backward_body(float* __restrict__ partials, const float* __restrict__ dz,
+    const float* __restrict__ x, const float* __restrict__ mask_weight, const float* __restrict__ a,
+    const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, int rows, int width, int dims, float omega, Mask mask)
+{
+    __shared__ float tile[8][ROW_TILE][COLUMN_TILE];
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    bool active = j < width;
+    float sums[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}; // da, dc, dB[3], dA[3]
+    if (active)
+    {
+        BasisColumn input = load_basis_column(mask_weight, a, j, dims);
+        BasisColumn column = load_basis_column(basis_weight, basis_bias, j, dims);
+        for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+        {
+            const float* x_row = x + row * dims;
+            MaskValue m = mask.at(coordinate_mask_input(input, x_row, dims));
+            float s, c;
+            sine_cosine(omega * basis_argument(column, x_row, dims), &s, &c);
+            float g = dz[row * width + j];
+            float du_i = mask.du(g * s, m);
+            float dq = g * m.value * omega * c;
+            sums[0] += du_i;
+            sums[1] += dq;
+            for (int k = 0; k < 3; k++)
+                if (k < dims)
+                {
+                    sums[2 + k] += dq * x_row[k];
+                    sums[5 + k] += du_i * x_row[k];
+                }
+        }
+    }
+    for (int slot = 0; slot < 8; slot++)
+        tile[slot][threadIdx.y][threadIdx.x] = sums[slot];
+    __syncthreads();
+    if (threadIdx.y == 0 && active)
+    {
+        float* part = partials + blockIdx.y * width * (2 + 2 * dims);
+        float totals[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+        for (int r = 0; r < ROW_TILE; r++)
+            for (int slot = 0; slot < 8; slot++)
+                totals[slot] += tile[slot][r][threadIdx.x];
+        part[j] = totals[0];
+        part[width + j] = totals[1];
+        for (int k = 0; k < 3; k++)
+            if (k < dims)
+            {
+                part[2 * width + j * dims + k] = totals[2 + k];
+                part[(2 + dims) * width + j * dims + k] = totals[5 + k];
+            }
+    }
+}
+
+// One kernel pair per mask activation, as the collage layer's: coordinate_collage_forward_NAME
+// and coordinate_collage_backward_NAME (no -L scale: that layer keeps its GEMM).
+#define COORDINATE_COLLAGE_FORWARD_ARGUMENTS float* __restrict__ z, const float* __restrict__ x, \
+    const float* __restrict__ mask_weight, const float* __restrict__ a, const float* __restrict__ basis_weight, \
+    const float* __restrict__ basis_bias, int rows, int width, int dims, float w0, float omega
+#define COORDINATE_COLLAGE_BACKWARD_ARGUMENTS float* __restrict__ partials, const float* __restrict__ dz, \
+    const float* __restrict__ x, const float* __restrict__ mask_weight, const float* __restrict__ a, \
+    const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, int rows, int width, int dims, float w0, float omega
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_forward_sin2(COORDINATE_COLLAGE_FORWARD_ARGUMENTS)
+{
+    coordinate_collage_forward_body(z, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIN_SQUARED>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_backward_sin2(COORDINATE_COLLAGE_BACKWARD_ARGUMENTS)
+{
+    coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIN_SQUARED>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_forward_sigmoid(COORDINATE_COLLAGE_FORWARD_ARGUMENTS)
+{
+    coordinate_collage_forward_body(z, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIGMOID>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_backward_sigmoid(COORDINATE_COLLAGE_BACKWARD_ARGUMENTS)
+{
+    coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIGMOID>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_forward_gauss(COORDINATE_COLLAGE_FORWARD_ARGUMENTS)
+{
+    coordinate_collage_forward_body(z, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_GAUSSIAN>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_backward_gauss(COORDINATE_COLLAGE_BACKWARD_ARGUMENTS)
+{
+    coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_GAUSSIAN>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_forward_nsin(COORDINATE_COLLAGE_FORWARD_ARGUMENTS)
+{
+    coordinate_collage_forward_body(z, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_SIN>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_backward_nsin(COORDINATE_COLLAGE_BACKWARD_ARGUMENTS)
+{
+    coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_SIN>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_forward_ncos(COORDINATE_COLLAGE_FORWARD_ARGUMENTS)
+{
+    coordinate_collage_forward_body(z, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_COS>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_backward_ncos(COORDINATE_COLLAGE_BACKWARD_ARGUMENTS)
+{
+    coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_COS>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_forward_ntanh(COORDINATE_COLLAGE_FORWARD_ARGUMENTS)
+{
+    coordinate_collage_forward_body(z, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_TANH>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_backward_ntanh(COORDINATE_COLLAGE_BACKWARD_ARGUMENTS)
+{
+    coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_TANH>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_forward_linear(COORDINATE_COLLAGE_FORWARD_ARGUMENTS)
+{
+    coordinate_collage_forward_body(z, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_LINEAR>(w0));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_collage_backward_linear(COORDINATE_COLLAGE_BACKWARD_ARGUMENTS)
+{
+    coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_LINEAR>(w0));
+}
+
 // The -L variants' scale gradient: partials[blockIdx.x] = this block's sum of du[i] u[i] (the
 // caller divides the total by k: du = dm k w0 sigma'(k w0 u)). Blocks of REDUCE_BLOCK threads.
 extern "C" __global__ void mask_scale_gradient(float* __restrict__ partials, const float* __restrict__ du,
@@ -417,8 +641,8 @@ struct SineActivation
 {
     float w0;
     __device__ explicit SineActivation(float w0_) : w0(w0_) {}
-    __device__ __forceinline__ float value(float u) const { return sinf(w0 * u); }
-    __device__ __forceinline__ float slope(float u) const { return w0 * cosf(w0 * u); }
+    __device__ __forceinline__ float value(float u) const { return sine(w0 * u); }
+    __device__ __forceinline__ float slope(float u) const { return w0 * cosine(w0 * u); }
 };
 
 struct ReluActivation
@@ -520,7 +744,7 @@ extern "C" __global__ void fourier_encoding(float* __restrict__ h, const float* 
         if (dims > 1) e += xr[1] * b1;
         if (dims > 2) e += xr[2] * b2;
         float s, c;
-        sincosf(two_pi * e, &s, &c);
+        sine_cosine(two_pi * e, &s, &c);
         h[row * 2 * features + j] = c;
         h[row * 2 * features + features + j] = s;
     }
@@ -721,7 +945,7 @@ extern "C" __global__ void mfn_filter_forward(float* __restrict__ h, float* __re
     {
         int i = row * width + j;
         const float* x_row = x + row * dims;
-        float f = sinf(basis_argument(filter, x_row, dims));
+        float f = sine(basis_argument(filter, x_row, dims));
         if (mu)
             f = f * expf(window_half_distance(window, x_row, dims) * window.gamma);
         if (u)
@@ -761,7 +985,7 @@ extern "C" __global__ void mfn_filter_backward(float* du, float* __restrict__ pa
             int i = row * width + j;
             const float* x_row = x + row * dims;
             float s, c;
-            sincosf(basis_argument(filter, x_row, dims), &s, &c);
+            sine_cosine(basis_argument(filter, x_row, dims), &s, &c);
             float t = 0.0f, w = 1.0f;
             if (mu)
             {
@@ -847,7 +1071,7 @@ extern "C" __global__ void gabor_wavelet_forward(float* __restrict__ z, float* _
         }
         float envelope = expf(-(omega * b) - scale_squared * (a * a + b * b));
         float s, c;
-        sincosf(omega * a, &s, &c);
+        sine_cosine(omega * a, &s, &c);
         z[re] = envelope * c;
         z[im] = envelope * s;
     }

@@ -7,11 +7,14 @@ namespace Scone.Kernels;
 /// A cuBLAS handle bound to one stream. Strict float32 unless created with TF32, which sets
 /// CUBLAS_TF32_TENSOR_OP_MATH (tensor cores with inputs rounded to TF32). The GEMMs here take
 /// cuBLAS's own column-major arguments; <see cref="CudaBackend.Gemm"/> maps row-major onto them.
+/// The handle owns its workspace (cublasSetWorkspace): cuBLAS before 12.2 otherwise allocates a
+/// new one for every graph it is captured into, and the step is captured as a graph.
 /// </summary>
 public sealed unsafe class CublasHandle : IDisposable
 {
     private readonly CudaContext _context;
     private readonly CublasSafeHandle _handle;
+    private readonly DeviceMemory _workspace;
 
     public CublasHandle(CudaStream stream, bool tf32)
     {
@@ -22,6 +25,9 @@ public sealed unsafe class CublasHandle : IDisposable
         _context.Register(this);
         Check(Cublas.cublasSetStream_v2(_handle.Pointer, stream.Pointer));
         Check(Cublas.cublasSetMathMode(_handle.Pointer, tf32 ? cublasMath_t.CUBLAS_TF32_TENSOR_OP_MATH : cublasMath_t.CUBLAS_DEFAULT_MATH));
+        WorkspaceBytes = WorkspaceFor(_context.ComputeCapabilityMajor);
+        _workspace = new DeviceMemory(_context, WorkspaceBytes);
+        Check(Cublas.cublasSetWorkspace_v2(_handle.Pointer, _workspace.Address, (nuint)WorkspaceBytes));
         Check(Cublas.cublasGetVersion_v2(_handle.Pointer, out int version));
         Version = version;
         Tf32 = tf32;
@@ -31,6 +37,12 @@ public sealed unsafe class CublasHandle : IDisposable
     public int Version { get; }
 
     public bool Tf32 { get; }
+
+    /// <summary>The workspace given to cuBLAS, in bytes.</summary>
+    public long WorkspaceBytes { get; }
+
+    /// <summary>The cuBLAS documentation's recommended workspace: 32 MiB on Hopper (compute capability 9) and later, 4 MiB before.</summary>
+    public static long WorkspaceFor(int computeCapabilityMajor) => (computeCapabilityMajor >= 9 ? 32L : 4L) << 20;
 
     internal void Sgemm(cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k,
         float alpha, ulong a, int lda, ulong b, int ldb, float beta, ulong c, int ldc)
@@ -62,5 +74,6 @@ public sealed unsafe class CublasHandle : IDisposable
         if (_handle.IsClosed) return;
         _context.Unregister(this);
         _handle.Dispose();
+        _workspace.Dispose();
     }
 }

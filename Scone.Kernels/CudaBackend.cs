@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Scone.Engine.Backends;
 using Scone.Engine.Models;
 using Scone.Kernels.Native;
@@ -9,7 +10,7 @@ namespace Scone.Kernels;
 /// <summary>How to open the CUDA backend.</summary>
 /// <param name="Device">The device ordinal.</param>
 /// <param name="Tf32">Let cuBLAS use TF32 tensor cores for the GEMMs (off: strict float32).</param>
-/// <param name="FastMath">Compile the kernels with --use_fast_math (never in tests).</param>
+/// <param name="FastMath">Fused multiply-adds and the CPU float path's polynomial sine and cosine in every kernel (kernels.cu's sine_cosine; within 3e-7 of sin for |x| up to 1e4): faster, no longer bitwise the strict mode.</param>
 /// <param name="SynchronizeEachLaunch">Wait after every launch so that a fault is blamed on the kernel that caused it; null reads SCONE_SYNC=1.</param>
 /// <param name="Log">Where the kernel compiler reports compile times and cache hits.</param>
 public sealed record CudaBackendOptions(int Device = 0, bool Tf32 = false, bool FastMath = false, bool? SynchronizeEachLaunch = null, TextWriter? Log = null);
@@ -72,13 +73,14 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 
     private readonly CudaStream _stream;
     private readonly CublasHandle _cublas;
+    private readonly PinnedStaging _staging;
     private readonly CudaModule _module;
     private readonly DeviceMemory _partials;
     private readonly bool _synchronizeEachLaunch;
     private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials,
         _sineForward, _sineBackward, _multiply, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints,
         _mfnFilterForward, _mfnFilterBackward, _gaborWaveletForward, _gaborWaveletBackward;
-    private readonly Dictionary<MaskActivation, CudaKernel> _collageForward = [], _collageBackward = [];
+    private readonly Dictionary<MaskActivation, CudaKernel> _collageForward = [], _collageBackward = [], _coordinateCollageForward = [], _coordinateCollageBackward = [];
     private readonly int _maxBlocks;
     private bool _capturing;
     private int _disposed;
@@ -92,6 +94,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _synchronizeEachLaunch = options.SynchronizeEachLaunch ?? Environment.GetEnvironmentVariable("SCONE_SYNC") == "1";
             _stream = new CudaStream(Context);
             _cublas = new CublasHandle(_stream, options.Tf32);
+            _staging = new PinnedStaging(_stream);
             _module = CudaModule.LoadKernels(Context, options.FastMath, options.Log, out var compiled);
             Compiled = compiled;
             _partials = new DeviceMemory(Context, (long)MaxParts * MaxPartialLength * sizeof(float));
@@ -103,6 +106,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             {
                 _collageForward[mask] = _module.Kernel(KernelNames.CollageForward(mask));
                 _collageBackward[mask] = _module.Kernel(KernelNames.CollageBackward(mask));
+                _coordinateCollageForward[mask] = _module.Kernel(KernelNames.CoordinateCollageForward(mask));
+                _coordinateCollageBackward[mask] = _module.Kernel(KernelNames.CoordinateCollageBackward(mask));
             }
             _sineForward = _module.Kernel(KernelNames.SineForward);
             _sineBackward = _module.Kernel(KernelNames.SineBackward);
@@ -155,13 +160,13 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     public void Upload<TElement>(Slice<TElement> destination, ReadOnlySpan<TElement> source) where TElement : unmanaged
     {
         destination.Require(source.Length, nameof(destination));
-        Memory(destination).CopyFrom(source, ByteOffset(destination));
+        _staging.Upload(Memory(destination), ByteOffset(destination), MemoryMarshal.AsBytes(source));
     }
 
     public void Download<TElement>(Span<TElement> destination, Slice<TElement> source) where TElement : unmanaged
     {
         source.Require(destination.Length, nameof(source));
-        Memory(source).CopyTo(destination, ByteOffset(source));
+        _staging.Download(MemoryMarshal.AsBytes(destination), Memory(source), ByteOffset(source));
     }
 
     public void Copy(Slice<float> destination, Slice<float> source)
@@ -243,6 +248,37 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         ReducePartials(da, 0, parts, width, stride);
         ReducePartials(dBasisBias, width, parts, width, stride);
         ReducePartials(dBasisWeight, 2 * width, parts, width * dims, stride);
+    }
+
+    public void CoordinateCollageForward(Slice<float> z, Slice<float> x, Slice<float> maskWeight, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias,
+        int rows, int width, int dims, float w0, float omega, MaskActivation mask)
+    {
+        CheckLayer(rows, width, dims, z, z, x, a, basisWeight, basisBias);
+        maskWeight.Require((long)width * dims, nameof(maskWeight));
+        Context.MakeCurrent();
+        Launch(_coordinateCollageForward[mask], ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
+            Address(z), Address(x), Address(maskWeight), Address(a), Address(basisWeight), Address(basisBias), rows, width, dims, w0, omega);
+    }
+
+    public void CoordinateCollageBackward(Slice<float> dMaskWeight, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> x,
+        Slice<float> maskWeight, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias, int rows, int width, int dims, float w0, float omega, MaskActivation mask)
+    {
+        CheckLayer(rows, width, dims, dz, dz, x, a, basisWeight, basisBias);
+        maskWeight.Require((long)width * dims, nameof(maskWeight));
+        dMaskWeight.Require((long)width * dims, nameof(dMaskWeight));
+        da.Require(width, nameof(da));
+        dBasisWeight.Require((long)width * dims, nameof(dBasisWeight));
+        dBasisBias.Require(width, nameof(dBasisBias));
+        Context.MakeCurrent();
+        // One partial per row block: [da : width | dc : width | dB : width * dims | dA : width * dims] (kernels.cu).
+        int stride = width * (2 + 2 * dims);
+        int parts = ReductionParts(rows, width, stride);
+        Launch(_coordinateCollageBackward[mask], ColumnTiles(width), parts, ColumnTile, RowTile,
+            Partials(0), Address(dz), Address(x), Address(maskWeight), Address(a), Address(basisWeight), Address(basisBias), rows, width, dims, w0, omega);
+        ReducePartials(da, 0, parts, width, stride);
+        ReducePartials(dBasisBias, width, parts, width, stride);
+        ReducePartials(dBasisWeight, 2 * width, parts, width * dims, stride);
+        ReducePartials(dMaskWeight, (2 + dims) * width, parts, width * dims, stride);
     }
 
     public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>

@@ -33,6 +33,12 @@ internal sealed class DeviceAllocationHandle(nint context, ulong pointer) : Cont
     protected override bool ReleaseHandle() => Bind() && CuDriver.cuMemFree_v2((ulong)handle) == CUresult.CUDA_SUCCESS;
 }
 
+/// <summary>Page-locked host memory (cuMemAllocHost_v2 / cuMemFreeHost); the handle is the host pointer.</summary>
+internal sealed class PinnedHostHandle(nint context, nint pointer) : ContextBoundHandle(context, pointer)
+{
+    protected override bool ReleaseHandle() => Bind() && CuDriver.cuMemFreeHost(handle) == CUresult.CUDA_SUCCESS;
+}
+
 internal sealed class StreamHandle(nint context, nint stream) : ContextBoundHandle(context, stream)
 {
     protected override bool ReleaseHandle() => Bind() && CuDriver.cuStreamDestroy_v2(handle) == CUresult.CUDA_SUCCESS;

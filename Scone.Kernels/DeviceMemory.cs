@@ -70,7 +70,7 @@ public sealed unsafe class DeviceMemory : IDisposable
         Check(CuDriver.cuMemcpyDtoD_v2(Address + (ulong)destinationOffset, source.Address + (ulong)sourceOffset, (nuint)bytes));
     }
 
-    private void CheckRange(long offset, long bytes)
+    internal void CheckRange(long offset, long bytes)
     {
         ObjectDisposedException.ThrowIf(_handle is { IsClosed: true }, this);
         if (offset < 0 || bytes < 0 || offset + bytes > Bytes)

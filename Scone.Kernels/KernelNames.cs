@@ -15,6 +15,11 @@ public static class KernelNames
 
     public static string CollageBackward(MaskActivation mask) => "collage_backward_" + mask.Name();
 
+    /// <summary>The first collage layer with its mask GEMM fused in, per mask activation: coordinate_collage_forward_sin2, ...</summary>
+    public static string CoordinateCollageForward(MaskActivation mask) => "coordinate_collage_forward_" + mask.Name();
+
+    public static string CoordinateCollageBackward(MaskActivation mask) => "coordinate_collage_backward_" + mask.Name();
+
     public const string SineForward = "sine_forward";
     public const string SineBackward = "sine_backward";
     public const string Multiply = "multiply";
@@ -34,7 +39,7 @@ public static class KernelNames
     public const string GaborWaveletBackward = "gabor_wavelet_backward";
 
     public static IReadOnlyList<string> All { get; } =
-        [Fill, AddBias, ColumnSum, ReducePartials, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForward(m), CollageBackward(m) }), Multiply, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
+        [Fill, AddBias, ColumnSum, ReducePartials, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForward(m), CollageBackward(m), CoordinateCollageForward(m), CoordinateCollageBackward(m) }), Multiply, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
          RandomIndices, GatherVideoPoints,
          MfnFilterForward, MfnFilterBackward, GaborWaveletForward, GaborWaveletBackward];
 }

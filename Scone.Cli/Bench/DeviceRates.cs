@@ -5,7 +5,8 @@ namespace Scone.Cli.Bench;
 /// <summary>
 /// What the GPU can do at best, measured on it: the GEMM rate of one large square cuBLAS GEMM
 /// in the backend's precision (strict float32 or TF32), and the device-to-device copy bandwidth.
-/// A step cannot beat its GEMMs' FLOPs at the one plus its kernels' bytes at the other: its floor.
+/// No kernel beats its bytes at the one or its FLOPs at the other, and a step is its kernels in
+/// turn: the sum of their floors is the step's.
 /// </summary>
 public sealed record DeviceRates(double GemmTflops, double CopyGigabytesPerSecond, int GemmSize, long CopyBytes)
 {
@@ -40,9 +41,12 @@ public sealed record DeviceRates(double GemmTflops, double CopyGigabytesPerSecon
         return new DeviceRates(2.0 * n * n * n / (gemmMs / 1e3) / 1e12, bytes / (copyMs / 1e3) / 1e9, n, bytes);
     }
 
-    /// <summary>The floor of a step in milliseconds: its GEMM FLOPs at the GEMM rate plus its other bytes at the copy bandwidth.</summary>
-    public double FloorMilliseconds(double gemmFlops, double bytes) =>
-        gemmFlops / (GemmTflops * 1e12) * 1e3 + bytes / (CopyGigabytesPerSecond * 1e9) * 1e3;
+    /// <summary>
+    /// The floor of one kernel in milliseconds: its bytes at the copy bandwidth or its FLOPs at the
+    /// GEMM rate, whichever takes longer (a thin GEMM, k = 2 or n = 3, is bound by its bytes).
+    /// </summary>
+    public double FloorMilliseconds(double bytes, double flops) =>
+        Math.Max(bytes / (CopyGigabytesPerSecond * 1e9), flops / (GemmTflops * 1e12)) * 1e3;
 
     private static double Median(Func<double> measure)
     {

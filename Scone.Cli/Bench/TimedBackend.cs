@@ -5,16 +5,35 @@ namespace Scone.Cli.Bench;
 
 /// <summary>
 /// A backend decorator for the benchmark: forwards every primitive to the real backend and, while
-/// <see cref="Recording"/>, adds up the wall time per primitive (synchronising after each, so GPU
-/// time lands on the right one) and records the shape of every GEMM, so that the GEMMs of a
-/// training step can be replayed alone. Not recording, it adds nothing to a step but, while
-/// <see cref="Ranges"/> is set, a named range around each primitive.
+/// <see cref="Recording"/>, adds up per primitive its calls, its wall time (synchronising after
+/// each, so GPU time lands on the right one), the bytes it must move at the least and the
+/// floating-point operations it does (both from the call's shapes), and records the shape of every
+/// GEMM, so that the GEMMs of a training step can be replayed alone. Not recording, it adds nothing
+/// to a step but, while <see cref="Ranges"/> is set, a named range around each primitive.
 /// </summary>
+/// <remarks>
+/// Bytes count each tensor a primitive reads or writes once, in float32 (a read-modify-write
+/// twice): what a kernel that keeps nothing between launches cannot avoid. Operations count a
+/// multiply, add or fused multiply-add as one, a sine or cosine as <see cref="Trig"/> (the
+/// polynomial of --fast-math) and an exponential as <see cref="Exp"/>: estimates from the formulas,
+/// for the floor, not instruction counts.
+/// </remarks>
 public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapturingBackend
 {
     public readonly record struct GemmShape(bool TransA, bool TransB, int M, int N, int K, float Beta);
 
-    public Dictionary<string, double> Milliseconds { get; } = [];
+    /// <summary>What one primitive cost over the recorded step.</summary>
+    public sealed class Cost
+    {
+        public int Calls { get; set; }
+        public double Milliseconds { get; set; }
+        public double Bytes { get; set; }
+        public double Flops { get; set; }
+    }
+
+    public const double Trig = 15, Exp = 10;
+
+    public Dictionary<string, Cost> Costs { get; } = [];
     public List<GemmShape> Gemms { get; } = [];
 
     public string Name => inner.Name;
@@ -24,14 +43,9 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
     /// <summary>When set, every primitive runs inside a range it opens (NVTX, for Nsight).</summary>
     public Func<string, IDisposable>? Ranges { get; set; }
 
-    /// <summary>
-    /// While recording: the bytes the recorded primitives other than GEMMs must move at the least
-    /// (each tensor they read or write, once, in float32): the memory side of a step's floor.
-    /// </summary>
-    public double Bytes { get; private set; }
-
     /// <param name="floats">The values the primitive reads and writes at the least.</param>
-    private void Time(string name, double floats, Action action)
+    /// <param name="flops">Its floating-point operations, as the remarks count them.</param>
+    private void Time(string name, double floats, double flops, Action action)
     {
         using var range = Ranges?.Invoke(name);
         if (!Recording)
@@ -39,95 +53,107 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
             action();
             return;
         }
-        if (name != "gemm") Bytes += 4 * floats;
         long start = Stopwatch.GetTimestamp();
         action();
         inner.Synchronize();
-        Milliseconds[name] = Milliseconds.GetValueOrDefault(name) + Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        if (!Costs.TryGetValue(name, out var cost)) Costs[name] = cost = new Cost();
+        cost.Calls++;
+        cost.Milliseconds += Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        cost.Bytes += 4 * floats;
+        cost.Flops += flops;
     }
 
     public void Reset()
     {
-        Milliseconds.Clear();
+        Costs.Clear();
         Gemms.Clear();
-        Bytes = 0;
     }
 
     public DeviceBuffer<TElement> Allocate<TElement>(int length) where TElement : unmanaged => inner.Allocate<TElement>(length);
     public void Upload<TElement>(Slice<TElement> destination, ReadOnlySpan<TElement> source) where TElement : unmanaged => inner.Upload(destination, source);
     public void Download<TElement>(Span<TElement> destination, Slice<TElement> source) where TElement : unmanaged => inner.Download(destination, source);
-    public void Copy(Slice<float> destination, Slice<float> source) => Time("copy", 2.0 * source.Length, () => inner.Copy(destination, source));
-    public void Fill(Slice<float> destination, float value) => Time("fill", destination.Length, () => inner.Fill(destination, value));
+    public void Copy(Slice<float> destination, Slice<float> source) => Time("copy", 2.0 * source.Length, 0, () => inner.Copy(destination, source));
+    public void Fill(Slice<float> destination, float value) => Time("fill", destination.Length, 0, () => inner.Fill(destination, value));
 
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, Slice<float> a, int lda, Slice<float> b, int ldb, float beta, Slice<float> c, int ldc)
     {
         if (Recording)
             Gemms.Add(new GemmShape(transA, transB, m, n, k, beta));
-        Time("gemm", 0, () => inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
+        Time("gemm", (double)m * k + (double)k * n + (beta == 0 ? 1.0 : 2.0) * m * n, 2.0 * m * n * k, () => inner.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
     }
 
-    public void AddBias(Slice<float> y, Slice<float> bias, int rows, int cols) => Time("add_bias", 2.0 * rows * cols, () => inner.AddBias(y, bias, rows, cols));
-    public void ColumnSum(Slice<float> sum, Slice<float> x, int rows, int cols) => Time("column_sum", (double)rows * cols, () => inner.ColumnSum(sum, x, rows, cols));
+    public void AddBias(Slice<float> y, Slice<float> bias, int rows, int cols) => Time("add_bias", 2.0 * rows * cols, (double)rows * cols, () => inner.AddBias(y, bias, rows, cols));
+    public void ColumnSum(Slice<float> sum, Slice<float> x, int rows, int cols) => Time("column_sum", (double)rows * cols, (double)rows * cols, () => inner.ColumnSum(sum, x, rows, cols));
 
     public void CollageForward(Slice<float> z, Slice<float> u, Slice<float> x, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale,
         int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
-        Time("collage_forward", 3.0 * rows * width + (double)rows * dims, () => inner.CollageForward(z, u, x, a, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask));
+        Time("collage_forward", 3.0 * rows * width + (double)rows * dims, (double)rows * width * (2 * dims + 5 + 2 * Trig), () => inner.CollageForward(z, u, x, a, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask));
 
     public void CollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
         Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale, int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
-        Time("collage_backward", 3.0 * rows * width + (double)rows * dims, () => inner.CollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask));
+        Time("collage_backward", 3.0 * rows * width + (double)rows * dims, (double)rows * width * (3 * dims + 12 + 2 * Trig), () => inner.CollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask));
+
+    public void CoordinateCollageForward(Slice<float> z, Slice<float> x, Slice<float> maskWeight, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias,
+        int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
+        Time("coordinate_collage_forward", (double)rows * width + (double)rows * dims, (double)rows * width * (4 * dims + 5 + 2 * Trig),
+            () => inner.CoordinateCollageForward(z, x, maskWeight, a, basisWeight, basisBias, rows, width, dims, w0, omega, mask));
+
+    public void CoordinateCollageBackward(Slice<float> dMaskWeight, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> x,
+        Slice<float> maskWeight, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias, int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
+        Time("coordinate_collage_backward", (double)rows * width + (double)rows * dims, (double)rows * width * (6 * dims + 12 + 2 * Trig),
+            () => inner.CoordinateCollageBackward(dMaskWeight, da, dBasisWeight, dBasisBias, dz, x, maskWeight, a, basisWeight, basisBias, rows, width, dims, w0, omega, mask));
 
     public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>
-        Time("sine_forward", 3.0 * rows * width, () => inner.SineForward(z, u, bias, rows, width, w0));
+        Time("sine_forward", 3.0 * rows * width, (double)rows * width * (2 + Trig), () => inner.SineForward(z, u, bias, rows, width, w0));
 
     public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float w0) =>
-        Time("sine_backward", 3.0 * rows * width, () => inner.SineBackward(du, dBias, dz, u, rows, width, w0));
+        Time("sine_backward", 3.0 * rows * width, (double)rows * width * (5 + Trig), () => inner.SineBackward(du, dBias, dz, u, rows, width, w0));
 
-    public void Multiply(Slice<float> y, Slice<float> factor, int count) => Time("multiply", 3.0 * count, () => inner.Multiply(y, factor, count));
+    public void Multiply(Slice<float> y, Slice<float> factor, int count) => Time("multiply", 3.0 * count, count, () => inner.Multiply(y, factor, count));
 
     public void MaskScaleGradient(Slice<float> dScale, Slice<float> du, Slice<float> u, Slice<float> scale, int count) =>
-        Time("mask_scale_gradient", 2.0 * count, () => inner.MaskScaleGradient(dScale, du, u, scale, count));
+        Time("mask_scale_gradient", 2.0 * count, 2.0 * count, () => inner.MaskScaleGradient(dScale, du, u, scale, count));
 
     public void ReluForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width) =>
-        Time("relu_forward", 3.0 * rows * width, () => inner.ReluForward(z, u, bias, rows, width));
+        Time("relu_forward", 3.0 * rows * width, 2.0 * rows * width, () => inner.ReluForward(z, u, bias, rows, width));
 
     public void ReluBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width) =>
-        Time("relu_backward", 3.0 * rows * width, () => inner.ReluBackward(du, dBias, dz, u, rows, width));
+        Time("relu_backward", 3.0 * rows * width, 3.0 * rows * width, () => inner.ReluBackward(du, dBias, dz, u, rows, width));
 
     public void FourierEncoding(Slice<float> h, Slice<float> x, Slice<float> frequencies, int rows, int features, int dims) =>
-        Time("fourier_encoding", 2.0 * rows * features + (double)rows * dims, () => inner.FourierEncoding(h, x, frequencies, rows, features, dims));
+        Time("fourier_encoding", 2.0 * rows * features + (double)rows * dims, (double)rows * features * (2 * dims + 1 + Trig), () => inner.FourierEncoding(h, x, frequencies, rows, features, dims));
     public void MfnFilterForward(Slice<float> h, Slice<float>? u, Slice<float> x, Slice<float>? bias, Slice<float> filterWeight, Slice<float> filterBias,
         Slice<float>? mu, Slice<float>? gamma, int rows, int width, int dims) =>
-        Time("mfn_filter_forward", (u is null ? 1.0 : 3.0) * rows * width + (double)rows * dims,
+        Time("mfn_filter_forward", (u is null ? 1.0 : 3.0) * rows * width + (double)rows * dims, (double)rows * width * (3 * dims + 4 + Trig + Exp),
             () => inner.MfnFilterForward(h, u, x, bias, filterWeight, filterBias, mu, gamma, rows, width, dims));
 
     public void MfnFilterBackward(Slice<float>? du, Slice<float>? dBias, Slice<float> dFilterWeight, Slice<float> dFilterBias, Slice<float>? dMu,
         Slice<float>? dGamma, Slice<float> dh, Slice<float>? u, Slice<float> x, Slice<float> filterWeight, Slice<float> filterBias,
         Slice<float>? mu, Slice<float>? gamma, int rows, int width, int dims) =>
-        Time("mfn_filter_backward", (u is null ? 1.0 : 3.0) * rows * width + (double)rows * dims,
+        Time("mfn_filter_backward", (u is null ? 1.0 : 3.0) * rows * width + (double)rows * dims, (double)rows * width * (6 * dims + 10 + Trig + Exp),
             () => inner.MfnFilterBackward(du, dBias, dFilterWeight, dFilterBias, dMu, dGamma, dh, u, x, filterWeight, filterBias, mu, gamma, rows, width, dims));
     public void GaborWaveletForward(Slice<float> z, Slice<float> t, Slice<float> bias, int rows, int width, float omega, float scale, bool complexArgument) =>
-        Time("gabor_wavelet_forward", (complexArgument ? 6.0 : 4.0) * rows * width, () => inner.GaborWaveletForward(z, t, bias, rows, width, omega, scale, complexArgument));
+        Time("gabor_wavelet_forward", (complexArgument ? 6.0 : 4.0) * rows * width, (double)rows * width * (10 + Trig + Exp), () => inner.GaborWaveletForward(z, t, bias, rows, width, omega, scale, complexArgument));
 
     public void GaborWaveletBackward(Slice<float> dt, Slice<float> dBias, Slice<float> dz, Slice<float> t, Slice<float> z, int rows, int width,
         float omega, float scale, bool complexArgument) =>
-        Time("gabor_wavelet_backward", (complexArgument ? 8.0 : 6.0) * rows * width,
+        Time("gabor_wavelet_backward", (complexArgument ? 8.0 : 6.0) * rows * width, (double)rows * width * (20 + Trig + Exp),
             () => inner.GaborWaveletBackward(dt, dBias, dz, t, z, rows, width, omega, scale, complexArgument));
 
     public void MseLoss(Slice<float> dy, Slice<float> sums, Slice<float> y, Slice<float> target, int rows, int cols) =>
-        Time("mse_loss", 3.0 * rows * cols, () => inner.MseLoss(dy, sums, y, target, rows, cols));
+        Time("mse_loss", 3.0 * rows * cols, 5.0 * rows * cols, () => inner.MseLoss(dy, sums, y, target, rows, cols));
 
     public void AdamStep(Slice<float> parameters, Slice<float> m, Slice<float> v, Slice<float> gradients, Slice<float> schedule, AdamArguments arguments) =>
-        Time("adam", 7.0 * parameters.Length, () => inner.AdamStep(parameters, m, v, gradients, schedule, arguments));
+        Time("adam", 7.0 * parameters.Length, 15.0 * parameters.Length, () => inner.AdamStep(parameters, m, v, gradients, schedule, arguments));
 
     public void GatherRows(Slice<float> destination, Slice<float> source, Slice<int> indices, int rows, int cols) =>
-        Time("gather", 2.0 * rows * cols + rows, () => inner.GatherRows(destination, source, indices, rows, cols));
+        Time("gather", 2.0 * rows * cols + rows, 0, () => inner.GatherRows(destination, source, indices, rows, cols));
 
     public void RandomIndices(Slice<int> indices, Slice<int> step, int rows, int count, ulong seed) =>
-        Time("random_indices", rows, () => inner.RandomIndices(indices, step, rows, count, seed));
+        Time("random_indices", rows, 0, () => inner.RandomIndices(indices, step, rows, count, seed));
 
     public void GatherVideoPoints(Slice<float> x, Slice<float> target, Slice<byte> frames, Slice<int> indices, int rows, int frameCount, int height, int width) =>
-        Time("gather_video", rows * (1 + 6 + 3 / 4.0), () => inner.GatherVideoPoints(x, target, frames, indices, rows, frameCount, height, width));
+        Time("gather_video", rows * (1 + 6 + 3 / 4.0), 20.0 * rows, () => inner.GatherVideoPoints(x, target, frames, indices, rows, frameCount, height, width));
 
     /// <summary>Capture passes through to a backend that can; while recording, steps run primitive by primitive so that each can be timed.</summary>
     public bool CanCapture => !Recording && inner is ICapturingBackend { CanCapture: true };

@@ -72,15 +72,33 @@ public static class TrainingBenchmark
             psnrAfter = trainer.Evaluate();
         }
 
+        var costs = timed.Costs.OrderByDescending(entry => entry.Value.Milliseconds).ToList();
         var breakdown = new JsonObject();
-        foreach (var (name, ms) in timed.Milliseconds.OrderByDescending(entry => entry.Value))
-            breakdown[name] = Math.Round(ms, 3);
+        foreach (var (name, cost) in costs)
+            breakdown[name] = Math.Round(cost.Milliseconds, 3);
         double gemmFlops = timed.Gemms.Sum(g => 2.0 * g.M * g.N * g.K);
+        double bytes = costs.Sum(entry => entry.Value.Bytes);
+        double otherBytes = costs.Where(entry => entry.Key != "gemm").Sum(entry => entry.Value.Bytes);
         double? ownGemmMs = backend is CpuBackend<float> ? ReplayGemms(timed.Gemms, useOpenBlas: false) : null;
         double? blasGemmMs = OpenBlasYardstick.IsAvailable ? ReplayGemms(timed.Gemms, useOpenBlas: true) : null;
         var rates = cuda is null ? null : DeviceRates.Measure(cuda);
         var cpuPeak = backend is CpuBackend<float> ? CpuPeak.Measure() : null;
-        double? floorMs = rates?.FloorMilliseconds(gemmFlops, timed.Bytes);
+        double? floorMs = rates is null ? null : costs.Sum(entry => rates.FloorMilliseconds(entry.Value.Bytes, entry.Value.Flops));
+        var primitives = new JsonArray();
+        foreach (var (name, cost) in costs)
+        {
+            double? floor = rates?.FloorMilliseconds(cost.Bytes, cost.Flops);
+            primitives.Add(new JsonObject
+            {
+                ["name"] = name,
+                ["calls"] = cost.Calls,
+                ["ms"] = Math.Round(cost.Milliseconds, 3),
+                ["mb"] = Math.Round(cost.Bytes / 1e6, 3),
+                ["gflop"] = Math.Round(cost.Flops / 1e9, 4),
+                ["floor_ms"] = floor is double kernelFloor ? Math.Round(kernelFloor, 4) : null,
+                ["over_floor"] = floor > 0 ? Math.Round(cost.Milliseconds / floor.Value, 2) : null,
+            });
+        }
 
         return new JsonObject
         {
@@ -104,7 +122,9 @@ public static class TrainingBenchmark
             ["cpu_peak_gflops_fma512"] = cpuPeak?.Gflops512 is double g512 ? Math.Round(g512, 1) : null,
             ["gemms_cpugemm_over_fma256_peak"] = cpuPeak is not null && ownGemmMs is double gemmMs ? Math.Round(gemmFlops / (gemmMs / 1000) / 1e9 / cpuPeak.Gflops256, 3) : null,
             ["step_over_openblas_gemms"] = blasGemmMs is double b ? Math.Round(stepMs / b, 3) : null,
-            ["other_bytes_per_step_mb"] = Math.Round(timed.Bytes / 1e6, 3),
+            ["bytes_per_step_mb"] = Math.Round(bytes / 1e6, 3),
+            ["other_bytes_per_step_mb"] = Math.Round(otherBytes / 1e6, 3),
+            ["primitives_last_step"] = primitives,
             ["device_gemm_tflops"] = rates is null ? null : Math.Round(rates.GemmTflops, 3),
             ["device_gemm_size"] = rates?.GemmSize,
             ["device_copy_gb_per_s"] = rates is null ? null : Math.Round(rates.CopyGigabytesPerSecond, 1),
@@ -114,6 +134,23 @@ public static class TrainingBenchmark
             ["psnr_after_steps"] = psnrAfter is double p ? Math.Round(p, 3) : null,
             ["steps_for_psnr"] = psnrAfter is null ? null : psnrSteps,
         };
+    }
+
+    /// <summary>The recorded step's primitives as a text table for the terminal (the JSON has the same numbers).</summary>
+    public static string PrimitiveTable(JsonObject result)
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine(FormattableString.Invariant($"{"primitive",-24} {"calls",5} {"ms",10} {"MB",10} {"GFLOP",9} {"floor ms",9} {"x floor",8}"));
+        foreach (var row in result["primitives_last_step"]!.AsArray())
+        {
+            string floor = row!["floor_ms"] is { } f ? FormattableString.Invariant($"{(double)f,9:F3}") : $"{"-",9}";
+            string over = row["over_floor"] is { } o ? FormattableString.Invariant($"{(double)o,8:F1}") : $"{"-",8}";
+            text.AppendLine(FormattableString.Invariant(
+                $"{(string?)row["name"],-24} {(int)row["calls"]!,5} {(double)row["ms"]!,10:F3} {(double)row["mb"]!,10:F1} {(double)row["gflop"]!,9:F3} {floor} {over}"));
+        }
+        text.Append(FormattableString.Invariant($"step: {(double)result["ms_per_step_median"]!:F3} ms median, {(double)result["bytes_per_step_mb"]!:F1} MB at the least"));
+        if (result["floor_ms"] is { } stepFloor) text.Append(FormattableString.Invariant($", floor {(double)stepFloor:F3} ms"));
+        return text.ToString();
     }
 
     private static double StopwatchStep(Trainer<float> trainer, IBackend<float> backend)

@@ -22,18 +22,19 @@ public static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "timed steps (the median is reported)", DefaultValueFactory = _ => 5 };
         var only = new Option<string?>("--only") { Description = "run only the named case (e.g. scone-5x250)" };
         var output = new Option<string?>("--out") { Description = "also write the JSON to this file" };
-        var tf32 = new Option<bool>("--tf32") { Description = "CUDA: let cuBLAS use TF32 tensor cores for the GEMMs" };
+        var tf32 = new Option<bool>("--tf32") { Description = TrainingOptions.Tf32Help };
+        var fastMath = new Option<bool>("--fast-math") { Description = TrainingOptions.FastMathHelp };
         var image = new Option<string?>("--image") { Description = "benchmark on this image at its own size (e.g. a 768x512 Kodak image, the paper's configuration) instead of the star" };
         var psnrSteps = new Option<int>("--psnr-steps") { Description = "also train each case on to this many steps and report the PSNR then (the paper's bench uses 2000)", DefaultValueFactory = _ => 0 };
         var profile = new Option<bool>("--profile") { Description = "CUDA: bracket the timed steps with cuProfilerStart/Stop and NVTX ranges, for nsys/ncu (docs/PROFILING.md)" };
         var noGraph = new Option<bool>("--no-graph") { Description = "CUDA: launch every primitive of a step instead of replaying the step captured as a graph" };
-        var command = new Command("bench", "Benchmark training steps; prints JSON.") { device, size, warmup, steps, only, output, tf32, image, psnrSteps, profile, noGraph };
+        var command = new Command("bench", "Benchmark training steps; prints JSON.") { device, size, warmup, steps, only, output, tf32, fastMath, image, psnrSteps, profile, noGraph };
         command.SetAction(parse => Run(parse.GetValue(device)!, parse.GetValue(size), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(only),
-            parse.GetValue(output), parse.GetValue(tf32), parse.GetValue(image), parse.GetValue(psnrSteps), parse.GetValue(profile), !parse.GetValue(noGraph)));
+            parse.GetValue(output), TrainingOptions.Math(parse, tf32, fastMath), parse.GetValue(image), parse.GetValue(psnrSteps), parse.GetValue(profile), !parse.GetValue(noGraph)));
         return command;
     }
 
-    private static int Run(string device, int size, int warmup, int steps, string? only, string? output, bool tf32, string? imagePath, int psnrSteps, bool profile, bool graphs)
+    private static int Run(string device, int size, int warmup, int steps, string? only, string? output, DeviceMath math, string? imagePath, int psnrSteps, bool profile, bool graphs)
     {
         if (size is < 8 or > 4096) throw new InputException($"--size {size} is out of range: 8 to 4096");
         if (warmup < 0) throw new InputException($"--warmup {warmup} must not be negative");
@@ -45,7 +46,7 @@ public static class BenchCommand
         using var interruption = new Interruption(stopsGracefully: false);
         using var staged = output is null ? null : interruption.Guard(StagedOutput.ForFile(output, "--out"));
         var image = imagePath is null ? SiemensStar.Create(size) : ImageFile.Load(imagePath);
-        using var backend = Devices.Open(device, Console.Error, tf32);
+        using var backend = Devices.Open(device, Console.Error, math);
         foreach (var benchCase in cases)
             MemoryBudget.Training(benchCase.Model, (long)image.Height * image.Width, rows => imagePath is null
                     ? $"--size {(int)Math.Sqrt(rows)}"
@@ -60,7 +61,9 @@ public static class BenchCommand
         foreach (var benchCase in cases)
         {
             Console.Error.WriteLine($"bench {benchCase.Name} on {backend.Name} ...");
-            results.Add(TrainingBenchmark.Run(backend, benchCase, image, warmup, steps, psnrSteps, profile, graphs));
+            var result = TrainingBenchmark.Run(backend, benchCase, image, warmup, steps, psnrSteps, profile, graphs);
+            Console.Error.WriteLine(TrainingBenchmark.PrimitiveTable(result));
+            results.Add(result);
         }
         var report = new JsonObject
         {
@@ -72,7 +75,8 @@ public static class BenchCommand
                 ["openblas"] = OpenBlasYardstick.Status,
             },
             ["backend"] = backend is Scone.Kernels.CudaBackend cuda ? cuda.Description : backend.Name,
-            ["tf32"] = tf32,
+            ["tf32"] = math.Tf32,
+            ["fast_math"] = math.FastMath,
             ["warmup"] = warmup,
             ["timed_steps"] = steps,
             ["cases"] = results,

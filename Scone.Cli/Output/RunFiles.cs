@@ -54,14 +54,15 @@ public static partial class RunFiles
     /// the run's size and speed and its training settings; each command adds its own results.
     /// </summary>
     /// <param name="stepsTaken">Steps this process took (fewer than training.Steps for a stopped or continued run), for the speed.</param>
-    public static JsonObject Summary(string task, Model model, TrainerOptions training, string device, bool tf32, int batch, double seconds, int stepsTaken)
+    public static JsonObject Summary(string task, Model model, TrainerOptions training, string device, DeviceMath math, int batch, double seconds, int stepsTaken)
     {
         var summary = new JsonObject
         {
             ["task"] = task,
             ["model"] = model.Name,
             ["device"] = device,
-            ["tf32"] = tf32,
+            ["tf32"] = math.Tf32,
+            ["fast_math"] = math.FastMath,
             ["parameters"] = model.ParameterCount,
             ["fixed_parameters"] = model.FixedParameterCount,
             ["steps"] = training.Steps,

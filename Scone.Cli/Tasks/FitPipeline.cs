@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace Scone.Cli.Tasks;
 
 /// <summary>The options every fit shares, beside its task's own.</summary>
-public sealed record FitOptions(TrainerOptions Training, string Device, bool Tf32, string Out, bool Resume);
+public sealed record FitOptions(TrainerOptions Training, string Device, DeviceMath Math, string Out, bool Resume);
 
 /// <summary>
 /// The one fit pipeline, which every `scone fit` (and so every run of a study) goes through:
@@ -29,7 +29,7 @@ internal static class FitPipeline
         using var run = FitRun.Open(options.Out, options.Resume, resumeSettings);
         task.Load(run);
 
-        using var backend = Devices.Open(options.Device, Console.Error, options.Tf32);
+        using var backend = Devices.Open(options.Device, Console.Error, options.Math);
         var budget = task.Budget(MemoryBudget.Training(model, task.Capacity, MemoryBudget.Batch), model, backend);
         budget.Check(backend);
         using var network = model.CreateNetwork(backend, task.Capacity);
@@ -46,7 +46,7 @@ internal static class FitPipeline
         var state = FitRun.StateToKeep(trainer);
 
         var outcome = task.Finish(backend, model, trainer, run, curve, seconds);
-        var metrics = RunFiles.Summary(task.Name, model, training, backend.Name, options.Tf32, trainer.BatchRows, seconds, trainer.StepsTaken)
+        var metrics = RunFiles.Summary(task.Name, model, training, backend.Name, options.Math, trainer.BatchRows, seconds, trainer.StepsTaken)
             .With(run.Outcome(trainer)).With(outcome.Metrics);
         RunFiles.WriteCurve(run.PathOf("curve.csv"), curve);
         outcome.Signal["signal"] = task.Name;

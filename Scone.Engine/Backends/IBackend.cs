@@ -59,6 +59,21 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
         int rows, int width, int dims, T w0, T omega, MaskActivation mask);
 
     /// <summary>
+    /// A collage layer whose mask input is the coordinates themselves (SCONE's first layer), its
+    /// GEMM fused in: z[N,D] = sigma(w0 u) * sin(omega (x B^T + c)) with u = x A^T + a, A[D,d],
+    /// summed as a GEMM and then the bias would sum it. u stays in registers: nothing but z is written.
+    /// </summary>
+    void CoordinateCollageForward(Slice<T> z, Slice<T> x, Slice<T> maskWeight, Slice<T> a, Slice<T> basisWeight, Slice<T> basisBias,
+        int rows, int width, int dims, T w0, T omega, MaskActivation mask);
+
+    /// <summary>
+    /// Its backward from dz[N,D]: recomputes u and du as <see cref="CollageBackward"/> would have
+    /// them, and adds their reductions over samples into dA[D,d] (= du^T x), da, dB and dc; no du is written.
+    /// </summary>
+    void CoordinateCollageBackward(Slice<T> dMaskWeight, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, Slice<T> dz, Slice<T> x,
+        Slice<T> maskWeight, Slice<T> a, Slice<T> basisWeight, Slice<T> basisBias, int rows, int width, int dims, T w0, T omega, MaskActivation mask);
+
+    /// <summary>
     /// The -L variants' scale gradient: dScale[0] += sum over i of du[i] u[i] / scale[0], for the
     /// du[count] a collage backward with that scale wrote (du = dm k w0 sigma'(k w0 u), so this is
     /// sum dm w0 u sigma'(k w0 u), the derivative through k).

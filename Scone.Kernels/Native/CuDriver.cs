@@ -87,6 +87,10 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Library)] public static partial CUresult cuMemcpyHtoD_v2(ulong dstDevice, void* srcHost, nuint byteCount);
     [LibraryImport(Library)] public static partial CUresult cuMemcpyDtoH_v2(void* dstHost, ulong srcDevice, nuint byteCount);
     [LibraryImport(Library)] public static partial CUresult cuMemcpyDtoD_v2(ulong dstDevice, ulong srcDevice, nuint byteCount);
+    [LibraryImport(Library)] public static partial CUresult cuMemcpyHtoDAsync_v2(ulong dstDevice, void* srcHost, nuint byteCount, nint hStream);
+    [LibraryImport(Library)] public static partial CUresult cuMemcpyDtoHAsync_v2(void* dstHost, ulong srcDevice, nuint byteCount, nint hStream);
+    [LibraryImport(Library)] public static partial CUresult cuMemAllocHost_v2(out nint pp, nuint bytesize);
+    [LibraryImport(Library)] public static partial CUresult cuMemFreeHost(nint p);
     [LibraryImport(Library)] public static partial CUresult cuMemsetD32_v2(ulong dstDevice, uint ui, nuint n);
 
     [LibraryImport(Library)] public static partial CUresult cuStreamCreate(out nint phStream, uint flags);

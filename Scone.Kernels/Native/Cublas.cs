@@ -68,6 +68,7 @@ internal static unsafe partial class Cublas
     [LibraryImport(Library)] public static partial cublasStatus_t cublasGetVersion_v2(nint handle, out int version);
     [LibraryImport(Library)] public static partial cublasStatus_t cublasSetStream_v2(nint handle, nint streamId);
     [LibraryImport(Library)] public static partial cublasStatus_t cublasSetMathMode(nint handle, cublasMath_t mode);
+    [LibraryImport(Library)] public static partial cublasStatus_t cublasSetWorkspace_v2(nint handle, ulong workspace, nuint workspaceSizeInBytes);
 
     [LibraryImport(Library)]
     public static partial cublasStatus_t cublasSgemm_v2(nint handle, cublasOperation_t transa, cublasOperation_t transb,

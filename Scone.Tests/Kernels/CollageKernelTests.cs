@@ -4,8 +4,10 @@ using Scone.Engine.Backends;
 
 namespace Scone.Tests.Kernels;
 
-/// <summary>collage_forward and collage_backward against CpuOps.CollageForward/Backward in float32 and float64.</summary>
-public class CollageKernelTests : GpuFixture
+/// <summary>collage_forward and collage_backward against CpuOps.CollageForward/Backward in float32 and float64, strict and with --fast-math.</summary>
+[TestFixture(false)]
+[TestFixture(true)]
+public class CollageKernelTests(bool fastMath) : GpuFixture(fastMath)
 {
     private static readonly int[] Rows = [1, 37, 300, 1000];
     private static readonly int[] Widths = [13, 64, 250];

@@ -8,7 +8,7 @@ namespace Scone.Tests.Kernels;
 [Category("Gpu")]
 public class CudaFitCommandTests
 {
-    /// <summary>20 steps of float32 training on both backends stay within float32 rounding of each other.</summary>
+    /// <summary>20 steps of float32 training on both backends (and with --fast-math) stay within float32 rounding of each other.</summary>
     private const double PsnrToleranceDb = 1e-3;
 
     /// <summary>A render on the other backend: a few pixels one 8-bit level apart at most (one such value in a 51 x 77 crop is 88 dB).</summary>
@@ -26,7 +26,10 @@ public class CudaFitCommandTests
 
             var cuda = Fit("cuda");
             var cpu = Fit("cpu");
+            var fast = CliRunner.FitImage(Path.Combine(folder, "fast"), "--device", "cuda", "--fast-math", "--hidden", "16", "--steps", "20", "--lr", "3e-3", "--scale", "0.125");
             Assert.That((string?)cuda["device"], Is.EqualTo("cuda"));
+            Assert.That(((bool)cuda["fast_math"]!, (bool)fast["fast_math"]!), Is.EqualTo((false, true)));
+            Assert.That((double)fast["psnr"]!, Is.EqualTo((double)cpu["psnr"]!).Within(PsnrToleranceDb), "fast math's sine is the CPU's; only its fused multiply-adds round differently");
             Assert.That((double)cuda["psnr"]!, Is.EqualTo((double)cpu["psnr"]!).Within(PsnrToleranceDb));
             Assert.That((double)cuda["psnr_best"]!, Is.EqualTo((double)cpu["psnr_best"]!).Within(PsnrToleranceDb));
             Assert.That((double)cuda["psnr"]!, Is.GreaterThan(12), "20 steps at this rate fit the star well past its mean");

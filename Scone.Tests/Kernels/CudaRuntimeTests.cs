@@ -3,9 +3,30 @@ using Scone.Kernels;
 
 namespace Scone.Tests.Kernels;
 
-/// <summary>The loaded module, graph capture and replay, and event timing.</summary>
+/// <summary>The loaded module, copies through the page-locked staging, the cuBLAS workspace, graph capture and replay, and event timing.</summary>
 public class CudaRuntimeTests : GpuFixture
 {
+    /// <summary>A copy longer than the staging buffer goes in pieces; an interior slice lands where it should and nowhere else.</summary>
+    [Test]
+    public void CopiesLongerThanTheStagingBufferRoundTrip()
+    {
+        int length = PinnedStaging.Bytes / sizeof(float) * 2 + 1001;
+        float[] values = Enumerable.Range(0, length).Select(i => i * 0.5f - 7).ToArray();
+        using var buffer = Device.Allocate<float>(length + 10);
+        Device.Upload(buffer.Slice(3, length), values);
+        var back = new float[length + 10];
+        Device.Download(back, buffer.All);
+        Assert.That(back.AsSpan(3, length).ToArray(), Is.EqualTo(values));
+        Assert.That(back[..3].Concat(back[(length + 3)..]), Is.All.EqualTo(0f), "nothing outside the slice is written");
+        var tail = new float[5];
+        Device.Download(tail, buffer.Slice(length - 2, 5));
+        Assert.That(tail, Is.EqualTo(values[^5..]));
+    }
+
+    [Test]
+    public void CublasHasTheRecommendedWorkspace() =>
+        Assert.That(Device.Cublas.WorkspaceBytes, Is.EqualTo(CublasHandle.WorkspaceFor(Device.Context.ComputeCapabilityMajor)).And.AtLeast(4L << 20));
+
     [Test]
     public void TheModuleHoldsEveryKernel()
     {

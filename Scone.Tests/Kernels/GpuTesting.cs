@@ -83,11 +83,11 @@ internal static class Gpu
         Assert.Ignore(reason);
     }
 
-    public static CudaBackend OpenOrIgnore(bool tf32 = false)
+    public static CudaBackend OpenOrIgnore(bool tf32 = false, bool fastMath = false)
     {
         if (!Cuda.IsAvailable)
             SkipOrFail($"no usable CUDA: {Cuda.UnavailableReason}");
-        var backend = new CudaBackend(new CudaBackendOptions(Tf32: tf32, SynchronizeEachLaunch: true, Log: TestContext.Out));
+        var backend = new CudaBackend(new CudaBackendOptions(Tf32: tf32, FastMath: fastMath, SynchronizeEachLaunch: true, Log: TestContext.Out));
         TestContext.Out.WriteLine($"{backend.Description}{(Cuda.IsEmulated ? " (emulated)" : "")}; {Cuda.Libraries}");
         return backend;
     }
@@ -212,15 +212,16 @@ public sealed class LeaveOutGpuTestsWithoutCudaAttribute : NUnitAttribute, IAppl
 }
 
 /// <summary>The base of the fixtures that run a primitive on the GPU and on the CPU in float32 and float64.</summary>
+/// <param name="fastMath">Open the device with --fast-math's kernels (fixtures run once each way name it in [TestFixture]).</param>
 [Category(Gpu.Category)]
-public abstract class GpuFixture
+public abstract class GpuFixture(bool fastMath = false)
 {
     protected CudaBackend Device { get; private set; } = null!;
     protected Engine.Backends.Cpu.CpuBackend<float> CpuFloat { get; } = new();
     protected Engine.Backends.Cpu.CpuBackend<double> CpuDouble { get; } = new();
 
     [OneTimeSetUp]
-    public void OpenGpu() => Device = Gpu.OpenOrIgnore();
+    public void OpenGpu() => Device = Gpu.OpenOrIgnore(fastMath: fastMath);
 
     [OneTimeTearDown]
     public void CloseGpu() => Device?.Dispose();

@@ -5,8 +5,10 @@ using Scone.Engine.Backends;
 
 namespace Scone.Tests.Kernels;
 
-/// <summary>sine_forward and sine_backward (SIREN) against CpuOps.SineForward/Backward.</summary>
-public class SineKernelTests : GpuFixture
+/// <summary>sine_forward and sine_backward (SIREN) against CpuOps.SineForward/Backward, strict and with --fast-math.</summary>
+[TestFixture(false)]
+[TestFixture(true)]
+public class SineKernelTests(bool fastMath) : GpuFixture(fastMath)
 {
     private static readonly int[] Rows = [1, 37, 300, 1000];
     private static readonly int[] Widths = [13, 64, 250];

@@ -35,6 +35,8 @@ struct SconeCublas {
     CUstream stream = nullptr;
     int mathMode = CUBLAS_DEFAULT_MATH;
     int pointerMode = CUBLAS_POINTER_MODE_HOST;
+    const void* workspace = nullptr;  // cublasSetWorkspace_v2's; the emulated GEMMs need none
+    size_t workspaceBytes = 0;
 };
 typedef SconeCublas* cublasHandle_t;
 
@@ -228,6 +230,14 @@ SCONE_EXPORT cublasStatus_t cublasSetMathMode(cublasHandle_t handle, int mode) {
     int base = mode & ~CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION;
     if (base < CUBLAS_DEFAULT_MATH || base > CUBLAS_TF32_TENSOR_OP_MATH) return CUBLAS_STATUS_INVALID_VALUE;
     handle->mathMode = mode;
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+SCONE_EXPORT cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void* workspace, size_t bytes) {
+    if (!valid(handle)) return CUBLAS_STATUS_NOT_INITIALIZED;
+    if (bytes > 0 && !check_device_range("cublasSetWorkspace_v2", "workspace", workspace, bytes)) return CUBLAS_STATUS_INVALID_VALUE;
+    handle->workspace = workspace;
+    handle->workspaceBytes = bytes;
     return CUBLAS_STATUS_SUCCESS;
 }
 

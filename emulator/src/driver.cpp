@@ -91,6 +91,7 @@ bool g_initialized = false;
 SconeContext g_primary;
 thread_local CUcontext t_current = nullptr;
 std::map<uintptr_t, size_t> g_allocations;
+std::unordered_set<uintptr_t> g_hostAllocations;  // cuMemAllocHost_v2
 size_t g_allocatedBytes = 0;
 std::unordered_set<SconeStream*> g_streams;
 std::unordered_set<SconeEvent*> g_events;
@@ -373,6 +374,29 @@ SCONE_EXPORT CUresult cuMemFree_v2(CUdeviceptr pointer) {
     g_allocatedBytes -= it->second;
     g_allocations.erase(it);
     free(reinterpret_cast<void*>(pointer));
+    return CUDA_SUCCESS;
+}
+
+// Page-locked host memory is plain host memory here; tracked so that a free of anything else fails, as CUDA's does.
+SCONE_EXPORT CUresult cuMemAllocHost_v2(void** pointer, size_t bytes) {
+    NEED_CONTEXT();
+    if (!pointer || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
+    void* p = nullptr;
+    if (posix_memalign(&p, 4096, bytes) != 0) return CUDA_ERROR_OUT_OF_MEMORY;
+    std::lock_guard<std::mutex> lock(g_mutex);
+    g_hostAllocations.insert(reinterpret_cast<uintptr_t>(p));
+    *pointer = p;
+    return CUDA_SUCCESS;
+}
+
+SCONE_EXPORT CUresult cuMemFreeHost(void* pointer) {
+    NEED_CONTEXT();
+    std::lock_guard<std::mutex> lock(g_mutex);
+    if (!g_hostAllocations.erase(reinterpret_cast<uintptr_t>(pointer))) {
+        log("cuMemFreeHost: %p is not a live page-locked allocation", pointer);
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    free(pointer);
     return CUDA_SUCCESS;
 }
 

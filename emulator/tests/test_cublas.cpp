@@ -169,6 +169,10 @@ TEST(gemm_ex_and_handle) {
     CHECK_EQ(cublasSetMathMode(h, 7), 7);
     CHECK_EQ(cublasGetMathMode(h, &mode), 0);
     CHECK_EQ(mode, 0);
+    DeviceBuffer workspace(4096);
+    CHECK_EQ(cublasSetWorkspace_v2(h, (void*)workspace.ptr, 4096), 0);
+    CHECK_EQ(cublasSetWorkspace_v2(h, (void*)workspace.ptr, 4097), 7);  // past the allocation
+    CHECK_EQ(cublasSetWorkspace_v2(h, nullptr, 0), 0);                  // back to cuBLAS's own
 
     // Inputs with low mantissa bits: TF32 rounds them away, float32 keeps them.
     const int m = 8, n = 8, k = 16;

@@ -120,6 +120,23 @@ TEST(memory) {
     CU(cuMemcpyDtoH_v2(back.data(), a, 1000));
     CHECK(back[1] == 0xAB && back[3] == 0xAB && back[4] == 0x04 && back[999] == 0x01);
 
+    // Page-locked staging: a round trip through it on a stream, and a free of anything else fails.
+    void* pinned = nullptr;
+    CU(cuMemAllocHost_v2(&pinned, 1000));
+    CHECK_EQ(reinterpret_cast<uintptr_t>(pinned) % 4096, 0);
+    memcpy(pinned, host.data(), 1000);
+    CUstream stream;
+    CU(cuStreamCreate(&stream, 0));
+    CU(cuMemcpyHtoDAsync_v2(b, pinned, 1000, stream));
+    memset(pinned, 0, 1000);
+    CU(cuMemcpyDtoHAsync_v2(pinned, b, 1000, stream));
+    CU(cuStreamSynchronize(stream));
+    CHECK(memcmp(pinned, host.data(), 1000) == 0);
+    CU(cuStreamDestroy_v2(stream));
+    CU(cuMemFreeHost(pinned));
+    CHECK_EQ(cuMemFreeHost(pinned), 1);
+    CHECK_EQ(cuMemFreeHost(host.data()), 1);
+
     // Ranges outside live allocations fail with CUDA_ERROR_INVALID_VALUE and a line on stderr.
     CHECK_EQ(cuMemcpyHtoD_v2(a, host.data(), 1001), 1);            // past the end
     CHECK_EQ(cuMemcpyHtoD_v2(a + 999, host.data(), 2), 1);

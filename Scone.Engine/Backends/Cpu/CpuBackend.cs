@@ -79,6 +79,40 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         ArrayPool<T>.Shared.Return(totals);
     }
 
+    public void CoordinateCollageForward(Slice<T> z, Slice<T> x, Slice<T> maskWeight, Slice<T> a, Slice<T> basisWeight, Slice<T> basisBias,
+        int rows, int width, int dims, T w0, T omega, MaskActivation mask)
+    {
+        CheckLayer(rows, width, dims, z, z, x, a, basisWeight, basisBias);
+        maskWeight.Require(width * dims, nameof(maskWeight));
+        CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.CoordinateCollageForward(
+            z.Span().Slice(start * width, count * width), x.Span().Slice(start * dims, count * dims), maskWeight.Span()[..(width * dims)],
+            a.Span()[..width], basisWeight.Span()[..(width * dims)], basisBias.Span()[..width], count, width, dims, w0, omega, mask));
+    }
+
+    public void CoordinateCollageBackward(Slice<T> dMaskWeight, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, Slice<T> dz, Slice<T> x,
+        Slice<T> maskWeight, Slice<T> a, Slice<T> basisWeight, Slice<T> basisBias, int rows, int width, int dims, T w0, T omega, MaskActivation mask)
+    {
+        CheckLayer(rows, width, dims, dz, dz, x, a, basisWeight, basisBias);
+        maskWeight.Require(width * dims, nameof(maskWeight));
+        dMaskWeight.Require(width * dims, nameof(dMaskWeight));
+        da.Require(width, nameof(da));
+        dBasisWeight.Require(width * dims, nameof(dBasisWeight));
+        dBasisBias.Require(width, nameof(dBasisBias));
+        // One partial per chunk holds [da | dc | dB | dA], in that order.
+        int partialLength = width * (2 + 2 * dims);
+        T[] totals = ArrayPool<T>.Shared.Rent(partialLength);
+        Array.Clear(totals, 0, partialLength);
+        ReduceByChunks(rows, partialLength, totals.AsSpan(0, partialLength), (partial, start, count) => CpuOps.CoordinateCollageBackward(
+            partial.Slice((2 + dims) * width, width * dims), partial[..width], partial.Slice(2 * width, width * dims), partial.Slice(width, width),
+            dz.Span().Slice(start * width, count * width), x.Span().Slice(start * dims, count * dims), maskWeight.Span()[..(width * dims)],
+            a.Span()[..width], basisWeight.Span()[..(width * dims)], basisBias.Span()[..width], count, width, dims, w0, omega, mask));
+        AddInto(da.Span()[..width], totals.AsSpan(0, width));
+        AddInto(dBasisBias.Span()[..width], totals.AsSpan(width, width));
+        AddInto(dBasisWeight.Span()[..(width * dims)], totals.AsSpan(2 * width, width * dims));
+        AddInto(dMaskWeight.Span()[..(width * dims)], totals.AsSpan((2 + dims) * width, width * dims));
+        ArrayPool<T>.Shared.Return(totals);
+    }
+
     public void Multiply(Slice<T> y, Slice<T> factor, int count)
     {
         y.Require(count, nameof(y));

@@ -14,7 +14,7 @@ namespace Scone.Engine.Backends.Cpu;
 /// The loops are compiled fully optimised at once (AggressiveOptimization): each runs only a few
 /// times per step, so tiered compilation would leave the first steps in unoptimised code.
 /// </summary>
-public static class CpuOps
+public static partial class CpuOps
 {
     /// <summary>One sample's coordinates, each broadcast to a vector (d is at most 3).</summary>
     private readonly struct Coordinates<T> where T : unmanaged, IFloatingPointIeee754<T>
@@ -43,16 +43,24 @@ public static class CpuOps
         return q;
     }
 
-    /// <summary>[a | c | B^T row 0 | ... ] (B^T so that columns vectorise) with each part padded with zeros to a whole number of vectors (a or c may be empty: zeros); pooled.</summary>
-    private static T[] PaddedColumns<T>(int padded, ReadOnlySpan<T> a, ReadOnlySpan<T> c, ReadOnlySpan<T> basisWeight, int width, int dims) where T : unmanaged
+    /// <summary>
+    /// [a | c | B^T row 0 | ... | A^T row 0 | ...] (transposed so that columns vectorise) with each
+    /// part padded with zeros to a whole number of vectors (a or c may be empty: zeros; A^T only
+    /// when maskWeight is given); pooled.
+    /// </summary>
+    private static T[] PaddedColumns<T>(int padded, ReadOnlySpan<T> a, ReadOnlySpan<T> c, ReadOnlySpan<T> basisWeight, int width, int dims,
+        ReadOnlySpan<T> maskWeight = default) where T : unmanaged
     {
-        T[] table = ArrayPool<T>.Shared.Rent((2 + dims) * padded);
+        T[] table = ArrayPool<T>.Shared.Rent((2 + (maskWeight.IsEmpty ? 1 : 2) * dims) * padded);
         Array.Clear(table);
         a.CopyTo(table);
         if (!c.IsEmpty) c[..width].CopyTo(table.AsSpan(padded));
         for (int r = 0; r < width; r++)
             for (int k = 0; k < dims; k++)
+            {
                 table[(2 + k) * padded + r] = basisWeight[r * dims + k];
+                if (!maskWeight.IsEmpty) table[(2 + dims + k) * padded + r] = maskWeight[r * dims + k];
+            }
         return table;
     }
 

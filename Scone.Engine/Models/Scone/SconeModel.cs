@@ -99,16 +99,17 @@ public sealed class SconeModel : IModelDefinition
         var layout = model.Layout;
         var layers = Enumerable.Range(0, s.HiddenLayers).Select(l => (Func<int, ILayer<T>>)(rows =>
                 new CollageLayer<T>(backend, layout, Names($"net.{l}.linear"), Names($"rffs.{l}.linear"), s.LearnableScale ? ScaleName(l) : null,
-                    s.W0, s.Omegas[l], s.Mask, rows)))
+                    s.W0, s.Omegas[l], s.Mask, rows, fromCoordinates: l == 0)))
             .Append(_ => new LinearLayer<T>(backend, layout, Names("last_layer.linear")));
         return new LayerNetwork<T>(backend, model, capacity, layers);
     }
 
-    /// <summary>u and z of each collage layer, and the two gradient buffers.</summary>
+    /// <summary>u (but the fused first layer's) and z of each collage layer, and the two gradient buffers.</summary>
     public ActivationSize Activations(Model model)
     {
         var s = (SconeSettings)model.Settings;
-        return new((2L * s.HiddenLayers + 2) * s.Hidden, s.Hidden);
+        int stored = 2 * s.HiddenLayers - (CollageLayer<float>.Fuses(fromCoordinates: true, s.LearnableScale) ? 1 : 0);
+        return new((stored + 2L) * s.Hidden, s.Hidden);
     }
 
     private static string ScaleName(int layer) => $"net.{layer}.scale";
