@@ -57,7 +57,10 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             KernelNames.MseLoss, KernelNames.AdamStep, KernelNames.GatherRows, KernelNames.RandomIndices, KernelNames.GatherVideoPoints];
         string[] perColumn = [KernelNames.ColumnSum, KernelNames.SineForward, KernelNames.SineBackward, KernelNames.ReluForward, KernelNames.ReluBackward,
             KernelNames.FourierEncoding, KernelNames.MfnFilterForward, KernelNames.MfnFilterBackward, KernelNames.GaborWaveletForward,
-            KernelNames.GaborWaveletBackward, .. Enum.GetValues<MaskActivation>().SelectMany(mask => new[] { KernelNames.CollageForward(mask), KernelNames.CollageBackward(mask) })];
+            KernelNames.GaborWaveletBackward, .. Enum.GetValues<MaskActivation>().SelectMany(mask => new[]
+            {
+                KernelNames.CollageForward(mask), KernelNames.CollageBackward(mask), KernelNames.CoordinateCollageForward(mask), KernelNames.CoordinateCollageBackward(mask),
+            })];
         var blocks = flat.ToDictionary(name => name, _ => FlatBlock);
         foreach (string name in perColumn)
             blocks.Add(name, ColumnTile * RowTile);
