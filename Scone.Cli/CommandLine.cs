@@ -38,6 +38,7 @@ public static partial class CommandLine
             ConvertVideoCommand.Create(),
             MetricsCommand.Create(),
             BenchCommand.Create(),
+            KernelsCommand.Create(),
             StudyCommand.Create(),
         };
     }

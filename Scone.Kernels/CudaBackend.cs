@@ -47,6 +47,32 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     /// <summary>The flat kernels' block: kernels.cu's REDUCE_BLOCK (mse_loss's tree reduction needs exactly this).</summary>
     internal const int FlatBlock = 256;
 
+    /// <summary>
+    /// The threads of the block each kernel is launched with here, by name: what the static check
+    /// of registers and occupancy (KernelResourceReport) sizes each kernel for. Launch refuses a
+    /// block of another size, so that the tests on the emulator keep this true.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, int> BlockThreads { get; } = BlockSizes();
+
+    private static Dictionary<string, int> BlockSizes()
+    {
+        string[] flat = [KernelNames.Fill, KernelNames.AddBias, KernelNames.ReducePartials, KernelNames.Multiply, KernelNames.MaskScaleGradient,
+            KernelNames.MseLoss, KernelNames.AdamStep, KernelNames.GatherRows, KernelNames.RandomIndices, KernelNames.GatherVideoPoints];
+        string[] perColumn = [KernelNames.ColumnSum, KernelNames.SineForward, KernelNames.SineBackward, KernelNames.ReluForward, KernelNames.ReluBackward,
+            KernelNames.FourierEncoding, KernelNames.MfnFilterForward, KernelNames.MfnFilterBackward, KernelNames.GaborWaveletForward,
+            KernelNames.GaborWaveletBackward, .. Enum.GetValues<MaskActivation>().SelectMany(mask => new[]
+            {
+                KernelNames.CollageForward(mask), KernelNames.CollageBackward(mask), KernelNames.CoordinateCollageForward(mask), KernelNames.CoordinateCollageBackward(mask),
+            })];
+        var blocks = flat.ToDictionary(name => name, _ => FlatBlock);
+        foreach (string name in perColumn)
+            blocks.Add(name, ColumnTile * RowTile);
+        blocks.Add(KernelNames.DivideAdd, 1);
+        foreach (var mask in Enum.GetValues<MaskActivation>())
+            blocks.Add(KernelNames.CollageTf32Forward(mask), Tf32Threads);
+        return blocks;
+    }
+
     /// <summary>At most this many partial sums per reduction: enough row blocks to fill a large GPU, few enough to add up in one short pass.</summary>
     private const int MaxParts = 128;
 
@@ -527,6 +553,9 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private void Launch(in CudaKernel kernel, int gridX, int gridY, int blockX, int blockY, params ReadOnlySpan<KernelArgument> arguments)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (!BlockThreads.TryGetValue(kernel.Name, out int threads) || threads != blockX * blockY)
+            throw new InvalidOperationException($"{kernel.Name} launched with a block of {blockX}x{blockY}, but CudaBackend.BlockThreads records "
+                + $"{(threads == 0 ? "no block" : $"{threads} threads")} for it: make it the block the launch uses");
         if (gridX == 0 || gridY == 0) return;
         ulong* values = stackalloc ulong[arguments.Length];
         void** pointers = stackalloc void*[arguments.Length];

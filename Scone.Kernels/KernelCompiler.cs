@@ -123,7 +123,14 @@ public static unsafe class KernelCompiler
     /// name a virtual architecture (--gpu-architecture=compute_XY). A failed compile throws an
     /// NvrtcException holding NVRTC's log, whose lines read kernels.cu(line): error ..., and the options.
     /// </summary>
-    public static byte[] Compile(string source, IReadOnlyList<string> options)
+    public static byte[] Compile(string source, IReadOnlyList<string> options) => Compile(source, options, out _);
+
+    /// <summary>
+    /// As <see cref="Compile(string, IReadOnlyList{string})"/>, with NVRTC's log of a successful
+    /// compile: its warnings, and ptxas's resource report when the options ask for it
+    /// (--ptxas-options=-v).
+    /// </summary>
+    public static byte[] Compile(string source, IReadOnlyList<string> options, out string log)
     {
         Check(Nvrtc.nvrtcCreateProgram(out nint program, source, SourceName, 0, null, null));
         var optionPointers = new nint[options.Count];
@@ -137,6 +144,7 @@ public static unsafe class KernelCompiler
             if (result != nvrtcResult.NVRTC_SUCCESS)
                 throw new NvrtcException(result.ToString(), Description(result), $"nvrtcCompileProgram({SourceName})",
                     $"options: {string.Join(' ', options)}{Environment.NewLine}{Log(program)}");
+            log = Log(program);
             return options.Any(option => option.StartsWith("--gpu-architecture=compute_", StringComparison.Ordinal)) ? Ptx(program) : Cubin(program, options);
         }
         finally

@@ -18,7 +18,7 @@ public class NvrtcCompileTests
     /// <summary>Architectures older than 9.0 to fall back on, newest first, when an NVRTC predates sm_90 (NVRTC 11.7 and older).</summary>
     private static readonly int[] OlderArchitectures = [89, 87, 86, 80];
 
-    private static (int Major, int Minor) RequireNvrtc()
+    internal static (int Major, int Minor) RequireNvrtc()
     {
         try
         {
@@ -129,15 +129,8 @@ public class NvrtcCompileTests
     {
         if (!Cuda.IsEmulated)
             Assert.Ignore("SCONE_CUDA_EMULATOR is not set: the compile tests use the real NVRTC directly");
-        string fixture = typeof(NvrtcCompileTests).FullName!;
-        string[] tests = [nameof(KernelsCompileToACubinHoldingEveryKernel), nameof(KernelsCompileToPtxForAVirtualArchitecture), nameof(ACompileErrorShowsTheLogWithFileAndLineAndTheOptions)];
-        var child = ChildTestRun.Run(string.Join('|', tests.Select(test => $"FullyQualifiedName~{fixture}.{test}")),
-            new Dictionary<string, string?> { [CudaLibraries.EmulatorVariable] = null });
-        TestContext.Out.WriteLine(child.Output);
-        if (child.ExitCode == 0 && child.Count("skipped") > 0 && child.Count("succeeded") == 0)
-            Assert.Ignore($"the real NVRTC cannot be loaded here (the child run skipped its tests):{Environment.NewLine}{child.Output}");
-        Assert.That(child.ExitCode, Is.Zero, child.Output);
-        Assert.That(child.Count("succeeded"), Is.EqualTo(4), child.Output);
+        ChildTestRun.RerunWithRealNvrtc(typeof(NvrtcCompileTests),
+            [nameof(KernelsCompileToACubinHoldingEveryKernel), nameof(KernelsCompileToPtxForAVirtualArchitecture), nameof(ACompileErrorShowsTheLogWithFileAndLineAndTheOptions)], 4);
     }
 
     [Test]
