@@ -360,6 +360,9 @@ __device__ __forceinline__ void collage_backward_body(float* du, float* __restri
 // SCONE's layer: m = sigma(k w0 u), k = scale[0] for the -L variants (scale may be null: k = 1);
 // one kernel pair per mask activation, named collage_forward_NAME and collage_backward_NAME with
 // NAME the --mask name (MaskActivations.Name). At most COLUMN_TILE x ROW_TILE threads a block.
+// The sin2, nsin and ncos backwards also ask for 8 resident blocks (32 registers, the grid's
+// 8 blocks a multiprocessor): ptxas fits them without a spill; the other masks' backwards spill
+// at 32 (scone kernels shows both), so they keep 37-46 registers and 5-6 blocks.
 #define COLLAGE_FORWARD_ARGUMENTS float* __restrict__ z, float* __restrict__ u, const float* __restrict__ x, \
     const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, \
     const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega
@@ -372,7 +375,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
     collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIN_SQUARED>(scaled_w0(w0, scale)));
 }
 
-extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_sin2(COLLAGE_BACKWARD_ARGUMENTS)
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE, 8) collage_backward_sin2(COLLAGE_BACKWARD_ARGUMENTS)
 {
     collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIN_SQUARED>(scaled_w0(w0, scale)));
 }
@@ -402,7 +405,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
     collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_SIN>(scaled_w0(w0, scale)));
 }
 
-extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_nsin(COLLAGE_BACKWARD_ARGUMENTS)
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE, 8) collage_backward_nsin(COLLAGE_BACKWARD_ARGUMENTS)
 {
     collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_SIN>(scaled_w0(w0, scale)));
 }
@@ -412,7 +415,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
     collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_COS>(scaled_w0(w0, scale)));
 }
 
-extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_ncos(COLLAGE_BACKWARD_ARGUMENTS)
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE, 8) collage_backward_ncos(COLLAGE_BACKWARD_ARGUMENTS)
 {
     collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_COS>(scaled_w0(w0, scale)));
 }
