@@ -48,6 +48,9 @@ public sealed record DeviceRates(double GemmTflops, double CopyGigabytesPerSecon
     public double FloorMilliseconds(double bytes, double flops) =>
         Math.Max(bytes / (CopyGigabytesPerSecond * 1e9), flops / (GemmTflops * 1e12)) * 1e3;
 
+    /// <summary>The floor of a run of kernels: the sum of each one's.</summary>
+    public double FloorMilliseconds(IEnumerable<(double Bytes, double Flops)> calls) => calls.Sum(call => FloorMilliseconds(call.Bytes, call.Flops));
+
     private static double Median(Func<double> measure)
     {
         measure();

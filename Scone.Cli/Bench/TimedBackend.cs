@@ -23,13 +23,13 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
 {
     public readonly record struct GemmShape(bool TransA, bool TransB, int M, int N, int K, float Beta);
 
-    /// <summary>What one primitive cost over the recorded step.</summary>
+    /// <summary>What one primitive cost over the recorded step, and each call's bytes and FLOPs (a floor is a sum over calls: one call may be bound by bytes, the next by FLOPs).</summary>
     public sealed class Cost
     {
-        public int Calls { get; set; }
+        public List<(double Bytes, double Flops)> Calls { get; } = [];
         public double Milliseconds { get; set; }
-        public double Bytes { get; set; }
-        public double Flops { get; set; }
+        public double Bytes => Calls.Sum(call => call.Bytes);
+        public double Flops => Calls.Sum(call => call.Flops);
     }
 
     public const double Trig = 15, Exp = 10;
@@ -58,10 +58,8 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
         action();
         inner.Synchronize();
         if (!Costs.TryGetValue(name, out var cost)) Costs[name] = cost = new Cost();
-        cost.Calls++;
+        cost.Calls.Add((4 * floats, flops));
         cost.Milliseconds += Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        cost.Bytes += 4 * floats;
-        cost.Flops += flops;
     }
 
     public void Reset()

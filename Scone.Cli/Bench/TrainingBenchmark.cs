@@ -83,15 +83,15 @@ public static class TrainingBenchmark
         double? blasGemmMs = OpenBlasYardstick.IsAvailable ? ReplayGemms(timed.Gemms, useOpenBlas: true) : null;
         var rates = cuda is null ? null : DeviceRates.Measure(cuda);
         var cpuPeak = backend is CpuBackend<float> ? CpuPeak.Measure() : null;
-        double? floorMs = rates is null ? null : costs.Sum(entry => rates.FloorMilliseconds(entry.Value.Bytes, entry.Value.Flops));
+        double? floorMs = rates is null ? null : costs.Sum(entry => rates.FloorMilliseconds(entry.Value.Calls));
         var primitives = new JsonArray();
         foreach (var (name, cost) in costs)
         {
-            double? floor = rates?.FloorMilliseconds(cost.Bytes, cost.Flops);
+            double? floor = rates?.FloorMilliseconds(cost.Calls);
             primitives.Add(new JsonObject
             {
                 ["name"] = name,
-                ["calls"] = cost.Calls,
+                ["calls"] = cost.Calls.Count,
                 ["ms"] = Math.Round(cost.Milliseconds, 3),
                 ["mb"] = Math.Round(cost.Bytes / 1e6, 3),
                 ["gflop"] = Math.Round(cost.Flops / 1e9, 4),
