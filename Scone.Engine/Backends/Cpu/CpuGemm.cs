@@ -47,7 +47,7 @@ public static unsafe class CpuGemm
     /// runs: SCONE_CPU_GEMM (avx2 or avx512) where set, else the 512-bit tile where the CPU has AVX-512F.
     /// </summary>
     /// <exception cref="InputException">SCONE_CPU_GEMM names no tile, or one this CPU cannot run.</exception>
-    public static CpuGemmKernel DefaultKernel => s_defaultKernel ??= ReadDefaultKernel();
+    public static CpuGemmKernel DefaultKernel => s_defaultKernel ??= ParseKernel(Environment.GetEnvironmentVariable(KernelVariable));
 
     /// <summary>Whether this CPU can run the tile.</summary>
     public static bool IsSupported(CpuGemmKernel kernel) => kernel switch
@@ -57,13 +57,17 @@ public static unsafe class CpuGemm
         _ => false,
     };
 
-    static CpuGemmKernel ReadDefaultKernel()
+    /// <summary>The tile a value of SCONE_CPU_GEMM names; unset or empty, the fastest this CPU has.</summary>
+    internal static CpuGemmKernel ParseKernel(string? value)
     {
-        string? value = Environment.GetEnvironmentVariable(KernelVariable);
         if (string.IsNullOrEmpty(value))
             return IsSupported(CpuGemmKernel.Avx512) ? CpuGemmKernel.Avx512 : CpuGemmKernel.Avx2;
-        if (!Enum.TryParse(value, ignoreCase: true, out CpuGemmKernel kernel) || !Enum.IsDefined(kernel))
-            throw new InputException($"{KernelVariable}={value}: expected avx2 or avx512");
+        CpuGemmKernel kernel = value.ToLowerInvariant() switch
+        {
+            "avx2" => CpuGemmKernel.Avx2,
+            "avx512" => CpuGemmKernel.Avx512,
+            _ => throw new InputException($"{KernelVariable}={value}: expected avx2 or avx512"),
+        };
         if (!IsSupported(kernel))
             throw new InputException($"{KernelVariable}={value}: this CPU lacks AVX-512F");
         return kernel;
