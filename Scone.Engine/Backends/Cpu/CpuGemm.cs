@@ -23,7 +23,7 @@ namespace Scone.Engine.Backends.Cpu;
 /// </remarks>
 public static unsafe class CpuGemm
 {
-    // Depth of a packed block: a 6 x KC slice of A (6 KiB of floats) stays in L1 while it sweeps the packed B,
+    // Depth of a packed block: an MR x KC slice of A (6 or 14 KiB of floats) stays in L1 while it sweeps the packed B,
     // and one block covers k = 250 of a SCONE layer, so C is written once. Deeper blocks measured slower.
     internal const int KC = 256;
     // The packed KC x NC block of B stays in the 512 KiB L2 of each core while every slice of A sweeps it.
