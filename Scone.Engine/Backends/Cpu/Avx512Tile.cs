@@ -68,7 +68,7 @@ internal readonly unsafe struct Avx512Tile : IGemmTile
         int w = Vector512<T>.Count;
         // The lines of C that the next tile of this row band will write (the tile after the last is the next band's
         // first row): with a short k the tiles are bound by writing C, and 14 rows are more streams than the hardware
-        // prefetcher follows (k = 2 or 3: 2-3x slower without this; no change seen at k = 250).
+        // prefetcher follows (k = 2 or 3: 2-3x as long without this; no change seen at k = 250).
         for (int i = 0; i < mr; i++)
         {
             byte* next = (byte*)(c + i * ldc + 2 * w);
