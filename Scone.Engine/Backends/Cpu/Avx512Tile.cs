@@ -8,8 +8,7 @@ namespace Scone.Engine.Backends.Cpu;
 
 /// <summary>
 /// The 512-bit register tile of <see cref="CpuGemm"/>: 14 rows x 2 vectors, 32 floats or 16 doubles. The 28
-/// accumulators and the 2 vectors of B take 30 of the 32 zmm registers, and each FMA broadcasts its value of A
-/// straight from memory (or from the 31st register).
+/// accumulators, the 2 vectors of B and the broadcast value of A take 31 of the 32 zmm registers.
 /// </summary>
 /// <remarks>
 /// Per step of k the tile loads 2 vectors of B and 14 values of A for 28 FMAs; 6 x 64 would need 4 vectors

@@ -404,13 +404,18 @@ public static unsafe class CpuGemm
         }
     }
 
-    /// <summary>mr values in 128-bit moves, which every SIMD target has, and single values for the rest.</summary>
+    /// <summary>mr values in 128-bit moves, which every SIMD target has, then the two floats left (6 = 4 + 2, 14 = 12 + 2) in one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void CopyGroup<T>(T* src, T* dst, int mr) where T : unmanaged
     {
         int q = 0;
         for (; q <= mr - Vector128<T>.Count; q += Vector128<T>.Count)
             Vector128.Load(src + q).Store(dst + q);
+        if (typeof(T) == typeof(float) && q + 2 <= mr)
+        {
+            *(ulong*)(dst + q) = *(ulong*)(src + q);
+            q += 2;
+        }
         for (; q < mr; q++) dst[q] = src[q];
     }
 
@@ -539,7 +544,7 @@ public static unsafe class CpuGemm
     /// the hardware can (NEON) and otherwise multiplies and adds, correct either way.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector<T> MulAdd<T>(Vector<T> x, Vector<T> y, Vector<T> acc)
+    static Vector<T> MulAdd<T>(Vector<T> x, Vector<T> y, Vector<T> acc)
     {
         if (typeof(T) == typeof(float))
         {
