@@ -29,7 +29,8 @@ public static unsafe partial class OpenBlasYardstick
         foreach (string name in s_candidates)
         {
             if (!NativeLibrary.TryLoad(name, out nint handle)) continue;
-            if (!NativeLibrary.TryGetExport(handle, nameof(cblas_sgemm), out _))
+            // libblas.so.3 is OpenBLAS only where Debian's alternative points there; the reference BLAS is no yardstick.
+            if (!NativeLibrary.TryGetExport(handle, nameof(cblas_sgemm), out _) || !NativeLibrary.TryGetExport(handle, "openblas_get_config", out _))
             {
                 NativeLibrary.Free(handle);
                 continue;
@@ -50,7 +51,7 @@ public static unsafe partial class OpenBlasYardstick
             Status = name;
             return;
         }
-        Status = $"no {nameof(cblas_sgemm)} found (tried {string.Join(", ", s_candidates)})";
+        Status = $"no OpenBLAS cblas_sgemm found (tried {string.Join(", ", s_candidates)})";
     }
 
     /// <summary>

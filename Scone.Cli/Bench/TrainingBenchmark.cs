@@ -11,8 +11,8 @@ namespace Scone.Cli.Bench;
 
 /// <summary>
 /// Milliseconds per full-batch training step for one configuration on one backend, the split of
-/// one step by primitive, and the step's GEMMs replayed alone with CpuGemm and with OpenBLAS:
-/// the yardstick a CPU step is judged against.
+/// one step by primitive, and the step's GEMMs replayed alone with CpuGemm (each of its tiles the
+/// CPU can run) and with OpenBLAS: the yardstick a CPU step is judged against.
 /// </summary>
 public static class TrainingBenchmark
 {
@@ -34,6 +34,8 @@ public static class TrainingBenchmark
     public static JsonObject Run(IBackend<float> backend, Case benchCase, RgbImage image, int warmup, int measured, int psnrSteps, bool profile = false, bool graphs = true)
     {
         var data = ImageSignal.ToTrainingData<float>(image);
+        // Read first, so that a bad SCONE_CPU_GEMM fails before any training.
+        CpuGemmKernel? gemmKernel = backend is CpuBackend<float> ? CpuGemm.DefaultKernel : null;
         var timed = new TimedBackend(backend);
         using var network = benchCase.Model.CreateNetwork<float>(timed, data.Rows);
         int totalSteps = Math.Max(psnrSteps, warmup + measured + 1);
@@ -79,11 +81,13 @@ public static class TrainingBenchmark
         double gemmFlops = timed.Gemms.Sum(g => 2.0 * g.M * g.N * g.K);
         double bytes = costs.Sum(entry => entry.Value.Bytes);
         double otherBytes = costs.Where(entry => entry.Key != "gemm").Sum(entry => entry.Value.Bytes);
-        double? ownGemmMs = backend is CpuBackend<float> ? ReplayGemms(timed.Gemms, useOpenBlas: false) : null;
-        double? blasGemmMs = OpenBlasYardstick.IsAvailable ? ReplayGemms(timed.Gemms, useOpenBlas: true) : null;
+        var shapes = gemmKernel is null ? null : ReplayGemmShapes(timed.Gemms);
+        double? ownGemmMs = gemmKernel is CpuGemmKernel ran ? shapes!.Sum(s => s.Count * s.Milliseconds[ran]) : null;
+        double? blasGemmMs = OpenBlasYardstick.IsAvailable ? ReplayOpenBlas(timed.Gemms) : null;
         var rates = cuda is null ? null : DeviceRates.Measure(cuda);
         var cpuPeak = backend is CpuBackend<float> ? CpuPeak.Measure() : null;
         double? floorMs = rates is null ? null : costs.Sum(entry => rates.FloorMilliseconds(entry.Value.Calls));
+        double? ownGemmGflops = ownGemmMs is double gemmMs ? gemmFlops / (gemmMs / 1000) / 1e9 : null;
         var primitives = new JsonArray();
         foreach (var (name, cost) in costs)
         {
@@ -116,11 +120,16 @@ public static class TrainingBenchmark
             ["samples_per_second"] = Math.Round(data.Rows / (stepMs / 1000)),
             ["gemm_gflop_per_step"] = Math.Round(gemmFlops / 1e9, 3),
             ["ms_by_primitive_last_step"] = breakdown,
+            ["cpu_gemm_kernel"] = gemmKernel is CpuGemmKernel kernel ? KernelName(kernel) : null,
             ["gemms_alone_ms_cpugemm"] = ownGemmMs is double own ? Math.Round(own, 3) : null,
+            ["gemms_alone_ms_cpugemm_avx2"] = TotalMs(shapes, CpuGemmKernel.Avx2),
+            ["gemms_alone_ms_cpugemm_avx512"] = TotalMs(shapes, CpuGemmKernel.Avx512),
+            ["gemm_shapes_cpugemm"] = shapes is null ? null : new JsonArray(shapes.Select(ShapeJson).ToArray()),
             ["gemms_alone_ms_openblas"] = blasGemmMs is double blas ? Math.Round(blas, 3) : null,
             ["cpu_peak_gflops_fma256"] = cpuPeak is null ? null : Math.Round(cpuPeak.Gflops256, 1),
             ["cpu_peak_gflops_fma512"] = cpuPeak?.Gflops512 is double g512 ? Math.Round(g512, 1) : null,
-            ["gemms_cpugemm_over_fma256_peak"] = cpuPeak is not null && ownGemmMs is double gemmMs ? Math.Round(gemmFlops / (gemmMs / 1000) / 1e9 / cpuPeak.Gflops256, 3) : null,
+            ["gemms_cpugemm_over_fma256_peak"] = cpuPeak is not null && ownGemmGflops is double r256 ? Math.Round(r256 / cpuPeak.Gflops256, 3) : null,
+            ["gemms_cpugemm_over_fma512_peak"] = cpuPeak?.Gflops512 is double p512 && ownGemmGflops is double r512 ? Math.Round(r512 / p512, 3) : null,
             ["step_over_openblas_gemms"] = blasGemmMs is double b ? Math.Round(stepMs / b, 3) : null,
             ["bytes_per_step_mb"] = Math.Round(bytes / 1e6, 3),
             ["other_bytes_per_step_mb"] = Math.Round(otherBytes / 1e6, 3),
@@ -170,25 +179,72 @@ public static class TrainingBenchmark
         return timer.ElapsedMilliseconds();
     }
 
-    /// <summary>The median over repetitions of the sum of one step's GEMMs, each run alone on random data.</summary>
-    private static double ReplayGemms(IReadOnlyList<TimedBackend.GemmShape> gemms, bool useOpenBlas)
+    /// <summary>The sum of one step's GEMMs, each run alone with OpenBLAS on random data (the median of repetitions).</summary>
+    private static double ReplayOpenBlas(IReadOnlyList<TimedBackend.GemmShape> gemms) =>
+        gemms.Sum(g => OpenBlasYardstick.TimeSgemm(g.TransA, g.TransB, g.M, g.N, g.K, g.Beta, warmup: 1, repetitions: 5)!.Value);
+
+    /// <summary>A GEMM shape of the step, how often the step runs it, and its median time alone with each CpuGemm tile.</summary>
+    private sealed record ShapeTimes(TimedBackend.GemmShape Shape, int Count, Dictionary<CpuGemmKernel, double> Milliseconds);
+
+    /// <summary>
+    /// Each distinct GEMM shape of one step, run alone on random data with every tile this CPU has, the tiles
+    /// alternating call by call so that both see the same machine; the median of the repetitions.
+    /// </summary>
+    private static List<ShapeTimes> ReplayGemmShapes(IReadOnlyList<TimedBackend.GemmShape> gemms)
     {
-        double total = 0;
-        foreach (var g in gemms)
+        const int Repetitions = 5;
+        var kernels = Enum.GetValues<CpuGemmKernel>().Where(CpuGemm.IsSupported).ToArray();
+        var result = new List<ShapeTimes>();
+        foreach (var group in gemms.GroupBy(g => g))
         {
-            if (useOpenBlas)
-            {
-                total += OpenBlasYardstick.TimeSgemm(g.TransA, g.TransB, g.M, g.N, g.K, g.Beta, warmup: 1, repetitions: 5)!.Value;
-                continue;
-            }
+            var g = group.Key;
             var random = new Random(1);
             float[] a = Enumerable.Range(0, g.M * g.K).Select(_ => random.NextSingle()).ToArray();
             float[] b = Enumerable.Range(0, g.K * g.N).Select(_ => random.NextSingle()).ToArray();
             float[] c = new float[g.M * g.N];
             int lda = g.TransA ? g.M : g.K, ldb = g.TransB ? g.K : g.N;
-            total += OpenBlasYardstick.MedianMilliseconds(
-                () => CpuGemm.Gemm(g.TransA, g.TransB, g.M, g.N, g.K, 1f, a, lda, b, ldb, g.Beta, c, g.N), warmup: 1, repetitions: 5);
+            var times = kernels.ToDictionary(kernel => kernel, _ => new double[Repetitions]);
+            for (int r = -1; r < Repetitions; r++)
+                foreach (var kernel in kernels)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    CpuGemm.Gemm(kernel, g.TransA, g.TransB, g.M, g.N, g.K, 1f, a, lda, b, ldb, g.Beta, c, g.N);
+                    // The first round warms up.
+                    if (r >= 0) times[kernel][r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                }
+            result.Add(new ShapeTimes(g, group.Count(), kernels.ToDictionary(kernel => kernel, kernel => Median(times[kernel]))));
         }
-        return total;
+        return result;
+    }
+
+    private static double Median(double[] values)
+    {
+        Array.Sort(values);
+        return values[values.Length / 2];
+    }
+
+    private static double? TotalMs(List<ShapeTimes>? shapes, CpuGemmKernel kernel) =>
+        shapes is not null && CpuGemm.IsSupported(kernel) ? Math.Round(shapes.Sum(s => s.Count * s.Milliseconds[kernel]), 3) : null;
+
+    private static string KernelName(CpuGemmKernel kernel) => kernel.ToString().ToLowerInvariant();
+
+    private static JsonObject ShapeJson(ShapeTimes s)
+    {
+        var g = s.Shape;
+        double flops = 2.0 * g.M * g.N * g.K;
+        var json = new JsonObject
+        {
+            ["m_n_k"] = $"{g.M}x{g.N}x{g.K}",
+            ["trans_a"] = g.TransA,
+            ["trans_b"] = g.TransB,
+            ["beta"] = g.Beta,
+            ["calls_per_step"] = s.Count,
+        };
+        foreach (var (kernel, ms) in s.Milliseconds)
+        {
+            json[$"ms_{KernelName(kernel)}"] = Math.Round(ms, 3);
+            json[$"gflops_{KernelName(kernel)}"] = Math.Round(flops / (ms / 1000) / 1e9, 1);
+        }
+        return json;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using NUnit.Framework;
+using Scone.Engine.Backends.Cpu;
 
 namespace Scone.Tests.Cli;
 
@@ -28,6 +29,13 @@ public class CliBenchTests
         Assert.That((double)result["cpu_peak_gflops_fma256"]!, Is.GreaterThan(0));
         Assert.That((double)result["gemms_cpugemm_over_fma256_peak"]!, Is.GreaterThan(0));
         Assert.That(result["cpu_peak_gflops_fma512"] is null, Is.EqualTo(!System.Runtime.Intrinsics.X86.Avx512F.IsSupported));
+        // Which tile ran the step, and every GEMM shape of the step replayed with each tile the CPU has.
+        Assert.That((string?)result["cpu_gemm_kernel"], Is.EqualTo(CpuGemm.DefaultKernel.ToString().ToLowerInvariant()));
+        Assert.That(result["gemms_alone_ms_cpugemm_avx512"] is null, Is.EqualTo(!CpuGemm.IsSupported(CpuGemmKernel.Avx512)));
+        var shapes = result["gemm_shapes_cpugemm"]!.AsArray();
+        Assert.That(shapes, Is.Not.Empty);
+        Assert.That(shapes.Sum(shape => (int)shape!["calls_per_step"]! * (double)shape["ms_avx2"]!),
+            Is.EqualTo((double)result["gemms_alone_ms_cpugemm_avx2"]!).Within(0.01));
     }
 
     [Test]

@@ -1,10 +1,15 @@
 using System.Numerics;
+using System.Runtime.Intrinsics.X86;
 using NUnit.Framework;
+using Scone.Engine;
 using Scone.Engine.Backends.Cpu;
 
 namespace Scone.Tests.Cpu;
 
-/// <summary>CpuGemm against a naive triple loop in double.</summary>
+/// <summary>
+/// CpuGemm against a naive triple loop in double, with each register tile forced; a tile the CPU cannot
+/// run (AVX-512) is skipped with the reason.
+/// </summary>
 [TestFixture]
 public sealed class CpuGemmTests
 {
@@ -27,6 +32,8 @@ public sealed class CpuGemmTests
         new(6, 16, 256), new(6, 8, 17), new(12, 32, 512), new(13, 33, 513),
         new(7, 17, 63), new(17, 7, 65), new(63, 65, 17), new(65, 63, 250), new(250, 3, 257), new(257, 250, 7),
         new(250, 250, 2), new(250, 250, 3), new(2048, 3, 64), new(7, 5, 3000),
+        // Around the 14 x 32 float (14 x 16 double) AVX-512 tile, and the width of a SCONE layer.
+        new(14, 32, 256), new(15, 31, 255), new(13, 33, 257), new(28, 64, 129), new(29, 250, 3), new(250, 250, 250),
     ];
 
     // Large enough to run on several threads; the comment names the split the cost model picks.
@@ -40,73 +47,158 @@ public sealed class CpuGemmTests
     static readonly (double Alpha, double Beta)[] s_scalars = [(1, 0), (1, 1), (-0.5, -0.5), (2, 0.25), (0.75, 1)];
 
     [Test]
-    public void FloatMatchesReference([ValueSource(nameof(s_shapes))] Shape shape, [Values] bool transA, [Values] bool transB) =>
-        CheckShape<float>(shape, transA, transB);
+    public void FloatMatchesReference([Values] CpuGemmKernel kernel, [ValueSource(nameof(s_shapes))] Shape shape,
+        [Values] bool transA, [Values] bool transB) =>
+        CheckShape<float>(kernel, shape, transA, transB);
 
     [Test]
-    public void DoubleMatchesReference([ValueSource(nameof(s_shapes))] Shape shape, [Values] bool transA, [Values] bool transB) =>
-        CheckShape<double>(shape, transA, transB);
+    public void DoubleMatchesReference([Values] CpuGemmKernel kernel, [ValueSource(nameof(s_shapes))] Shape shape,
+        [Values] bool transA, [Values] bool transB) =>
+        CheckShape<double>(kernel, shape, transA, transB);
 
     [Test]
-    public void FloatSplitAcrossThreads([ValueSource(nameof(s_splitShapes))] Shape shape, [Values] bool transA, [Values] bool transB) =>
-        CheckShape<float>(shape, transA, transB, samples: 500);
+    public void FloatSplitAcrossThreads([Values] CpuGemmKernel kernel, [ValueSource(nameof(s_splitShapes))] Shape shape,
+        [Values] bool transA, [Values] bool transB) =>
+        CheckShape<float>(kernel, shape, transA, transB, samples: 500);
 
     [Test]
-    public void DoubleSplitAcrossThreads([ValueSource(nameof(s_splitShapes))] Shape shape, [Values] bool transA, [Values] bool transB) =>
-        CheckShape<double>(shape, transA, transB, samples: 500);
+    public void DoubleSplitAcrossThreads([Values] CpuGemmKernel kernel, [ValueSource(nameof(s_splitShapes))] Shape shape,
+        [Values] bool transA, [Values] bool transB) =>
+        CheckShape<double>(kernel, shape, transA, transB, samples: 500);
 
-    static void CheckShape<T>(Shape shape, bool transA, bool transB, int samples = 0) where T : unmanaged, IFloatingPointIeee754<T>
+    static void CheckShape<T>(CpuGemmKernel kernel, Shape shape, bool transA, bool transB, int samples = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Vary scalars and padding with the shape so that every case also covers some of them.
         int variant = shape.M + shape.N + shape.K + (transA ? 2 : 0) + (transB ? 1 : 0);
         (double alpha, double beta) = s_scalars[variant % s_scalars.Length];
         int pad = variant % 3 == 0 ? 0 : variant % 5 + 1;
-        Check<T>(transA, transB, shape.M, shape.N, shape.K, alpha, beta, pad, seed: variant, samples: samples);
+        Check<T>(kernel, transA, transB, shape.M, shape.N, shape.K, alpha, beta, pad, seed: variant, samples: samples);
     }
 
     [Test]
-    public void AlphaAndBeta([Values(0.0, 1.0, -0.5, 3.0)] double alpha, [Values(0.0, 1.0, -0.5)] double beta,
-        [Values] bool transA, [Values] bool transB)
+    public void AlphaAndBeta([Values] CpuGemmKernel kernel, [Values(0.0, 1.0, -0.5, 3.0)] double alpha,
+        [Values(0.0, 1.0, -0.5)] double beta, [Values] bool transA, [Values] bool transB)
     {
-        Check<float>(transA, transB, 19, 37, 41, alpha, beta, pad: 2, seed: 1);
-        Check<double>(transA, transB, 19, 37, 41, alpha, beta, pad: 2, seed: 2);
+        Check<float>(kernel, transA, transB, 19, 37, 41, alpha, beta, pad: 2, seed: 1);
+        Check<double>(kernel, transA, transB, 19, 37, 41, alpha, beta, pad: 2, seed: 2);
     }
 
     [Test]
-    public void BetaZeroOverwritesNaN([Values] bool transA, [Values] bool transB, [Values(5, 300)] int k)
+    public void BetaZeroOverwritesNaN([Values] CpuGemmKernel kernel, [Values] bool transA, [Values] bool transB,
+        [Values(5, 300)] int k)
     {
-        Check<float>(transA, transB, 31, 45, k, 1, 0, pad: 1, seed: 3, nanC: true);
-        Check<double>(transA, transB, 31, 45, k, -2, 0, pad: 1, seed: 4, nanC: true);
+        Check<float>(kernel, transA, transB, 31, 45, k, 1, 0, pad: 1, seed: 3, nanC: true);
+        Check<double>(kernel, transA, transB, 31, 45, k, -2, 0, pad: 1, seed: 4, nanC: true);
+    }
+
+    public sealed record TrainingGemm(string Name, bool TransA, bool TransB, int M, int N, int K, double Beta)
+    {
+        public override string ToString() => Name;
     }
 
     /// <summary>
     /// The training shapes, with N cut down (Debug builds run Gemm unoptimised) but each still taking the
-    /// split it takes at N = 65,536, checked at sampled entries.
+    /// split it takes at N = 65,536.
     /// </summary>
-    [TestCase(false, true, 512, 250, 250, 0.0, TestName = "Forward u = z A^T, D = 250")]
-    [TestCase(true, false, 250, 250, 2048, 1.0, TestName = "Weight gradient dA += du^T z, D = 250")]
-    [TestCase(false, false, 512, 250, 250, 0.0, TestName = "Input gradient dz = du A, D = 250")]
-    [TestCase(false, true, 2048, 64, 64, 0.0, TestName = "Forward u = z A^T, D = 64")]
-    [TestCase(true, false, 64, 64, 4096, 1.0, TestName = "Weight gradient dA += du^T z, D = 64")]
-    [TestCase(false, true, 16384, 250, 2, 0.0, TestName = "First layer, k = 2")]
-    [TestCase(false, true, 8192, 3, 250, 0.0, TestName = "Output layer, n = 3")]
-    [TestCase(true, false, 3, 250, 8192, 1.0, TestName = "Output weight gradient, m = 3")]
-    public void TrainingShape(bool transA, bool transB, int m, int n, int k, double beta) =>
-        Check<float>(transA, transB, m, n, k, 1, beta, pad: 0, seed: 5, samples: 1000);
+    static readonly TrainingGemm[] s_trainingGemms =
+    [
+        new("Forward u = z A^T, D = 250", false, true, 512, 250, 250, 0),
+        new("Weight gradient dA += du^T z, D = 250", true, false, 250, 250, 2048, 1),
+        new("Input gradient dz = du A, D = 250", false, false, 512, 250, 250, 0),
+        new("Forward u = z A^T, D = 64", false, true, 2048, 64, 64, 0),
+        new("Weight gradient dA += du^T z, D = 64", true, false, 64, 64, 4096, 1),
+        new("First layer, k = 2", false, true, 16384, 250, 2, 0),
+        new("Output layer, n = 3", false, true, 8192, 3, 250, 0),
+        new("Output weight gradient, m = 3", true, false, 3, 250, 8192, 1),
+    ];
+
+    /// <summary>The training shapes in float, checked at sampled entries.</summary>
+    [Test]
+    public void TrainingShape([Values] CpuGemmKernel kernel, [ValueSource(nameof(s_trainingGemms))] TrainingGemm g) =>
+        Check<float>(kernel, g.TransA, g.TransB, g.M, g.N, g.K, 1, g.Beta, pad: 0, seed: 5, samples: 1000);
+
+    /// <summary>The training shapes in double, as the gradient checks and the float64 reference runs use them.</summary>
+    [Test]
+    public void TrainingShapeInDouble([Values] CpuGemmKernel kernel, [ValueSource(nameof(s_trainingGemms))] TrainingGemm g) =>
+        Check<double>(kernel, g.TransA, g.TransB, g.M, g.N, g.K, -0.5, g.Beta, pad: 1, seed: 6, samples: 1000);
+
+    /// <summary>
+    /// Both tiles sum each entry in the same order and finish it the same way, so where the cost model splits
+    /// the work the same way for both (every shape here) they give the same bits.
+    /// </summary>
+    [Test]
+    public void TilesGiveTheSameBits([ValueSource(nameof(s_trainingGemms))] TrainingGemm g)
+    {
+        RequireKernel(CpuGemmKernel.Avx512);
+        SameBits<float>(g);
+        SameBits<double>(g);
+    }
+
+    static void SameBits<T>(TrainingGemm g) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(9);
+        var a = new Matrix<T>(g.TransA ? g.K : g.M, g.TransA ? g.M : g.K, 1, random, T.NaN);
+        var b = new Matrix<T>(g.TransB ? g.N : g.K, g.TransB ? g.K : g.N, 2, random, T.NaN);
+        var c = new Matrix<T>(g.M, g.N, 3, random, T.Zero);
+        T[] c2 = (T[])c.Data.Clone(), c5 = (T[])c.Data.Clone();
+        T alpha = T.CreateTruncating(0.75), beta = T.CreateTruncating(g.Beta);
+        CpuGemm.Gemm(CpuGemmKernel.Avx2, g.TransA, g.TransB, g.M, g.N, g.K, alpha, a.Span, a.Ld, b.Span, b.Ld, beta,
+            c2.AsSpan(0, c.Length), c.Ld);
+        CpuGemm.Gemm(CpuGemmKernel.Avx512, g.TransA, g.TransB, g.M, g.N, g.K, alpha, a.Span, a.Ld, b.Span, b.Ld, beta,
+            c5.AsSpan(0, c.Length), c.Ld);
+        int differ = Enumerable.Range(0, c2.Length).Count(i => !c2[i].Equals(c5[i]));
+        Assert.That(differ, Is.Zero, $"{typeof(T).Name} {g}: {differ} entries differ between the tiles");
+    }
 
     [Test]
-    public void ConcurrentCallersGetTheirOwnBuffers()
+    public void ConcurrentCallersGetTheirOwnBuffers([Values] CpuGemmKernel kernel)
     {
-        Parallel.For(0, 8, i => Check<float>(i % 2 == 1, i % 3 == 1, 1000 + 7 * i, 20 + 16 * i, 300 - 9 * i, 1, 0.5,
+        RequireKernel(kernel);
+        Parallel.For(0, 8, i => Check<float>(kernel, i % 2 == 1, i % 3 == 1, 1000 + 7 * i, 20 + 16 * i, 300 - 9 * i, 1, 0.5,
             pad: i % 3, seed: 10 + i, samples: 500));
     }
 
     [Test]
     public void KZeroScalesC()
     {
-        Check<float>(false, false, 5, 7, 0, 1, 0.5, pad: 1, seed: 6);
-        Check<double>(true, true, 5, 7, 0, 1, 0, pad: 0, seed: 7, nanC: true);
-        Check<float>(false, true, 5, 7, 0, 1, 1, pad: 2, seed: 8);
+        Check<float>(CpuGemmKernel.Avx2, false, false, 5, 7, 0, 1, 0.5, pad: 1, seed: 6);
+        Check<double>(CpuGemmKernel.Avx2, true, true, 5, 7, 0, 1, 0, pad: 0, seed: 7, nanC: true);
+        Check<float>(CpuGemmKernel.Avx2, false, true, 5, 7, 0, 1, 1, pad: 2, seed: 8);
+    }
+
+    [Test]
+    public void KernelVariableNamesATile()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(CpuGemm.ParseKernel("avx2"), Is.EqualTo(CpuGemmKernel.Avx2));
+            Assert.That(CpuGemm.ParseKernel("AVX2"), Is.EqualTo(CpuGemmKernel.Avx2));
+            Assert.That(CpuGemm.ParseKernel(null),
+                Is.EqualTo(Avx512F.IsSupported ? CpuGemmKernel.Avx512 : CpuGemmKernel.Avx2), "unset: the widest the CPU has");
+            Assert.That(() => CpuGemm.ParseKernel("sse"),
+                Throws.InstanceOf<InputException>().With.Message.EqualTo("SCONE_CPU_GEMM=sse: expected avx2 or avx512"));
+            Assert.That(() => CpuGemm.ParseKernel("1"), Throws.InstanceOf<InputException>());
+            if (Avx512F.IsSupported)
+                Assert.That(CpuGemm.ParseKernel("avx512"), Is.EqualTo(CpuGemmKernel.Avx512));
+            else
+                Assert.That(() => CpuGemm.ParseKernel("avx512"),
+                    Throws.InstanceOf<InputException>().With.Message.Contains("lacks AVX-512F"));
+        });
+    }
+
+    [Test]
+    public void ForcingATileTheCpuLacksThrows()
+    {
+        if (Avx512F.IsSupported) Assert.Ignore("this CPU has AVX-512F");
+        Assert.That(() => CpuGemm.Gemm(CpuGemmKernel.Avx512, false, false, 1, 1, 1, 1f, [1f], 1, [1f], 1, 0f, new float[1], 1),
+            Throws.InstanceOf<NotSupportedException>());
+    }
+
+    static void RequireKernel(CpuGemmKernel kernel)
+    {
+        if (!CpuGemm.IsSupported(kernel))
+            Assert.Ignore($"this CPU lacks AVX-512F, so the {kernel} tile cannot run here");
     }
 
     [Test]
@@ -165,10 +257,11 @@ public sealed class CpuGemmTests
     /// <paramref name="samples"/> random ones. Unused parts of A and B (stride padding, and past the end of
     /// the spans) hold NaN, so reading them would show; C's padding holds a sentinel that must survive.
     /// </summary>
-    static void Check<T>(bool transA, bool transB, int m, int n, int k, double alpha, double beta, int pad, int seed,
-        bool nanC = false, int samples = 0)
+    static void Check<T>(CpuGemmKernel kernel, bool transA, bool transB, int m, int n, int k, double alpha, double beta,
+        int pad, int seed, bool nanC = false, int samples = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        RequireKernel(kernel);
         var random = new Random(seed);
         var a = new Matrix<T>(transA ? k : m, transA ? m : k, pad, random, T.NaN);
         var b = new Matrix<T>(transB ? n : k, transB ? k : n, pad + 1, random, T.NaN);
@@ -176,10 +269,10 @@ public sealed class CpuGemmTests
         if (nanC) c.FillUsed(T.NaN);
         T[] before = (T[])c.Data.Clone();
 
-        CpuGemm.Gemm(transA, transB, m, n, k, T.CreateTruncating(alpha), a.Span, a.Ld, b.Span, b.Ld,
+        CpuGemm.Gemm(kernel, transA, transB, m, n, k, T.CreateTruncating(alpha), a.Span, a.Ld, b.Span, b.Ld,
             T.CreateTruncating(beta), c.Data.AsSpan(0, c.Length), c.Ld);
 
-        string what = $"{typeof(T).Name} transA={transA} transB={transB} m={m} n={n} k={k} alpha={alpha} beta={beta} " +
+        string what = $"{kernel} {typeof(T).Name} transA={transA} transB={transB} m={m} n={n} k={k} alpha={alpha} beta={beta} " +
             $"lda={a.Ld} ldb={b.Ld} ldc={c.Ld}";
         double unit = 1 - double.CreateTruncating(T.BitDecrement(T.One));
         double bound = 2 * (k + ExtraRoundings) * unit;
