@@ -58,6 +58,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         _sineForward, _sineBackward, _multiply, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints,
         _mfnFilterForward, _mfnFilterBackward, _gaborWaveletForward, _gaborWaveletBackward;
     private readonly Dictionary<MaskActivation, CudaKernel> _collageForward = [], _collageBackward = [];
+    private readonly Dictionary<MaskActivation, CudaKernel> _collageForwardGrid = [], _collageBackwardGrid = [];
+    private readonly CudaKernel _basisTables;
     private readonly int _maxBlocks;
     private bool _capturing;
     private int _disposed;
@@ -82,7 +84,10 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             {
                 _collageForward[mask] = _module.Kernel(KernelNames.CollageForward(mask));
                 _collageBackward[mask] = _module.Kernel(KernelNames.CollageBackward(mask));
+                _collageForwardGrid[mask] = _module.Kernel(KernelNames.CollageForwardGrid(mask));
+                _collageBackwardGrid[mask] = _module.Kernel(KernelNames.CollageBackwardGrid(mask));
             }
+            _basisTables = _module.Kernel(KernelNames.BasisTables);
             _sineForward = _module.Kernel(KernelNames.SineForward);
             _sineBackward = _module.Kernel(KernelNames.SineBackward);
             _multiply = _module.Kernel(KernelNames.Multiply);
@@ -222,6 +227,63 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         ReducePartials(da, 0, parts, width, stride);
         ReducePartials(dBasisBias, width, parts, width, stride);
         ReducePartials(dBasisWeight, 2 * width, parts, width * dims, stride);
+    }
+
+    public void BasisTables(Slice<float> tables, Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, int gridHeight, int gridWidth, int width,
+        float omega)
+    {
+        int rows = CheckGrid(gridHeight, gridWidth, width, tables);
+        x.Require(Elements(rows, 2), nameof(x));
+        basisWeight.Require(2L * width, nameof(basisWeight));
+        basisBias.Require(width, nameof(basisBias));
+        Context.MakeCurrent();
+        Launch(_basisTables, FlatBlocks((long)(gridHeight + gridWidth) * width), 1, FlatBlock, 1, Address(tables), Address(x), Address(basisWeight),
+            Address(basisBias), gridHeight, gridWidth, width, BasisTableLayout.Stride(width), omega);
+    }
+
+    public void CollageForwardGrid(Slice<float> z, Slice<float> u, Slice<float> tables, Slice<float> a, Slice<float>? scale, int gridHeight, int gridWidth,
+        int width, float w0, MaskActivation mask)
+    {
+        int rows = CheckGrid(gridHeight, gridWidth, width, tables);
+        z.Require(Elements(rows, width), nameof(z));
+        u.Require(Elements(rows, width), nameof(u));
+        a.Require(width, nameof(a));
+        Context.MakeCurrent();
+        Launch(_collageForwardGrid[mask], ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
+            Address(z), Address(u), Address(tables), Address(a), OptionalAddress(scale), gridHeight, gridWidth, width, BasisTableLayout.Stride(width), w0);
+    }
+
+    public void CollageBackwardGrid(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
+        Slice<float> x, Slice<float> tables, Slice<float>? scale, int gridHeight, int gridWidth, int width, float w0, float omega, MaskActivation mask)
+    {
+        int rows = CheckGrid(gridHeight, gridWidth, width, tables);
+        du.Require(Elements(rows, width), nameof(du));
+        dz.Require(Elements(rows, width), nameof(dz));
+        u.Require(Elements(rows, width), nameof(u));
+        x.Require(Elements(rows, 2), nameof(x));
+        da.Require(width, nameof(da));
+        dBasisWeight.Require(2L * width, nameof(dBasisWeight));
+        dBasisBias.Require(width, nameof(dBasisBias));
+        Context.MakeCurrent();
+        // One partial per row block, as collage_backward's (dims 2).
+        int stride = width * 4;
+        int parts = ReductionParts(rows, width, stride);
+        Launch(_collageBackwardGrid[mask], ColumnTiles(width), parts, ColumnTile, RowTile,
+            Address(du), Partials(0), Address(dz), Address(u), Address(x), Address(tables), OptionalAddress(scale),
+            gridHeight, gridWidth, width, BasisTableLayout.Stride(width), w0, omega);
+        ReducePartials(da, 0, parts, width, stride);
+        ReducePartials(dBasisBias, width, parts, width, stride);
+        ReducePartials(dBasisWeight, 2 * width, parts, width * 2, stride);
+    }
+
+    /// <summary>The rows of an H x W grid, after checking that the tables hold its lines.</summary>
+    private static int CheckGrid(int gridHeight, int gridWidth, int width, Slice<float> tables)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(gridHeight, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(gridWidth, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        tables.Require(BasisTableLayout.Length(gridHeight + gridWidth, width), nameof(tables));
+        return Elements(gridHeight, gridWidth);
     }
 
     public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>

@@ -77,6 +77,21 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
         Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale, int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
         Time("collage_backward", 3.0 * rows * width + (double)rows * dims, () => inner.CollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask));
 
+    public void BasisTables(Slice<float> tables, Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, int gridHeight, int gridWidth, int width,
+        float omega) =>
+        Time("basis_tables", (double)BasisTableLayout.Length(gridHeight + gridWidth, width) + gridHeight + gridWidth,
+            () => inner.BasisTables(tables, x, basisWeight, basisBias, gridHeight, gridWidth, width, omega));
+
+    public void CollageForwardGrid(Slice<float> z, Slice<float> u, Slice<float> tables, Slice<float> a, Slice<float>? scale, int gridHeight, int gridWidth,
+        int width, float w0, MaskActivation mask) =>
+        Time("collage_forward_grid", 3.0 * gridHeight * gridWidth * width + BasisTableLayout.Length(gridHeight + gridWidth, width),
+            () => inner.CollageForwardGrid(z, u, tables, a, scale, gridHeight, gridWidth, width, w0, mask));
+
+    public void CollageBackwardGrid(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
+        Slice<float> x, Slice<float> tables, Slice<float>? scale, int gridHeight, int gridWidth, int width, float w0, float omega, MaskActivation mask) =>
+        Time("collage_backward_grid", 3.0 * gridHeight * gridWidth * width + 2.0 * gridHeight * gridWidth + BasisTableLayout.Length(gridHeight + gridWidth, width),
+            () => inner.CollageBackwardGrid(du, da, dBasisWeight, dBasisBias, dz, u, x, tables, scale, gridHeight, gridWidth, width, w0, omega, mask));
+
     public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>
         Time("sine_forward", 3.0 * rows * width, () => inner.SineForward(z, u, bias, rows, width, w0));
 

@@ -59,6 +59,30 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
         int rows, int width, int dims, T w0, T omega, MaskActivation mask);
 
     /// <summary>
+    /// The Fourier basis of a collage layer on rows that are a whole H x W grid (Models.GridRows):
+    /// with Y_i = x[i W, 0] and X_k = x[k, 1] of x[H W, 2], P[i, j] = omega (c[j] + Y_i B[j, 0]) and
+    /// Q[k, j] = omega X_k B[j, 1], so that sin(omega q) of row i W + k is sin P cos Q + cos P sin Q.
+    /// tables[H + W lines] (<see cref="BasisTableLayout"/>): line i holds sin P[i, :] and cos P[i, :],
+    /// line H + k sin Q[k, :] and cos Q[k, :]. Arguments and sines are evaluated in float64 and
+    /// rounded once, so each entry is within an ulp of its exact value; padding is left as it is.
+    /// </summary>
+    void BasisTables(Slice<T> tables, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias, int gridHeight, int gridWidth, int width, T omega);
+
+    /// <summary>
+    /// <see cref="CollageForward"/> on the H W rows of a grid, with the basis read from its tables:
+    /// z = sigma(w0 u) (sin P cos Q + cos P sin Q), a multiply-add where the other evaluates a sine.
+    /// </summary>
+    void CollageForwardGrid(Slice<T> z, Slice<T> u, Slice<T> tables, Slice<T> a, Slice<T>? scale, int gridHeight, int gridWidth, int width, T w0,
+        MaskActivation mask);
+
+    /// <summary>
+    /// <see cref="CollageBackward"/> on the H W rows of a grid, with sin(omega q) and
+    /// cos(omega q) = cos P cos Q - sin P sin Q read from its tables; x[H W, 2] for dB.
+    /// </summary>
+    void CollageBackwardGrid(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, Slice<T> dz, Slice<T> u, Slice<T> x,
+        Slice<T> tables, Slice<T>? scale, int gridHeight, int gridWidth, int width, T w0, T omega, MaskActivation mask);
+
+    /// <summary>
     /// The -L variants' scale gradient: dScale[0] += sum over i of du[i] u[i] / scale[0], for the
     /// du[count] a collage backward with that scale wrote (du = dm k w0 sigma'(k w0 u), so this is
     /// sum dm w0 u sigma'(k w0 u), the derivative through k).

@@ -7,6 +7,8 @@ namespace Scone.Engine.Models.Layers;
 /// SCONE's collage layer (spec §1): z = sigma(w0 (z_prev A^T + a)) * sin(omega (x B^T + c)), the
 /// mask from the previous layer and the Fourier basis from the raw coordinates. Keeps u = z_prev A^T + a.
 /// With a scale tensor (the -L variants, BASELINES.md §5) the mask is sigma(k w0 u), k trained.
+/// On a whole grid of 2-d coordinates (an image's pixels) the basis is read from tables of its row
+/// and column terms, computed each forward and backward from the current B and c (<see cref="IBackend{T}.BasisTables"/>).
 /// </summary>
 internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -16,6 +18,7 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
     private readonly T _w0, _omega;
     private readonly MaskActivation _mask;
     private readonly DeviceBuffer<T> _u;
+    private DeviceBuffer<T>? _tables;
 
     public CollageLayer(IBackend<T> backend, ParameterLayout layout, (string Weight, string Bias) mask, (string Weight, string Bias) basis,
         string? scale, double w0, double omega, MaskActivation activation, int capacity)
@@ -51,11 +54,17 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
         var u = _u.Slice(0, rows * OutputWidth);
         _backend.CollageBackward(dOutput, gradients.Of(_maskBias), gradients.Of(_basisWeight), gradients.Of(_basisBias),
             dOutput, u, x, parameters.Of(_basisWeight), parameters.Of(_basisBias), Scale(parameters), rows, OutputWidth, Dims, _w0, _omega, _mask);
+        MaskGradients(dInput, dOutput, gradients, input, parameters, rows);
+    }
+
+    /// <summary>After the collage backward wrote du over dOutput: dk (the -L scale), dA += du^T z_prev and dz_prev = du A.</summary>
+    private void MaskGradients(Slice<T>? dInput, Slice<T> du, Slice<T> gradients, Slice<T> input, Slice<T> parameters, int rows)
+    {
         if (_scale is not null)
-            _backend.MaskScaleGradient(gradients.Of(_scale), dOutput, u, parameters.Of(_scale), rows * OutputWidth);
-        Linear.WeightGradient(_backend, gradients.Of(_maskWeight), dOutput, input, rows, InputWidth, OutputWidth);
+            _backend.MaskScaleGradient(gradients.Of(_scale), du, _u.Slice(0, rows * OutputWidth), parameters.Of(_scale), rows * OutputWidth);
+        Linear.WeightGradient(_backend, gradients.Of(_maskWeight), du, input, rows, InputWidth, OutputWidth);
         if (dInput is { } dz)
-            Linear.InputGradient(_backend, dz, dOutput, parameters.Of(_maskWeight), rows, InputWidth, OutputWidth);
+            Linear.InputGradient(_backend, dz, du, parameters.Of(_maskWeight), rows, InputWidth, OutputWidth);
     }
 
     /// <summary>The output, and apart its two factors: the masks sigma(k w0 u) (from the kept u) and the bases sin(omega (x B^T + c)).</summary>
@@ -78,7 +87,59 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
         return [new(LayerPicture.Output, OutputWidth, output), new(LayerPicture.Mask, OutputWidth, mask), new(LayerPicture.Basis, OutputWidth, basis)];
     }
 
+    /// <summary>The tables of a grid's basis, allocated for the largest grid prepared so far.</summary>
+    public void PrepareGrid(GridRows grid)
+    {
+        int length = BasisTableLayout.Length(grid.Lines, OutputWidth);
+        if (_tables is { } tables && tables.Length >= length) return;
+        _tables?.Dispose();
+        _tables = _backend.Allocate<T>(length);
+    }
+
+    /// <summary>On a grid: u = z_prev A^T, the basis tables from B and c, then the collage with the basis read from them.</summary>
+    public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows, GridRows? grid)
+    {
+        if (grid is null || Dims != 2)
+        {
+            Forward(output, input, x, parameters, rows);
+            return;
+        }
+        var u = _u.Slice(0, rows * OutputWidth);
+        Linear.Forward(_backend, u, input, parameters.Of(_maskWeight), rows, InputWidth, OutputWidth);
+        var tables = Tables(grid, x, parameters);
+        _backend.CollageForwardGrid(output, u, tables, parameters.Of(_maskBias), Scale(parameters), grid.Height, grid.Width, OutputWidth, _w0, _mask);
+    }
+
+    /// <summary>On a grid: as Backward, the basis's sine and cosine read from tables computed again (B and c are the forward's).</summary>
+    public void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows,
+        GridRows? grid)
+    {
+        if (grid is null || Dims != 2)
+        {
+            Backward(dInput, dOutput, gradients, input, output, x, parameters, rows);
+            return;
+        }
+        var u = _u.Slice(0, rows * OutputWidth);
+        var tables = Tables(grid, x, parameters);
+        _backend.CollageBackwardGrid(dOutput, gradients.Of(_maskBias), gradients.Of(_basisWeight), gradients.Of(_basisBias), dOutput, u, x, tables,
+            Scale(parameters), grid.Height, grid.Width, OutputWidth, _w0, _omega, _mask);
+        MaskGradients(dInput, dOutput, gradients, input, parameters, rows);
+    }
+
+    /// <summary>The grid's basis tables for the current B and c.</summary>
+    private Slice<T> Tables(GridRows grid, Slice<T> x, Slice<T> parameters)
+    {
+        PrepareGrid(grid);
+        var tables = _tables!.Slice(0, BasisTableLayout.Length(grid.Lines, OutputWidth));
+        _backend.BasisTables(tables, x, parameters.Of(_basisWeight), parameters.Of(_basisBias), grid.Height, grid.Width, OutputWidth, _omega);
+        return tables;
+    }
+
     private Slice<T>? Scale(Slice<T> parameters) => _scale is null ? null : parameters.Of(_scale);
 
-    public void Dispose() => _u.Dispose();
+    public void Dispose()
+    {
+        _u.Dispose();
+        _tables?.Dispose();
+    }
 }
