@@ -93,6 +93,7 @@ public static class TrainingBenchmark
             ["device"] = backend.Name,
             ["timer"] = timer is null ? "stopwatch" : "cuda-events",
             ["graph"] = trainer.CapturesSteps,
+            ["grid_steps"] = trainer.StepsOnGrid,
             ["ms_per_step_median"] = Math.Round(stepMs, 3),
             ["ms_per_step_min"] = Math.Round(stepTimes[0], 3),
             ["samples_per_second"] = Math.Round(data.Rows / (stepMs / 1000)),

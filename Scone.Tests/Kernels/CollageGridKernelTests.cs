@@ -10,14 +10,14 @@ public class CollageGridKernelTests : GpuFixture
     private static IEnumerable<TestCaseData> Cases() =>
         from grid in Grids from width in Widths select new TestCaseData(grid.Height, grid.Width, width).SetArgDisplayNames($"{grid.Height}x{grid.Width}", $"D{width}");
 
-    /// <summary>Both evaluate the same float64 arguments and round their sines to float32 once: the same value but where the two sines' last double bits round differently.</summary>
+    /// <summary>The same float64 arguments; the kernel rounds a float64 sine once (3e-8), the CPU's SimdMath.SinCosOfDouble is within 1.2e-7.</summary>
     [TestCaseSource(nameof(Cases))]
     public void TablesMatchTheCpu(int height, int gridWidth, int width)
     {
         var inputs = GridInputs.Draw(height, gridWidth, width, (ulong)(height * 7 + gridWidth * 3 + width));
         int stride = BasisTableLayout.Stride(width);
         double[] Values(double[] tables) => Enumerable.Range(0, tables.Length).Where(i => i % stride < width).Select(i => tables[i]).ToArray();
-        Assert.That(Values(Tables(Device, inputs)), Is.EqualTo(Values(Tables(CpuFloat, inputs))).Within(6e-8));
+        Assert.That(Values(Tables(Device, inputs)), Is.EqualTo(Values(Tables(CpuFloat, inputs))).Within(1.5e-7));
     }
 
     [TestCaseSource(nameof(Cases))]
@@ -33,15 +33,20 @@ public class CollageGridKernelTests : GpuFixture
     [Test]
     public void ScaledMaskMatchesTheCpu() => Check(GridInputs.Draw(7, 13, 37, 6), MaskActivation.Sigmoid, scale: 1.3);
 
-    /// <summary>The kernels compute what the CPU computes in the same order (--fmad=false); they differ in the tables' last bits, the mask's sines and the order of sums.</summary>
+    /// <summary>
+    /// The kernels compute what the CPU computes in the same order (--fmad=false); they differ in
+    /// the tables' last bits, the mask's sines and the order of sums. Entries are judged on their
+    /// tensor's scale: an angle sum sin P cos Q + cos P sin Q carries its tables' absolute error
+    /// (1e-7) however small the sum, which is 2e-5 of a basis value near 0.005.
+    /// </summary>
     private void Check(GridInputs inputs, MaskActivation mask, bool duOverDz = false, double? scale = null)
     {
         var gpu = (Forward(Device, inputs, mask, scale), Backward(Device, inputs, mask, duOverDz, scale));
         var cpu = (Forward(CpuFloat, inputs, mask, scale), Backward(CpuFloat, inputs, mask, scale: scale));
         var exact = (Forward(CpuDouble, inputs, mask, scale), Backward(CpuDouble, inputs, mask, scale: scale));
-        Gpu.AssertClose("u (float32)", gpu.Item1.U, cpu.Item1.U, Tolerances.SameArithmetic, Tolerances.Floor);
-        Gpu.AssertClose("z (float32)", gpu.Item1.Z, cpu.Item1.Z, Tolerances.SameArithmetic, Tolerances.Floor);
-        Gpu.AssertClose("du (float32)", gpu.Item2.Du, cpu.Item2.Du, Tolerances.SameArithmetic, Tolerances.Floor);
+        Gpu.AssertClose("u (float32)", gpu.Item1.U, cpu.Item1.U, Tolerances.SameArithmetic, Tolerances.OnScale);
+        Gpu.AssertClose("z (float32)", gpu.Item1.Z, cpu.Item1.Z, Tolerances.SameArithmetic, Tolerances.OnScale);
+        Gpu.AssertClose("du (float32)", gpu.Item2.Du, cpu.Item2.Du, Tolerances.SameArithmetic, Tolerances.OnScale);
         Gpu.AssertClose("da (float32)", gpu.Item2.Da, cpu.Item2.Da, Tolerances.ReorderedSums, Tolerances.OnScale);
         Gpu.AssertClose("dB (float32)", gpu.Item2.DB, cpu.Item2.DB, Tolerances.ReorderedSums, Tolerances.OnScale);
         Gpu.AssertClose("dc (float32)", gpu.Item2.Dc, cpu.Item2.Dc, Tolerances.ReorderedSums, Tolerances.OnScale);

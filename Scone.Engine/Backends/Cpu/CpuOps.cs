@@ -230,7 +230,8 @@ public static class CpuOps
     /// <summary>
     /// Lines of a collage layer's basis tables (<see cref="IBackend{T}.BasisTables"/>): for the
     /// coordinate v of each line, sin and cos of omega (c[j] + v B[j, axis]) of the 2-d basis B[D, 2]
-    /// (c empty: 0), evaluated in float64 and rounded once into that line of tables.
+    /// (c empty: 0), the argument in float64, into that line of tables. In float64 by the runtime's
+    /// sine; in float by <see cref="SimdMath.SinCosOfDouble"/>, a tenth of the cost, within 1.2e-7.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BasisTables<T>(Span<T> tables, ReadOnlySpan<T> coordinates, ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias,
@@ -251,33 +252,32 @@ public static class CpuOps
             var v = Vector256.Create(double.CreateTruncating(coordinates[line]));
             var sines = tables.Slice(line * 2 * stride, stride);
             var cosines = tables.Slice(line * 2 * stride + stride, stride);
+            ref T sine = ref MemoryMarshal.GetReference(sines);
+            ref T cosine = ref MemoryMarshal.GetReference(cosines);
             // Eight columns a pass: two vectors of doubles, one of floats.
             for (int j = 0; j < stride; j += 2 * Vector256<double>.Count)
             {
-                var (s0, c0) = Vector256.SinCos(omegaV * (Vector256.LoadUnsafe(ref c, (nuint)j) + v * Vector256.LoadUnsafe(ref c, (nuint)(stride + j))));
                 int next = j + Vector256<double>.Count;
-                var (s1, c1) = Vector256.SinCos(omegaV * (Vector256.LoadUnsafe(ref c, (nuint)next) + v * Vector256.LoadUnsafe(ref c, (nuint)(stride + next))));
-                StoreRounded(s0, s1, sines, j);
-                StoreRounded(c0, c1, cosines, j);
+                var low = omegaV * (Vector256.LoadUnsafe(ref c, (nuint)j) + v * Vector256.LoadUnsafe(ref c, (nuint)(stride + j)));
+                var high = omegaV * (Vector256.LoadUnsafe(ref c, (nuint)next) + v * Vector256.LoadUnsafe(ref c, (nuint)(stride + next)));
+                if (typeof(T) == typeof(float))
+                {
+                    var (s, cs) = SimdMath.SinCosOfDouble(low, high);
+                    s.As<float, T>().StoreUnsafe(ref sine, (nuint)j);
+                    cs.As<float, T>().StoreUnsafe(ref cosine, (nuint)j);
+                }
+                else
+                {
+                    var (s0, c0) = Vector256.SinCos(low);
+                    var (s1, c1) = Vector256.SinCos(high);
+                    s0.As<double, T>().StoreUnsafe(ref sine, (nuint)j);
+                    s1.As<double, T>().StoreUnsafe(ref sine, (nuint)next);
+                    c0.As<double, T>().StoreUnsafe(ref cosine, (nuint)j);
+                    c1.As<double, T>().StoreUnsafe(ref cosine, (nuint)next);
+                }
             }
         }
         ArrayPool<double>.Shared.Return(columns);
-    }
-
-    /// <summary>Eight doubles into span[i .. i+8) as T: rounded to float once, or stored as they are.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRounded<T>(Vector256<double> low, Vector256<double> high, Span<T> span, int i) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ref T target = ref MemoryMarshal.GetReference(span);
-        if (typeof(T) == typeof(float))
-        {
-            Vector256.Narrow(low, high).As<float, T>().StoreUnsafe(ref target, (nuint)i);
-        }
-        else
-        {
-            low.As<double, T>().StoreUnsafe(ref target, (nuint)i);
-            high.As<double, T>().StoreUnsafe(ref target, (nuint)(i + Vector256<double>.Count));
-        }
     }
 
     /// <summary>sin(omega q) of one grid row and the columns j .. j+V from its tables' lines p (the grid row's) and q (the column's).</summary>

@@ -8,7 +8,8 @@ namespace Scone.Engine.Models.Layers;
 /// mask from the previous layer and the Fourier basis from the raw coordinates. Keeps u = z_prev A^T + a.
 /// With a scale tensor (the -L variants, BASELINES.md §5) the mask is sigma(k w0 u), k trained.
 /// On a whole grid of 2-d coordinates (an image's pixels) the basis is read from tables of its row
-/// and column terms, computed each forward and backward from the current B and c (<see cref="IBackend{T}.BasisTables"/>).
+/// and column terms, computed by each forward from the current B and c (<see cref="IBackend{T}.BasisTables"/>)
+/// and kept for its backward.
 /// </summary>
 internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -19,6 +20,7 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
     private readonly MaskActivation _mask;
     private readonly DeviceBuffer<T> _u;
     private DeviceBuffer<T>? _tables;
+    private GridRows? _tablesGrid;
 
     public CollageLayer(IBackend<T> backend, ParameterLayout layout, (string Weight, string Bias) mask, (string Weight, string Bias) basis,
         string? scale, double w0, double omega, MaskActivation activation, int capacity)
@@ -42,6 +44,7 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
     /// <summary>u = z_prev A^T, then the fused collage: u += a, z = sigma(w0 u) * sin(omega (x B^T + c)).</summary>
     public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows)
     {
+        _tablesGrid = null;
         var u = _u.Slice(0, rows * OutputWidth);
         Linear.Forward(_backend, u, input, parameters.Of(_maskWeight), rows, InputWidth, OutputWidth);
         _backend.CollageForward(output, u, x, parameters.Of(_maskBias), parameters.Of(_basisWeight), parameters.Of(_basisBias), Scale(parameters),
@@ -94,6 +97,7 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
         if (_tables is { } tables && tables.Length >= length) return;
         _tables?.Dispose();
         _tables = _backend.Allocate<T>(length);
+        _tablesGrid = null;
     }
 
     /// <summary>On a grid: u = z_prev A^T, the basis tables from B and c, then the collage with the basis read from them.</summary>
@@ -106,11 +110,11 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
         }
         var u = _u.Slice(0, rows * OutputWidth);
         Linear.Forward(_backend, u, input, parameters.Of(_maskWeight), rows, InputWidth, OutputWidth);
-        var tables = Tables(grid, x, parameters);
+        var tables = ComputeTables(grid, x, parameters);
         _backend.CollageForwardGrid(output, u, tables, parameters.Of(_maskBias), Scale(parameters), grid.Height, grid.Width, OutputWidth, _w0, _mask);
     }
 
-    /// <summary>On a grid: as Backward, the basis's sine and cosine read from tables computed again (B and c are the forward's).</summary>
+    /// <summary>On a grid: as Backward, the basis's sine and cosine read from the forward's tables (computed again after a forward off the grid).</summary>
     public void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows,
         GridRows? grid)
     {
@@ -120,18 +124,19 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
             return;
         }
         var u = _u.Slice(0, rows * OutputWidth);
-        var tables = Tables(grid, x, parameters);
+        var tables = grid == _tablesGrid ? _tables!.Slice(0, BasisTableLayout.Length(grid.Lines, OutputWidth)) : ComputeTables(grid, x, parameters);
         _backend.CollageBackwardGrid(dOutput, gradients.Of(_maskBias), gradients.Of(_basisWeight), gradients.Of(_basisBias), dOutput, u, x, tables,
             Scale(parameters), grid.Height, grid.Width, OutputWidth, _w0, _omega, _mask);
         MaskGradients(dInput, dOutput, gradients, input, parameters, rows);
     }
 
     /// <summary>The grid's basis tables for the current B and c.</summary>
-    private Slice<T> Tables(GridRows grid, Slice<T> x, Slice<T> parameters)
+    private Slice<T> ComputeTables(GridRows grid, Slice<T> x, Slice<T> parameters)
     {
         PrepareGrid(grid);
         var tables = _tables!.Slice(0, BasisTableLayout.Length(grid.Lines, OutputWidth));
         _backend.BasisTables(tables, x, parameters.Of(_basisWeight), parameters.Of(_basisBias), grid.Height, grid.Width, OutputWidth, _omega);
+        _tablesGrid = grid;
         return tables;
     }
 
