@@ -48,8 +48,9 @@
 //
 // Portability (one source for NVRTC and g++): no headers; threadIdx/blockIdx/blockDim/gridDim,
 // static __shared__ arrays, __syncthreads, precise sinf/cosf/sincosf/expf/tanhf/sqrtf/fminf/fmaxf
-// (and double sincos), __restrict__ and __device__ __forceinline__ helpers only. NVRTC 11.2 (Debian's, in CI) compiles
-// it as C++03: templates and structs with constructors, but no nullptr and no braced temporaries.
+// and double sincos, __restrict__ and __device__ __forceinline__ helpers only. NVRTC 11.2
+// (Debian's, in CI) compiles it as C++03: templates and structs with constructors, but no
+// nullptr and no braced temporaries.
 
 #define COLUMN_TILE 32
 #define ROW_TILE 8
