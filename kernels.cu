@@ -13,6 +13,9 @@
 // coordinate_collage_forward_M  CudaBackend.CoordinateCollageForward  CpuOps.CoordinateCollageForward
 // coordinate_collage_backward_M CudaBackend.CoordinateCollageBackward CpuOps.CoordinateCollageBackward
 // collage_tf32_forward_M CudaBackend.CollageLinearForward CpuBackend.CollageLinearForward (Gemm, then CpuOps.CollageForward)
+// basis_tables       CudaBackend.BasisTables           CpuOps.BasisTables (Reference/CollageGrid.cs)
+// collage_forward_grid_M CudaBackend.CollageForwardGrid CpuOps.CollageForwardGrid (Reference/CollageGrid.cs)
+// collage_backward_grid_M CudaBackend.CollageBackwardGrid CpuOps.CollageBackwardGrid (Reference/CollageGrid.cs)
 // multiply           CudaBackend.Multiply              CpuOps.Multiply
 // sine_forward       CudaBackend.SineForward           CpuOps.SineForward
 // sine_backward      CudaBackend.SineBackward          CpuOps.SineBackward
@@ -47,8 +50,9 @@
 // blocks of REDUCE_BLOCK threads with grid-stride loops.
 //
 // Portability (one source for NVRTC and g++): no headers; threadIdx/blockIdx/blockDim/gridDim,
-// static __shared__ arrays, __syncthreads, precise sinf/cosf/sincosf (through sine_cosine)/expf/tanhf/sqrtf/fminf/fmaxf, fmaf/rintf,
-// __restrict__ and __device__ __forceinline__ helpers only. NVRTC 11.2 (Debian's, in CI) compiles
+// static __shared__ arrays, __syncthreads, precise sinf/cosf/sincosf (through sine_cosine),
+// expf/tanhf/sqrtf/fminf/fmaxf, fmaf/rintf, double sincos (basis_tables: its tables are float64-
+// accurate in both modes), __restrict__ and __device__ __forceinline__ helpers only. NVRTC 11.2 (Debian's, in CI) compiles
 // it as C++03: templates and structs with constructors, but no nullptr and no braced temporaries.
 // Inline PTX only in the tensor-core section's wrappers, each with the emulator's counterpart
 // under SCONE_CUDA_EMULATOR (emulator/include/cuda_shim.h).
@@ -303,6 +307,33 @@ __device__ __forceinline__ void collage_forward_body(float* __restrict__ z, floa
     }
 }
 
+// Per row block of a collage backward: adds up the block's threads' sums of du, dq and dq x[k]
+// (sum_dB[3]) for column j and writes them, [da : width | dc : width | dB : width * dims], into
+// partials + blockIdx.y * width * (2 + dims). Every thread of the block calls it (a barrier inside).
+__device__ __forceinline__ void collage_partials(float* __restrict__ partials, float sum_da, float sum_dc, const float* sum_dB,
+    int j, bool active, int width, int dims)
+{
+    __shared__ float tile[5][ROW_TILE][COLUMN_TILE];
+    tile[0][threadIdx.y][threadIdx.x] = sum_da;
+    tile[1][threadIdx.y][threadIdx.x] = sum_dc;
+    for (int k = 0; k < 3; k++)
+        tile[2 + k][threadIdx.y][threadIdx.x] = sum_dB[k];
+    __syncthreads();
+    if (threadIdx.y == 0 && active)
+    {
+        float* part = partials + blockIdx.y * width * (2 + dims);
+        float totals[5] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+        for (int r = 0; r < ROW_TILE; r++)
+            for (int slot = 0; slot < 5; slot++)
+                totals[slot] += tile[slot][r][threadIdx.x];
+        part[j] = totals[0];
+        part[width + j] = totals[1];
+        for (int k = 0; k < 3; k++)
+            if (k < dims)
+                part[2 * width + j * dims + k] = totals[2 + k];
+    }
+}
+
 // From dz[N,D]: du = dz * sin(omega q) * dm/du (du may be dz itself), and per row block the
 // partial sums [da : width | dc : width | dB : width * dims] into partials + blockIdx.y * width * (2 + dims),
 // with dq = dz * m * omega * cos(omega q).
@@ -311,7 +342,6 @@ __device__ __forceinline__ void collage_backward_body(float* du, float* __restri
     const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight,
     const float* __restrict__ basis_bias, int rows, int width, int dims, float omega, Mask mask)
 {
-    __shared__ float tile[5][ROW_TILE][COLUMN_TILE];
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
     bool active = j < width;
     float sum_da = 0.0f, sum_dc = 0.0f;
@@ -337,24 +367,7 @@ __device__ __forceinline__ void collage_backward_body(float* du, float* __restri
                     sum_dB[k] += dq * x_row[k];
         }
     }
-    tile[0][threadIdx.y][threadIdx.x] = sum_da;
-    tile[1][threadIdx.y][threadIdx.x] = sum_dc;
-    for (int k = 0; k < 3; k++)
-        tile[2 + k][threadIdx.y][threadIdx.x] = sum_dB[k];
-    __syncthreads();
-    if (threadIdx.y == 0 && active)
-    {
-        float* part = partials + blockIdx.y * width * (2 + dims);
-        float totals[5] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
-        for (int r = 0; r < ROW_TILE; r++)
-            for (int slot = 0; slot < 5; slot++)
-                totals[slot] += tile[slot][r][threadIdx.x];
-        part[j] = totals[0];
-        part[width + j] = totals[1];
-        for (int k = 0; k < 3; k++)
-            if (k < dims)
-                part[2 * width + j * dims + k] = totals[2 + k];
-    }
+    collage_partials(partials, sum_da, sum_dc, sum_dB, j, active, width, dims);
 }
 
 // SCONE's layer: m = sigma(k w0 u), k = scale[0] for the -L variants (scale may be null: k = 1);
@@ -892,6 +905,180 @@ extern "C" __global__ void __launch_bounds__(TC_THREADS) collage_tf32_forward_li
 }
 
 #endif
+// ---------------------------------------------------------------------------------------------
+// Collage layer on a whole grid: basis_tables, collage_forward_grid, collage_backward_grid
+// ---------------------------------------------------------------------------------------------
+
+// On the rows of an H x W grid (row r = i W + k at (Y_i, X_k) = (x[i W, 0], x[k, 1])) the basis
+// separates: omega q = P[i, j] + Q[k, j] with P = omega (c[j] + Y_i B[j, 0]) and Q = omega X_k B[j, 1],
+// so sin(omega q) = sin P cos Q + cos P sin Q and cos(omega q) = cos P cos Q - sin P sin Q: a
+// multiply-add from tables of H + W lines instead of a sine per element. A line (BasisTableLayout)
+// holds [sines : stride | cosines : stride], stride the width rounded up to 8; lines 0 .. H-1 are P's, H .. H+W-1 Q's.
+
+// tables[(H + W) * 2 * stride] from x[H W, 2], B[D, 2], c[D], in double and rounded once (fast
+// math leaves double alone). Blocks of REDUCE_BLOCK threads, grid-stride over (line, column).
+extern "C" __global__ void basis_tables(float* __restrict__ tables, const float* __restrict__ x, const float* __restrict__ basis_weight,
+    const float* __restrict__ basis_bias, int grid_height, int grid_width, int width, int stride, float omega)
+{
+    int n = (grid_height + grid_width) * width;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
+    {
+        int line = i / width, j = i % width;
+        double argument = line < grid_height
+            ? (double)omega * ((double)basis_bias[j] + (double)x[2 * line * grid_width] * (double)basis_weight[2 * j])
+            : (double)omega * ((double)x[2 * (line - grid_height) + 1] * (double)basis_weight[2 * j + 1]);
+        double s, c;
+        sincos(argument, &s, &c);
+        tables[line * 2 * stride + j] = (float)s;
+        tables[line * 2 * stride + stride + j] = (float)c;
+    }
+}
+
+// The grid row's and the column's lines of grid row `row`.
+__device__ __forceinline__ const float* grid_row_line(const float* tables, int row, int grid_width, int stride)
+{
+    return tables + (row / grid_width) * 2 * stride;
+}
+
+__device__ __forceinline__ const float* grid_column_line(const float* tables, int row, int grid_height, int grid_width, int stride)
+{
+    return tables + (grid_height + row % grid_width) * 2 * stride;
+}
+
+// As collage_forward_body on the H W rows of a grid, with the basis read from the tables.
+template <typename Mask>
+__device__ __forceinline__ void collage_forward_grid_body(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ tables,
+    const float* __restrict__ a, int grid_height, int grid_width, int width, int stride, Mask mask)
+{
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    if (j >= width)
+        return; // no barrier below
+    float a_j = a[j];
+    int rows = grid_height * grid_width;
+    for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+    {
+        int i = row * width + j;
+        const float* p = grid_row_line(tables, row, grid_width, stride);
+        const float* q = grid_column_line(tables, row, grid_height, grid_width, stride);
+        float g = p[j] * q[stride + j] + p[stride + j] * q[j];
+        float uv = u[i] + a_j;
+        u[i] = uv;
+        z[i] = mask.at(uv).value * g;
+    }
+}
+
+// As collage_backward_body on the H W rows of a grid, with sin and cos of omega q read from the
+// tables; x[H W, 2] for dB. Partials as collage_partials writes them (dims 2).
+template <typename Mask>
+__device__ __forceinline__ void collage_backward_grid_body(float* du, float* __restrict__ partials, const float* dz,
+    const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ tables,
+    int grid_height, int grid_width, int width, int stride, float omega, Mask mask)
+{
+    int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    bool active = j < width;
+    float sum_da = 0.0f, sum_dc = 0.0f;
+    float sum_dB[3] = {0.0f, 0.0f, 0.0f};
+    if (active)
+    {
+        int rows = grid_height * grid_width;
+        for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
+        {
+            int i = row * width + j;
+            const float* p = grid_row_line(tables, row, grid_width, stride);
+            const float* q = grid_column_line(tables, row, grid_height, grid_width, stride);
+            float s = p[j] * q[stride + j] + p[stride + j] * q[j];
+            float c = p[stride + j] * q[stride + j] - p[j] * q[j];
+            MaskValue m = mask.at(u[i]);
+            float g = dz[i];
+            float du_i = mask.du(g * s, m);
+            float dq = g * m.value * omega * c;
+            du[i] = du_i;
+            sum_da += du_i;
+            sum_dc += dq;
+            sum_dB[0] += dq * x[2 * row];
+            sum_dB[1] += dq * x[2 * row + 1];
+        }
+    }
+    collage_partials(partials, sum_da, sum_dc, sum_dB, j, active, width, 2);
+}
+
+// One kernel pair per mask activation, as the collage kernels: collage_forward_grid_NAME and
+// collage_backward_grid_NAME. At most COLUMN_TILE x ROW_TILE threads a block.
+#define COLLAGE_FORWARD_GRID_ARGUMENTS float* __restrict__ z, float* __restrict__ u, const float* __restrict__ tables, \
+    const float* __restrict__ a, const float* __restrict__ scale, int grid_height, int grid_width, int width, int stride, float w0
+#define COLLAGE_BACKWARD_GRID_ARGUMENTS float* du, float* __restrict__ partials, const float* dz, \
+    const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ tables, const float* __restrict__ scale, \
+    int grid_height, int grid_width, int width, int stride, float w0, float omega
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_sin2(COLLAGE_FORWARD_GRID_ARGUMENTS)
+{
+    collage_forward_grid_body(z, u, tables, a, grid_height, grid_width, width, stride, SoftMask<MASK_SIN_SQUARED>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_sin2(COLLAGE_BACKWARD_GRID_ARGUMENTS)
+{
+    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_SIN_SQUARED>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_sigmoid(COLLAGE_FORWARD_GRID_ARGUMENTS)
+{
+    collage_forward_grid_body(z, u, tables, a, grid_height, grid_width, width, stride, SoftMask<MASK_SIGMOID>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_sigmoid(COLLAGE_BACKWARD_GRID_ARGUMENTS)
+{
+    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_SIGMOID>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_gauss(COLLAGE_FORWARD_GRID_ARGUMENTS)
+{
+    collage_forward_grid_body(z, u, tables, a, grid_height, grid_width, width, stride, SoftMask<MASK_GAUSSIAN>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_gauss(COLLAGE_BACKWARD_GRID_ARGUMENTS)
+{
+    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_GAUSSIAN>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_nsin(COLLAGE_FORWARD_GRID_ARGUMENTS)
+{
+    collage_forward_grid_body(z, u, tables, a, grid_height, grid_width, width, stride, SoftMask<MASK_NORMALIZED_SIN>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_nsin(COLLAGE_BACKWARD_GRID_ARGUMENTS)
+{
+    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_NORMALIZED_SIN>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_ncos(COLLAGE_FORWARD_GRID_ARGUMENTS)
+{
+    collage_forward_grid_body(z, u, tables, a, grid_height, grid_width, width, stride, SoftMask<MASK_NORMALIZED_COS>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_ncos(COLLAGE_BACKWARD_GRID_ARGUMENTS)
+{
+    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_NORMALIZED_COS>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_ntanh(COLLAGE_FORWARD_GRID_ARGUMENTS)
+{
+    collage_forward_grid_body(z, u, tables, a, grid_height, grid_width, width, stride, SoftMask<MASK_NORMALIZED_TANH>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_ntanh(COLLAGE_BACKWARD_GRID_ARGUMENTS)
+{
+    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_NORMALIZED_TANH>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_linear(COLLAGE_FORWARD_GRID_ARGUMENTS)
+{
+    collage_forward_grid_body(z, u, tables, a, grid_height, grid_width, width, stride, SoftMask<MASK_LINEAR>(scaled_w0(w0, scale)));
+}
+
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_linear(COLLAGE_BACKWARD_GRID_ARGUMENTS)
+{
+    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_LINEAR>(scaled_w0(w0, scale)));
+}
 
 // ---------------------------------------------------------------------------------------------
 // Bias-and-activation layers: sine_forward, sine_backward (SIREN), relu_forward, relu_backward (FFN)

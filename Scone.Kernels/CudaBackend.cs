@@ -56,13 +56,14 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 
     private static Dictionary<string, int> BlockSizes()
     {
-        string[] flat = [KernelNames.Fill, KernelNames.AddBias, KernelNames.ReducePartials, KernelNames.Multiply, KernelNames.MaskScaleGradient,
+        string[] flat = [KernelNames.BasisTables, KernelNames.Fill, KernelNames.AddBias, KernelNames.ReducePartials, KernelNames.Multiply, KernelNames.MaskScaleGradient,
             KernelNames.MseLoss, KernelNames.AdamStep, KernelNames.GatherRows, KernelNames.RandomIndices, KernelNames.GatherVideoPoints];
         string[] perColumn = [KernelNames.ColumnSum, KernelNames.SineForward, KernelNames.SineBackward, KernelNames.ReluForward, KernelNames.ReluBackward,
             KernelNames.FourierEncoding, KernelNames.MfnFilterForward, KernelNames.MfnFilterBackward, KernelNames.GaborWaveletForward,
             KernelNames.GaborWaveletBackward, .. Enum.GetValues<MaskActivation>().SelectMany(mask => new[]
             {
                 KernelNames.CollageForward(mask), KernelNames.CollageBackward(mask), KernelNames.CoordinateCollageForward(mask), KernelNames.CoordinateCollageBackward(mask),
+                KernelNames.CollageForwardGrid(mask), KernelNames.CollageBackwardGrid(mask),
             })];
         var blocks = flat.ToDictionary(name => name, _ => FlatBlock);
         foreach (string name in perColumn)
@@ -91,6 +92,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private readonly Dictionary<MaskActivation, CudaKernel> _collageForward = [], _collageBackward = [], _coordinateCollageForward = [], _coordinateCollageBackward = [];
     /// <summary>collage_tf32_forward per mask, with TF32 on a device of compute capability 8.0 or later; else empty.</summary>
     private readonly Dictionary<MaskActivation, CudaKernel> _collageTf32Forward = [];
+    private readonly Dictionary<MaskActivation, CudaKernel> _collageForwardGrid = [], _collageBackwardGrid = [];
+    private readonly CudaKernel _basisTables;
     private readonly int _maxBlocks;
     private bool _capturing;
     private int _disposed;
@@ -120,7 +123,10 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
                 _coordinateCollageBackward[mask] = _module.Kernel(KernelNames.CoordinateCollageBackward(mask));
                 if (options.Tf32 && Context.ComputeCapabilityMajor >= 8)
                     _collageTf32Forward[mask] = _module.Kernel(KernelNames.CollageTf32Forward(mask));
+                _collageForwardGrid[mask] = _module.Kernel(KernelNames.CollageForwardGrid(mask));
+                _collageBackwardGrid[mask] = _module.Kernel(KernelNames.CollageBackwardGrid(mask));
             }
+            _basisTables = _module.Kernel(KernelNames.BasisTables);
             _sineForward = _module.Kernel(KernelNames.SineForward);
             _sineBackward = _module.Kernel(KernelNames.SineBackward);
             _multiply = _module.Kernel(KernelNames.Multiply);
@@ -161,6 +167,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 
     /// <summary>Whether <see cref="CollageLinearForward"/> runs collage_tf32_forward (TF32 on, compute capability 8.0 or later).</summary>
     public bool Tf32CollageForward => _collageTf32Forward.Count > 0;
+
+    public bool FusesCollageLinearForward => Tf32CollageForward;
 
     /// <summary>What metrics and reports record: the device, the precision and the library versions.</summary>
     public string Description =>
@@ -317,6 +325,63 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         ReducePartials(dBasisBias, width, parts, width, stride);
         ReducePartials(dBasisWeight, 2 * width, parts, width * dims, stride);
         ReducePartials(dMaskWeight, (2 + dims) * width, parts, width * dims, stride);
+    }
+
+    public void BasisTables(Slice<float> tables, Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, int gridHeight, int gridWidth, int width,
+        float omega)
+    {
+        int rows = CheckGrid(gridHeight, gridWidth, width, tables);
+        x.Require(Elements(rows, 2), nameof(x));
+        basisWeight.Require(2L * width, nameof(basisWeight));
+        basisBias.Require(width, nameof(basisBias));
+        Context.MakeCurrent();
+        Launch(_basisTables, FlatBlocks((long)(gridHeight + gridWidth) * width), 1, FlatBlock, 1, Address(tables), Address(x), Address(basisWeight),
+            Address(basisBias), gridHeight, gridWidth, width, BasisTableLayout.Stride(width), omega);
+    }
+
+    public void CollageForwardGrid(Slice<float> z, Slice<float> u, Slice<float> tables, Slice<float> a, Slice<float>? scale, int gridHeight, int gridWidth,
+        int width, float w0, MaskActivation mask)
+    {
+        int rows = CheckGrid(gridHeight, gridWidth, width, tables);
+        z.Require(Elements(rows, width), nameof(z));
+        u.Require(Elements(rows, width), nameof(u));
+        a.Require(width, nameof(a));
+        Context.MakeCurrent();
+        Launch(_collageForwardGrid[mask], ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
+            Address(z), Address(u), Address(tables), Address(a), OptionalAddress(scale), gridHeight, gridWidth, width, BasisTableLayout.Stride(width), w0);
+    }
+
+    public void CollageBackwardGrid(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
+        Slice<float> x, Slice<float> tables, Slice<float>? scale, int gridHeight, int gridWidth, int width, float w0, float omega, MaskActivation mask)
+    {
+        int rows = CheckGrid(gridHeight, gridWidth, width, tables);
+        du.Require(Elements(rows, width), nameof(du));
+        dz.Require(Elements(rows, width), nameof(dz));
+        u.Require(Elements(rows, width), nameof(u));
+        x.Require(Elements(rows, 2), nameof(x));
+        da.Require(width, nameof(da));
+        dBasisWeight.Require(2L * width, nameof(dBasisWeight));
+        dBasisBias.Require(width, nameof(dBasisBias));
+        Context.MakeCurrent();
+        // One partial per row block, as collage_backward's (dims 2).
+        int stride = width * 4;
+        int parts = ReductionParts(rows, width, stride);
+        Launch(_collageBackwardGrid[mask], ColumnTiles(width), parts, ColumnTile, RowTile,
+            Address(du), Partials(0), Address(dz), Address(u), Address(x), Address(tables), OptionalAddress(scale),
+            gridHeight, gridWidth, width, BasisTableLayout.Stride(width), w0, omega);
+        ReducePartials(da, 0, parts, width, stride);
+        ReducePartials(dBasisBias, width, parts, width, stride);
+        ReducePartials(dBasisWeight, 2 * width, parts, width * 2, stride);
+    }
+
+    /// <summary>The rows of an H x W grid, after checking that the tables hold its lines.</summary>
+    private static int CheckGrid(int gridHeight, int gridWidth, int width, Slice<float> tables)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(gridHeight, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(gridWidth, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        tables.Require(BasisTableLayout.Length(gridHeight + gridWidth, width), nameof(tables));
+        return Elements(gridHeight, gridWidth);
     }
 
     public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>

@@ -23,6 +23,13 @@ public static class KernelNames
     /// <summary>The tensor-core GEMM with the collage forward in its epilogue (sm_80 and later): collage_tf32_forward_sin2, ...</summary>
     public static string CollageTf32Forward(MaskActivation mask) => "collage_tf32_forward_" + mask.Name();
 
+    public const string BasisTables = "basis_tables";
+
+    /// <summary>The collage forward on a whole grid, the basis read from its tables: collage_forward_grid_sin2, ...</summary>
+    public static string CollageForwardGrid(MaskActivation mask) => "collage_forward_grid_" + mask.Name();
+
+    public static string CollageBackwardGrid(MaskActivation mask) => "collage_backward_grid_" + mask.Name();
+
     public const string SineForward = "sine_forward";
     public const string SineBackward = "sine_backward";
     public const string Multiply = "multiply";
@@ -42,7 +49,8 @@ public static class KernelNames
     public const string GaborWaveletBackward = "gabor_wavelet_backward";
 
     public static IReadOnlyList<string> All { get; } =
-        [Fill, AddBias, ColumnSum, ReducePartials, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForward(m), CollageBackward(m), CoordinateCollageForward(m), CoordinateCollageBackward(m) }), Multiply, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
+        [Fill, AddBias, ColumnSum, ReducePartials, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForward(m), CollageBackward(m), CoordinateCollageForward(m), CoordinateCollageBackward(m) }),
+         BasisTables, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForwardGrid(m), CollageBackwardGrid(m) }), Multiply, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
          RandomIndices, GatherVideoPoints,
          MfnFilterForward, MfnFilterBackward, GaborWaveletForward, GaborWaveletBackward,
          .. Enum.GetValues<MaskActivation>().Select(CollageTf32Forward)];

@@ -39,6 +39,8 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
 
     public string Name => inner.Name;
 
+    public bool FusesCollageLinearForward => inner.FusesCollageLinearForward;
+
     public bool Recording { get; set; }
 
     /// <summary>When set, every primitive runs inside a range it opens (NVTX, for Nsight).</summary>
@@ -91,7 +93,7 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
     public void CollageLinearForward(Slice<float> z, Slice<float> u, Slice<float> input, Slice<float> x, Slice<float> maskWeight, Slice<float> a,
         Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale, int rows, int inWidth, int width, int dims, float w0, float omega, MaskActivation mask)
     {
-        if (inner is not CudaBackend { Tf32CollageForward: true })
+        if (!inner.FusesCollageLinearForward)
         {
             // Unfused: timed as the backend runs it, a GEMM and then collage_forward.
             Gemm(false, true, rows, width, inWidth, 1, input, inWidth, maskWeight, inWidth, 0, u, width);
@@ -118,6 +120,21 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
         Slice<float> maskWeight, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias, int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
         Time("coordinate_collage_backward", (double)rows * width + (double)rows * dims, (double)rows * width * (6 * dims + 12 + 2 * Trig),
             () => inner.CoordinateCollageBackward(dMaskWeight, da, dBasisWeight, dBasisBias, dz, x, maskWeight, a, basisWeight, basisBias, rows, width, dims, w0, omega, mask));
+
+    public void BasisTables(Slice<float> tables, Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, int gridHeight, int gridWidth, int width,
+        float omega) =>
+        Time("basis_tables", (double)BasisTableLayout.Length(gridHeight + gridWidth, width) + gridHeight + gridWidth,
+            (double)(gridHeight + gridWidth) * width * (3 + Trig), () => inner.BasisTables(tables, x, basisWeight, basisBias, gridHeight, gridWidth, width, omega));
+
+    public void CollageForwardGrid(Slice<float> z, Slice<float> u, Slice<float> tables, Slice<float> a, Slice<float>? scale, int gridHeight, int gridWidth,
+        int width, float w0, MaskActivation mask) =>
+        Time("collage_forward_grid", 3.0 * gridHeight * gridWidth * width + BasisTableLayout.Length(gridHeight + gridWidth, width),
+            (double)gridHeight * gridWidth * width * (7 + Trig), () => inner.CollageForwardGrid(z, u, tables, a, scale, gridHeight, gridWidth, width, w0, mask));
+
+    public void CollageBackwardGrid(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
+        Slice<float> x, Slice<float> tables, Slice<float>? scale, int gridHeight, int gridWidth, int width, float w0, float omega, MaskActivation mask) =>
+        Time("collage_backward_grid", 3.0 * gridHeight * gridWidth * width + 2.0 * gridHeight * gridWidth + BasisTableLayout.Length(gridHeight + gridWidth, width),
+            (double)gridHeight * gridWidth * width * (19 + Trig), () => inner.CollageBackwardGrid(du, da, dBasisWeight, dBasisBias, dz, u, x, tables, scale, gridHeight, gridWidth, width, w0, omega, mask));
 
     public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>
         Time("sine_forward", 3.0 * rows * width, (double)rows * width * (2 + Trig), () => inner.SineForward(z, u, bias, rows, width, w0));

@@ -115,6 +115,7 @@ public static class TrainingBenchmark
             ["device"] = backend.Name,
             ["timer"] = timer is null ? "stopwatch" : "cuda-events",
             ["graph"] = trainer.CapturesSteps,
+            ["grid_steps"] = trainer.StepsOnGrid,
             ["ms_per_step_median"] = Math.Round(stepMs, 3),
             ["ms_per_step_min"] = Math.Round(stepTimes[0], 3),
             ["samples_per_second"] = Math.Round(data.Rows / (stepMs / 1000)),
@@ -160,6 +161,59 @@ public static class TrainingBenchmark
         text.Append(FormattableString.Invariant($"step: {(double)result["ms_per_step_median"]!:F3} ms median, {(double)result["bytes_per_step_mb"]!:F1} MB at the least"));
         if (result["floor_ms"] is { } stepFloor) text.Append(FormattableString.Invariant($", floor {(double)stepFloor:F3} ms"));
         return text.ToString();
+    }
+
+    /// <summary>
+    /// Full-batch steps with the separable basis and without it (TrainerOptions.SeparableBasis), on
+    /// two trainers from the same start, alternating step by step (and which goes first) so that
+    /// a shared machine's load falls on both alike: the median step of each, the median of the
+    /// paired differences, and the times of the collage primitives in one recorded step of each.
+    /// </summary>
+    public static JsonObject CompareSeparableBasis(IBackend<float> backend, Case benchCase, RgbImage image, int warmup, int measured)
+    {
+        var data = ImageSignal.ToTrainingData<float>(image);
+        var options = new TrainerOptions(warmup + measured + 1, 1e-4);
+        var paths = new[] { (Name: "separable", Separable: true), (Name: "per_element", Separable: false) };
+        var timed = paths.Select(_ => new TimedBackend(backend)).ToArray();
+        var networks = timed.Select(t => benchCase.Model.CreateNetwork<float>(t, data.Rows)).ToArray();
+        var trainers = paths.Select((path, i) => new Trainer<float>(timed[i], networks[i], data, options with { SeparableBasis = path.Separable },
+            benchCase.Model.InitialParameters(0))).ToArray();
+        try
+        {
+            var cuda = backend as CudaBackend;
+            using var timer = cuda?.CreateTimer();
+            double Time(Trainer<float> trainer) => timer is null ? StopwatchStep(trainer, backend) : EventStep(trainer, timer);
+            for (int i = 0; i < warmup; i++)
+                foreach (var trainer in trainers) trainer.Step();
+            var times = paths.Select(_ => new double[measured]).ToArray();
+            for (int i = 0; i < measured; i++)
+                foreach (int k in i % 2 == 0 ? new[] { 0, 1 } : [1, 0])
+                    times[k][i] = Time(trainers[k]);
+            double[] saved = times[1].Zip(times[0], (element, separable) => element - separable).Order().ToArray();
+            var result = new JsonObject
+            {
+                ["alternated_steps"] = measured,
+                ["ms_saved_per_step_median"] = Math.Round(saved[measured / 2], 3),
+            };
+            for (int k = 0; k < paths.Length; k++)
+            {
+                timed[k].Recording = true;
+                trainers[k].Step();
+                timed[k].Recording = false;
+                var collage = new JsonObject();
+                foreach (var (name, ms) in timed[k].Costs.Where(entry => entry.Key.StartsWith("collage") || entry.Key == "basis_tables").OrderBy(entry => entry.Key))
+                    collage[name] = Math.Round(ms.Milliseconds, 3);
+                result[$"ms_per_step_median_{paths[k].Name}"] = Math.Round(times[k].Order().ElementAt(measured / 2), 3);
+                result[$"grid_steps_{paths[k].Name}"] = trainers[k].StepsOnGrid;
+                result[$"collage_ms_last_step_{paths[k].Name}"] = collage;
+            }
+            return result;
+        }
+        finally
+        {
+            foreach (var trainer in trainers) trainer.Dispose();
+            foreach (var network in networks) network.Dispose();
+        }
     }
 
     private static double StopwatchStep(Trainer<float> trainer, IBackend<float> backend)

@@ -28,13 +28,16 @@ public static class BenchCommand
         var psnrSteps = new Option<int>("--psnr-steps") { Description = "also train each case on to this many steps and report the PSNR then (the paper's bench uses 2000)", DefaultValueFactory = _ => 0 };
         var profile = new Option<bool>("--profile") { Description = "CUDA: bracket the timed steps with cuProfilerStart/Stop and NVTX ranges, for nsys/ncu (docs/PROFILING.md)" };
         var noGraph = new Option<bool>("--no-graph") { Description = "CUDA: launch every primitive of a step instead of replaying the step captured as a graph" };
-        var command = new Command("bench", "Benchmark training steps; prints JSON.") { device, size, warmup, steps, only, output, tf32, fastMath, image, psnrSteps, profile, noGraph };
+        var compareSeparable = new Option<bool>("--compare-separable") { Description = "also time steps with and without SCONE's separable basis, alternating step by step (SCONE_SEPARABLE_BASIS)" };
+        var command = new Command("bench", "Benchmark training steps; prints JSON.") { device, size, warmup, steps, only, output, tf32, fastMath, image, psnrSteps, profile, noGraph, compareSeparable };
         command.SetAction(parse => Run(parse.GetValue(device)!, parse.GetValue(size), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(only),
-            parse.GetValue(output), TrainingOptions.Math(parse, tf32, fastMath), parse.GetValue(image), parse.GetValue(psnrSteps), parse.GetValue(profile), !parse.GetValue(noGraph)));
+            parse.GetValue(output), TrainingOptions.Math(parse, tf32, fastMath), parse.GetValue(image), parse.GetValue(psnrSteps), parse.GetValue(profile), !parse.GetValue(noGraph),
+            parse.GetValue(compareSeparable)));
         return command;
     }
 
-    private static int Run(string device, int size, int warmup, int steps, string? only, string? output, DeviceMath math, string? imagePath, int psnrSteps, bool profile, bool graphs)
+    private static int Run(string device, int size, int warmup, int steps, string? only, string? output, DeviceMath math, string? imagePath, int psnrSteps, bool profile, bool graphs,
+        bool compareSeparable)
     {
         if (size is < 8 or > 4096) throw new InputException($"--size {size} is out of range: 8 to 4096");
         if (warmup < 0) throw new InputException($"--warmup {warmup} must not be negative");
@@ -63,6 +66,8 @@ public static class BenchCommand
             Console.Error.WriteLine($"bench {benchCase.Name} on {backend.Name} ...");
             var result = TrainingBenchmark.Run(backend, benchCase, image, warmup, steps, psnrSteps, profile, graphs);
             Console.Error.WriteLine(TrainingBenchmark.PrimitiveTable(result));
+            if (compareSeparable)
+                result["separable_comparison"] = TrainingBenchmark.CompareSeparableBasis(backend, benchCase, image, warmup, steps);
             results.Add(result);
         }
         var report = new JsonObject

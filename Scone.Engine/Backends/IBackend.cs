@@ -49,6 +49,12 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
         int rows, int width, int dims, T w0, T omega, MaskActivation mask);
 
     /// <summary>
+    /// Whether <see cref="CollageLinearForward"/> runs as one kernel (CUDA's tensor-core forward):
+    /// then a layer gains more from it than from the grid tables' saved sines.
+    /// </summary>
+    bool FusesCollageLinearForward => false;
+
+    /// <summary>
     /// The collage layer's whole forward: u[N,D] = z_prev[N,K] A[D,K]^T (a Gemm), then
     /// <see cref="CollageForward"/> (u += a, z = sigma(w0 u) * sin(omega (x B^T + c))), leaving the
     /// same u and z. A backend may fuse the two (CUDA with TF32: a tensor-core GEMM with the
@@ -81,6 +87,31 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// </summary>
     void CoordinateCollageBackward(Slice<T> dMaskWeight, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, Slice<T> dz, Slice<T> x,
         Slice<T> maskWeight, Slice<T> a, Slice<T> basisWeight, Slice<T> basisBias, int rows, int width, int dims, T w0, T omega, MaskActivation mask);
+
+    /// <summary>
+    /// The Fourier basis of a collage layer on rows that are a whole H x W grid (Models.GridRows):
+    /// with Y_i = x[i W, 0] and X_k = x[k, 1] of x[H W, 2], P[i, j] = omega (c[j] + Y_i B[j, 0]) and
+    /// Q[k, j] = omega X_k B[j, 1], so that sin(omega q) of row i W + k is sin P cos Q + cos P sin Q.
+    /// tables[H + W lines] (<see cref="BasisTableLayout"/>): line i holds sin P[i, :] and cos P[i, :],
+    /// line H + k sin Q[k, :] and cos Q[k, :]. The arguments are evaluated in float64, so no float32
+    /// rounding of omega q enters (unlike <see cref="CollageForward"/>): in float32 each entry is within
+    /// 1.2e-7 of its exact value, in float64 within an ulp. Padding is left as it is.
+    /// </summary>
+    void BasisTables(Slice<T> tables, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias, int gridHeight, int gridWidth, int width, T omega);
+
+    /// <summary>
+    /// <see cref="CollageForward"/> on the H W rows of a grid, with the basis read from its tables:
+    /// z = sigma(w0 u) (sin P cos Q + cos P sin Q), a multiply-add where the other evaluates a sine.
+    /// </summary>
+    void CollageForwardGrid(Slice<T> z, Slice<T> u, Slice<T> tables, Slice<T> a, Slice<T>? scale, int gridHeight, int gridWidth, int width, T w0,
+        MaskActivation mask);
+
+    /// <summary>
+    /// <see cref="CollageBackward"/> on the H W rows of a grid, with sin(omega q) and
+    /// cos(omega q) = cos P cos Q - sin P sin Q read from its tables; x[H W, 2] for dB.
+    /// </summary>
+    void CollageBackwardGrid(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, Slice<T> dz, Slice<T> u, Slice<T> x,
+        Slice<T> tables, Slice<T>? scale, int gridHeight, int gridWidth, int width, T w0, T omega, MaskActivation mask);
 
     /// <summary>
     /// The -L variants' scale gradient: dScale[0] += sum over i of du[i] u[i] / scale[0], for the

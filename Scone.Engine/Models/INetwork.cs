@@ -17,14 +17,24 @@ public interface INetwork<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// <summary>The activation scalars allocated per row of the capacity, and the widest buffer's.</summary>
     ActivationSize Activations { get; }
 
-    /// <summary>y[rows, out] from x[rows, in]; keeps the activations the backward needs.</summary>
-    void Forward(Slice<T> y, Slice<T> x, Slice<T> parameters, int rows);
+    /// <summary>
+    /// y[rows, out] from x[rows, in]; keeps the activations the backward needs. With a grid, x's
+    /// rows are that whole grid (<see cref="GridRows"/>), which layers may use (SCONE's separable
+    /// basis): y is the same to rounding.
+    /// </summary>
+    void Forward(Slice<T> y, Slice<T> x, Slice<T> parameters, int rows, GridRows? grid = null);
 
     /// <summary>
-    /// Adds the parameter gradients of the last Forward (same x and rows) into gradients, from
+    /// Adds the parameter gradients of the last Forward (same x, rows and grid) into gradients, from
     /// dy[rows, out]. Overwrites the stored activations; fixed tensors get no gradient.
     /// </summary>
-    void Backward(Slice<T> gradients, Slice<T> dy, Slice<T> x, Slice<T> parameters, int rows);
+    void Backward(Slice<T> gradients, Slice<T> dy, Slice<T> x, Slice<T> parameters, int rows, GridRows? grid = null);
+
+    /// <summary>
+    /// Allocates what a Forward over this grid needs, which the first such Forward would do
+    /// otherwise: so that the forwards a backend captures (CUDA graphs) allocate nothing.
+    /// </summary>
+    void PrepareGrid(GridRows grid);
 
     /// <summary>The layers before the output layer, whose pictures <see cref="LayerPictures"/> gives.</summary>
     int HiddenLayers { get; }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using Scone.Engine.Models;
 using Scone.Engine.Training;
 
 namespace Scone.Engine.Signals;
@@ -40,7 +41,7 @@ public static class ImageSignal
         var targets = new T[rows * Channels];
         for (int i = 0; i < targets.Length; i++)
             targets[i] = T.CreateTruncating(image.Pixels[i] * 2.0 - 1);
-        return new TrainingData<T>(inputs, targets, rows, Dims, Channels);
+        return new TrainingData<T>(inputs, targets, rows, Dims, Channels, new GridRows(image.Height, image.Width));
     }
 
     /// <summary>A network's [-1, 1] output mapped back to an image in [0, 1] (clipped).</summary>

@@ -1,5 +1,6 @@
 using System.Numerics;
 using Scone.Engine.Backends;
+using Scone.Engine.Models;
 
 namespace Scone.Engine.Training;
 
@@ -20,6 +21,9 @@ public interface IBatchSource<T> : IDisposable where T : unmanaged, IFloatingPoi
 
     /// <summary>Every step sees the whole signal, so a step's PSNR is the signal's PSNR (the image protocol).</summary>
     bool EverySample { get; }
+
+    /// <summary>The grid every batch's rows are, in its order (a full-batch image), or null.</summary>
+    GridRows? Grid => null;
 
     /// <summary>Targets are colours in [-1, 1], so PSNR means something (not for signed distances).</summary>
     bool HasPsnr { get; }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using Scone.Engine.Backends;
+using Scone.Engine.Models;
 
 namespace Scone.Engine.Training;
 
@@ -13,6 +14,7 @@ public sealed class StoredSamples<T> : IBatchSource<T> where T : unmanaged, IFlo
     private readonly DeviceBuffer<T>? _batchInputs, _batchTargets;
     private readonly DeviceBuffer<int>? _indices, _step;
     private readonly ulong _seed;
+    private readonly GridRows? _grid;
 
     /// <param name="batchSize">0: every sample every step.</param>
     public StoredSamples(IBackend<T> backend, TrainingData<T> data, int batchSize, ulong seed)
@@ -23,6 +25,7 @@ public sealed class StoredSamples<T> : IBatchSource<T> where T : unmanaged, IFlo
         Rows = data.Rows;
         Dims = data.Dims;
         Channels = data.Channels;
+        _grid = data.Grid;
         Inputs = backend.Allocate<T>(data.Inputs.Length);
         Targets = backend.Allocate<T>(data.Targets.Length);
         backend.Upload(Inputs.All, data.Inputs);
@@ -47,6 +50,9 @@ public sealed class StoredSamples<T> : IBatchSource<T> where T : unmanaged, IFlo
     public int Channels { get; }
     public int BatchRows { get; }
     public bool EverySample { get; }
+
+    /// <summary>The signal's grid when every step takes every sample; drawn batches are no grid.</summary>
+    public GridRows? Grid => EverySample ? _grid : null;
     public bool HasPsnr => true;
 
     public void Prepare(int step)

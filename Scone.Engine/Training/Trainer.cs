@@ -27,6 +27,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     private readonly DeviceBuffer<T> _y, _dy, _sums, _schedule;
     private readonly T[] _hostSums = new T[2], _hostSchedule = new T[AdamArguments.ScheduleLength];
     private readonly AdamArguments _adam = new();
+    private readonly GridRows? _grid;
     private IReplayable? _capturedStep;
 
     /// <summary>Trains on a signal stored on the device: every sample per step, or options.BatchSize drawn at random.</summary>
@@ -76,6 +77,10 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         _dy = backend.Allocate<T>(rows * source.Channels);
         _sums = backend.Allocate<T>(2);
         _schedule = backend.Allocate<T>(AdamArguments.ScheduleLength);
+        _grid = _options.SeparableBasis ? source.Grid : null;
+        // Now, before a step is captured: captured work cannot allocate.
+        if (_grid is not null)
+            network.PrepareGrid(_grid);
     }
 
     /// <summary>The seed of the batches, derived from the run's seed so that it differs from the initialisation's.</summary>
@@ -98,6 +103,9 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     public TrainingStop? Stopped { get; private set; }
 
     public bool FullBatch => _source.EverySample;
+
+    /// <summary>Steps tell the network that their batch is a whole grid (<see cref="TrainerOptions.SeparableBasis"/>).</summary>
+    public bool StepsOnGrid => _grid is not null;
 
     /// <summary>Every step measures the PSNR of the whole signal, so the best parameters are known at every step.</summary>
     private bool ScoredEveryStep => _source.EverySample && _source.HasPsnr;
@@ -210,10 +218,10 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         var (x, target) = _source.Batch();
         var y = _y.Slice(0, BatchRows * _source.Channels);
         var dy = _dy.Slice(0, BatchRows * _source.Channels);
-        _network.Forward(y, x, _parameters.All, BatchRows);
+        _network.Forward(y, x, _parameters.All, BatchRows, _grid);
         _backend.MseLoss(dy, _sums.All, y, target, BatchRows, _source.Channels);
         _backend.Fill(_gradients.All, T.Zero);
-        _network.Backward(_gradients.All, dy, x, _parameters.All, BatchRows);
+        _network.Backward(_gradients.All, dy, x, _parameters.All, BatchRows, _grid);
         int trained = _network.Layout.TrainedLength;
         _backend.AdamStep(_parameters.Slice(0, trained), _m.Slice(0, trained), _v.Slice(0, trained), _gradients.Slice(0, trained), _schedule.All, _adam);
     }
@@ -231,7 +239,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         {
             int rows = Math.Min(_network.Capacity, stored.Rows - start);
             var y = _y.Slice(0, rows * stored.Channels);
-            _network.Forward(y, stored.Inputs.Slice(start * stored.Dims, rows * stored.Dims), _parameters.All, rows);
+            _network.Forward(y, stored.Inputs.Slice(start * stored.Dims, rows * stored.Dims), _parameters.All, rows, rows == stored.Rows ? _grid : null);
             _backend.MseLoss(_dy.Slice(0, rows * stored.Channels), _sums.All, y, stored.Targets.Slice(start * stored.Channels, rows * stored.Channels), rows, stored.Channels);
             _backend.Download(_hostSums, _sums.All);
             clipped += double.CreateTruncating(_hostSums[1]);

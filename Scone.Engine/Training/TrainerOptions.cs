@@ -10,6 +10,17 @@ public sealed record TrainerOptions(int Steps, double LearningRate, int BatchSiz
 {
     public const int MaxSteps = 10_000_000;
 
+    /// <summary>The variable that, set to 0, turns <see cref="SeparableBasis"/> off by default.</summary>
+    public const string SeparableBasisVariable = "SCONE_SEPARABLE_BASIS";
+
+    /// <summary>
+    /// Steps whose batch is a whole grid (a full-batch image) tell the network so, and SCONE's
+    /// collage layers then compute their Fourier basis from per-row and per-column tables
+    /// (<see cref="Models.GridRows"/>): the same numbers to rounding, fewer sines. On unless
+    /// SCONE_SEPARABLE_BASIS=0, so that a benchmark can time both.
+    /// </summary>
+    public bool SeparableBasis { get; init; } = Environment.GetEnvironmentVariable(SeparableBasisVariable) != "0";
+
     public TrainerOptions Validate()
     {
         if (Steps is < 0 or > MaxSteps) throw new InputException($"--steps {Steps} is out of range: 0 to {MaxSteps}");

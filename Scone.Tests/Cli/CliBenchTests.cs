@@ -22,7 +22,11 @@ public class CliBenchTests
         Assert.That((double)result["gemm_gflop_per_step"]!, Is.GreaterThan(0));
         Assert.That((double)result["other_bytes_per_step_mb"]!, Is.GreaterThan(0));
         var split = result["ms_by_primitive_last_step"]!.AsObject();
-        foreach (string primitive in new[] { "gemm", "collage_forward", "collage_backward", "mse_loss", "adam" })
+        // Full-batch steps on the star's pixel grid: the collage layers take the separable basis, unless SCONE_SEPARABLE_BASIS=0.
+        bool separable = new Engine.Training.TrainerOptions(1, 1).SeparableBasis;
+        Assert.That((bool)result["grid_steps"]!, Is.EqualTo(separable));
+        string[] collage = separable ? ["basis_tables", "collage_forward_grid", "collage_backward_grid"] : ["collage_forward", "collage_backward"];
+        foreach (string primitive in new[] { "gemm", "mse_loss", "adam" }.Concat(collage))
             Assert.That(split.ContainsKey(primitive), primitive);
         Assert.That(result["floor_ms"], Is.Null, "the floor is measured on a GPU only");
         // The cores' peak FMA rate, measured in the same run, and the GEMMs' share of it.
@@ -36,6 +40,22 @@ public class CliBenchTests
         Assert.That(shapes, Is.Not.Empty);
         Assert.That(shapes.Sum(shape => (int)shape!["calls_per_step"]! * (double)shape["ms_avx2"]!),
             Is.EqualTo((double)result["gemms_alone_ms_cpugemm_avx2"]!).Within(0.01));
+    }
+
+    [Test]
+    public void CompareSeparableTimesBothBasesAlternately()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", "--device", "cpu", "--size", "16", "--only", "scone-5x64", "--steps", "2", "--warmup", "0",
+            "--compare-separable");
+        Assert.That(code, Is.EqualTo(0), stderr);
+        var comparison = JsonNode.Parse(stdout)!["cases"]!.AsArray().Single()!["separable_comparison"]!.AsObject();
+        Assert.That((bool)comparison["grid_steps_separable"]!, Is.True);
+        Assert.That((bool)comparison["grid_steps_per_element"]!, Is.False);
+        Assert.That((double)comparison["ms_per_step_median_per_element"]!, Is.GreaterThan(0));
+        Assert.That(comparison["collage_ms_last_step_separable"]!.AsObject().Select(entry => entry.Key),
+            Is.EquivalentTo(new[] { "basis_tables", "collage_backward_grid", "collage_forward_grid" }));
+        Assert.That(comparison["collage_ms_last_step_per_element"]!.AsObject().Select(entry => entry.Key),
+            Is.EquivalentTo(new[] { "collage_backward", "collage_forward" }));
     }
 
     [Test]

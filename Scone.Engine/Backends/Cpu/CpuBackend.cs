@@ -69,17 +69,25 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
         w0 = Scaled(w0, scale);
         dz.Require((long)rows * width, nameof(dz));
-        dBasisWeight.Require(width * dims, nameof(dBasisWeight));
-        dBasisBias.Require(width, nameof(dBasisBias));
-        // One partial per chunk holds [da | dc | dB], in that order.
-        int partialLength = width * (2 + dims);
-        T[] totals = ArrayPool<T>.Shared.Rent(partialLength);
-        Array.Clear(totals, 0, partialLength);
-        ReduceByChunks(rows, partialLength, totals.AsSpan(0, partialLength), (partial, start, count) => CpuOps.CollageBackward(
-            du.Span().Slice(start * width, count * width), partial[..width], partial.Slice(2 * width, width * dims), partial.Slice(width, width),
+        ReduceCollage(da, dBasisWeight, dBasisBias, rows, width, dims, (das, dBs, dcs, start, count) => CpuOps.CollageBackward(
+            du.Span().Slice(start * width, count * width), das, dBs, dcs,
             dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width),
             x.Span().Slice(start * dims, count * dims), basisWeight.Span()[..(width * dims)], basisBias.Span()[..width],
             count, width, dims, w0, omega, mask));
+    }
+
+    private delegate void CollageChunk(Span<T> da, Span<T> dBasisWeight, Span<T> dBasisBias, int start, int count);
+
+    /// <summary>A collage backward's reductions by chunks: one partial per chunk holds [da | dc | dB], in that order, added into da, dc and dB.</summary>
+    private static void ReduceCollage(Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, int rows, int width, int dims, CollageChunk chunk)
+    {
+        dBasisWeight.Require(width * dims, nameof(dBasisWeight));
+        dBasisBias.Require(width, nameof(dBasisBias));
+        int partialLength = width * (2 + dims);
+        T[] totals = ArrayPool<T>.Shared.Rent(partialLength);
+        Array.Clear(totals, 0, partialLength);
+        ReduceByChunks(rows, partialLength, totals.AsSpan(0, partialLength), (partial, start, count) =>
+            chunk(partial[..width], partial.Slice(2 * width, width * dims), partial.Slice(width, width), start, count));
         AddInto(da.Span()[..width], totals.AsSpan(0, width));
         AddInto(dBasisBias.Span()[..width], totals.AsSpan(width, width));
         AddInto(dBasisWeight.Span()[..(width * dims)], totals.AsSpan(2 * width, width * dims));
@@ -118,6 +126,63 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         AddInto(dBasisWeight.Span()[..(width * dims)], totals.AsSpan(2 * width, width * dims));
         AddInto(dMaskWeight.Span()[..(width * dims)], totals.AsSpan((2 + dims) * width, width * dims));
         ArrayPool<T>.Shared.Return(totals);
+    }
+
+    public void BasisTables(Slice<T> tables, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias, int gridHeight, int gridWidth, int width, T omega)
+    {
+        int rows = CheckGrid(gridHeight, gridWidth, width, tables);
+        x.Require(2L * rows, nameof(x));
+        basisWeight.Require(2L * width, nameof(basisWeight));
+        basisBias.Require(width, nameof(basisBias));
+        // The lines' coordinates: Y_i of grid row i (its first row's), X_k of column k (row k's).
+        T[] coordinates = new T[gridHeight + gridWidth];
+        var xs = x.Span();
+        for (int i = 0; i < gridHeight; i++) coordinates[i] = xs[2 * i * gridWidth];
+        for (int k = 0; k < gridWidth; k++) coordinates[gridHeight + k] = xs[2 * k + 1];
+        int line = 2 * BasisTableLayout.Stride(width);
+        CpuParallel.ForChunks(gridHeight, (_, start, count) => CpuOps.BasisTables(tables.Span().Slice(start * line, count * line),
+            coordinates.AsSpan(start, count), basisWeight.Span()[..(2 * width)], basisBias.Span()[..width], 0, width, omega));
+        CpuParallel.ForChunks(gridWidth, (_, start, count) => CpuOps.BasisTables(tables.Span().Slice((gridHeight + start) * line, count * line),
+            coordinates.AsSpan(gridHeight + start, count), basisWeight.Span()[..(2 * width)], ReadOnlySpan<T>.Empty, 1, width, omega));
+    }
+
+    public void CollageForwardGrid(Slice<T> z, Slice<T> u, Slice<T> tables, Slice<T> a, Slice<T>? scale, int gridHeight, int gridWidth, int width, T w0,
+        MaskActivation mask)
+    {
+        int rows = CheckGrid(gridHeight, gridWidth, width, tables);
+        z.Require((long)rows * width, nameof(z));
+        u.Require((long)rows * width, nameof(u));
+        a.Require(width, nameof(a));
+        w0 = Scaled(w0, scale);
+        CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.CollageForwardGrid(
+            z.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), tables.Span(), a.Span()[..width],
+            start, count, gridHeight, gridWidth, width, w0, mask));
+    }
+
+    public void CollageBackwardGrid(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, Slice<T> dz, Slice<T> u, Slice<T> x,
+        Slice<T> tables, Slice<T>? scale, int gridHeight, int gridWidth, int width, T w0, T omega, MaskActivation mask)
+    {
+        int rows = CheckGrid(gridHeight, gridWidth, width, tables);
+        du.Require((long)rows * width, nameof(du));
+        dz.Require((long)rows * width, nameof(dz));
+        u.Require((long)rows * width, nameof(u));
+        x.Require(2L * rows, nameof(x));
+        da.Require(width, nameof(da));
+        w0 = Scaled(w0, scale);
+        ReduceCollage(da, dBasisWeight, dBasisBias, rows, width, 2, (das, dBs, dcs, start, count) => CpuOps.CollageBackwardGrid(
+            du.Span().Slice(start * width, count * width), das, dBs, dcs,
+            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), x.Span().Slice(2 * start, 2 * count),
+            tables.Span(), start, count, gridHeight, gridWidth, width, w0, omega, mask));
+    }
+
+    /// <summary>The rows of an H x W grid, after checking that the tables hold its lines.</summary>
+    private static int CheckGrid(int gridHeight, int gridWidth, int width, Slice<T> tables)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(gridHeight, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(gridWidth, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        tables.Require(BasisTableLayout.Length(gridHeight + gridWidth, width), nameof(tables));
+        return checked(gridHeight * gridWidth);
     }
 
     public void Multiply(Slice<T> y, Slice<T> factor, int count)

@@ -45,19 +45,50 @@ internal static class SimdMath
         var j = Vector256.Round(x * Vector256.Create(0.636619772f));
         var r = Vector256.FusedMultiplyAdd(j, Vector256.Create(-1.57079637f), x);
         r = Vector256.FusedMultiplyAdd(j, Vector256.Create(4.37113883e-8f), r);
-        var r2 = r * r;
+        return InQuadrant(Vector256.ConvertToInt32(j), SinCosReduced(r));
+    }
 
+    /// <summary>
+    /// sin and cos, as float, of eight float64 arguments (two vectors): reduced by multiples j of
+    /// pi/2 in float64 (a two-part constant), only the remainder rounded to float, then the
+    /// polynomials of <see cref="SinCosSingle"/>. Within 1.2e-7 of the exact values for |x| up to
+    /// 1e4 (tested), where float64 sines rounded to float are within 6e-8, at a tenth of their cost.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<float> Sin, Vector256<float> Cos) SinCosOfDouble(Vector256<double> low, Vector256<double> high)
+    {
+        var twoOverPi = Vector256.Create(0.63661977236758134);
+        var (jLow, jHigh) = (Vector256.Round(low * twoOverPi), Vector256.Round(high * twoOverPi));
+        var r = Vector256.Narrow(Remainder(low, jLow), Remainder(high, jHigh));
+        return InQuadrant(Vector256.ConvertToInt32(Vector256.Narrow(jLow, jHigh)), SinCosReduced(r));
+    }
+
+    /// <summary>x - j pi/2 in float64: pi/2 in two parts, each product fused, so that the remainder is exact to its last bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> Remainder(Vector256<double> x, Vector256<double> j) =>
+        Vector256.FusedMultiplyAdd(j, Vector256.Create(-6.123233995736766e-17), Vector256.FusedMultiplyAdd(j, Vector256.Create(-1.5707963267948966), x));
+
+    /// <summary>sin and cos of r in [-pi/4, pi/4]: the minimax polynomials of Cephes' sinf and cosf.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> Sin, Vector256<float> Cos) SinCosReduced(Vector256<float> r)
+    {
+        var r2 = r * r;
         var sinPoly = Vector256.FusedMultiplyAdd(Vector256.FusedMultiplyAdd(Vector256.Create(-1.9515295891e-4f), r2, Vector256.Create(8.3321608736e-3f)), r2, Vector256.Create(-1.6666654611e-1f));
         var sinR = Vector256.FusedMultiplyAdd(sinPoly * r2, r, r);
         var cosPoly = Vector256.FusedMultiplyAdd(Vector256.FusedMultiplyAdd(Vector256.Create(2.443315711809948e-5f), r2, Vector256.Create(-1.388731625493765e-3f)), r2, Vector256.Create(4.166664568298827e-2f));
         var cosR = Vector256.FusedMultiplyAdd(cosPoly * r2, r2, Vector256.FusedMultiplyAdd(Vector256.Create(-0.5f), r2, Vector256<float>.One));
+        return (sinR, cosR);
+    }
 
-        var quadrant = Vector256.ConvertToInt32(j);
+    /// <summary>sin and cos of r + j pi/2 from those of r: picked and negated by the quadrant j mod 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> Sin, Vector256<float> Cos) InQuadrant(Vector256<int> quadrant, (Vector256<float> Sin, Vector256<float> Cos) reduced)
+    {
         var swap = Vector256.Equals(quadrant & Vector256.Create(1), Vector256.Create(1)).AsSingle();
         var sinSign = Vector256.ShiftLeft(quadrant & Vector256.Create(2), 30).AsSingle();
         var cosSign = Vector256.ShiftLeft((quadrant + Vector256.Create(1)) & Vector256.Create(2), 30).AsSingle();
-        var sin = Vector256.ConditionalSelect(swap, cosR, sinR) ^ sinSign;
-        var cos = Vector256.ConditionalSelect(swap, sinR, cosR) ^ cosSign;
+        var sin = Vector256.ConditionalSelect(swap, reduced.Cos, reduced.Sin) ^ sinSign;
+        var cos = Vector256.ConditionalSelect(swap, reduced.Sin, reduced.Cos) ^ cosSign;
         return (sin, cos);
     }
 

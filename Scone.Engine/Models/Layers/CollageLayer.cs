@@ -9,6 +9,9 @@ namespace Scone.Engine.Models.Layers;
 /// With a scale tensor (the -L variants, BASELINES.md §5) the mask is sigma(k w0 u), k trained.
 /// The first layer, whose z_prev is x itself, runs fused (CoordinateCollageForward/Backward: its
 /// k = d GEMM inside the collage, u never stored) unless it has a scale.
+/// On a whole grid of 2-d coordinates (an image's pixels) the basis is read from tables of its row
+/// and column terms, computed by each forward from the current B and c (<see cref="IBackend{T}.BasisTables"/>)
+/// and kept for its backward.
 /// </summary>
 internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -18,6 +21,8 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
     private readonly T _w0, _omega;
     private readonly MaskActivation _mask;
     private readonly DeviceBuffer<T>? _u;
+    private DeviceBuffer<T>? _tables;
+    private GridRows? _tablesGrid;
 
     /// <param name="fromCoordinates">The layer's input is the coordinates x (the first layer).</param>
     public CollageLayer(IBackend<T> backend, ParameterLayout layout, (string Weight, string Bias) mask, (string Weight, string Bias) basis,
@@ -48,6 +53,7 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
     /// <summary>u = z_prev A^T + a, z = sigma(w0 u) * sin(omega (x B^T + c)): the GEMM and the collage in one backend call (fused where it can be).</summary>
     public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows)
     {
+        _tablesGrid = null;
         if (Fused)
         {
             _backend.CoordinateCollageForward(output, x, parameters.Of(_maskWeight), parameters.Of(_maskBias), parameters.Of(_basisWeight), parameters.Of(_basisBias),
@@ -71,11 +77,17 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
         var u = _u!.Slice(0, rows * OutputWidth);
         _backend.CollageBackward(dOutput, gradients.Of(_maskBias), gradients.Of(_basisWeight), gradients.Of(_basisBias),
             dOutput, u, x, parameters.Of(_basisWeight), parameters.Of(_basisBias), Scale(parameters), rows, OutputWidth, Dims, _w0, _omega, _mask);
+        MaskGradients(dInput, dOutput, gradients, input, parameters, rows);
+    }
+
+    /// <summary>After the collage backward wrote du over dOutput: dk (the -L scale), dA += du^T z_prev and dz_prev = du A.</summary>
+    private void MaskGradients(Slice<T>? dInput, Slice<T> du, Slice<T> gradients, Slice<T> input, Slice<T> parameters, int rows)
+    {
         if (_scale is not null)
-            _backend.MaskScaleGradient(gradients.Of(_scale), dOutput, u, parameters.Of(_scale), rows * OutputWidth);
-        Linear.WeightGradient(_backend, gradients.Of(_maskWeight), dOutput, input, rows, InputWidth, OutputWidth);
+            _backend.MaskScaleGradient(gradients.Of(_scale), du, _u!.Slice(0, rows * OutputWidth), parameters.Of(_scale), rows * OutputWidth);
+        Linear.WeightGradient(_backend, gradients.Of(_maskWeight), du, input, rows, InputWidth, OutputWidth);
         if (dInput is { } dz)
-            Linear.InputGradient(_backend, dz, dOutput, parameters.Of(_maskWeight), rows, InputWidth, OutputWidth);
+            Linear.InputGradient(_backend, dz, du, parameters.Of(_maskWeight), rows, InputWidth, OutputWidth);
     }
 
     /// <summary>The output, and apart its two factors: the masks sigma(k w0 u) (from the kept u, or for the fused layer from x) and the bases sin(omega (x B^T + c)).</summary>
@@ -112,7 +124,64 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
         return u;
     }
 
+    /// <summary>The tables of a grid's basis, allocated for the largest grid prepared so far.</summary>
+    public void PrepareGrid(GridRows grid)
+    {
+        if (Fused) return;
+        int length = BasisTableLayout.Length(grid.Lines, OutputWidth);
+        if (_tables is { } tables && tables.Length >= length) return;
+        _tables?.Dispose();
+        _tables = _backend.Allocate<T>(length);
+        _tablesGrid = null;
+    }
+
+    /// <summary>On a grid: u = z_prev A^T, the basis tables from B and c, then the collage with the basis read from them.</summary>
+    public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows, GridRows? grid)
+    {
+        // The fused first layer keeps its per-element basis; a backend that runs the GEMM and the
+        // collage as one kernel (tensor cores) saves more passes over u than the tables save sines.
+        if (grid is null || Dims != 2 || Fused || _backend.FusesCollageLinearForward)
+        {
+            Forward(output, input, x, parameters, rows);
+            return;
+        }
+        var u = _u!.Slice(0, rows * OutputWidth);
+        Linear.Forward(_backend, u, input, parameters.Of(_maskWeight), rows, InputWidth, OutputWidth);
+        var tables = ComputeTables(grid, x, parameters);
+        _backend.CollageForwardGrid(output, u, tables, parameters.Of(_maskBias), Scale(parameters), grid.Height, grid.Width, OutputWidth, _w0, _mask);
+    }
+
+    /// <summary>On a grid: as Backward, the basis's sine and cosine read from the forward's tables (computed again after a forward off the grid).</summary>
+    public void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows,
+        GridRows? grid)
+    {
+        if (grid is null || Dims != 2 || Fused)
+        {
+            Backward(dInput, dOutput, gradients, input, output, x, parameters, rows);
+            return;
+        }
+        var u = _u!.Slice(0, rows * OutputWidth);
+        var tables = grid == _tablesGrid ? _tables!.Slice(0, BasisTableLayout.Length(grid.Lines, OutputWidth)) : ComputeTables(grid, x, parameters);
+        _backend.CollageBackwardGrid(dOutput, gradients.Of(_maskBias), gradients.Of(_basisWeight), gradients.Of(_basisBias), dOutput, u, x, tables,
+            Scale(parameters), grid.Height, grid.Width, OutputWidth, _w0, _omega, _mask);
+        MaskGradients(dInput, dOutput, gradients, input, parameters, rows);
+    }
+
+    /// <summary>The grid's basis tables for the current B and c.</summary>
+    private Slice<T> ComputeTables(GridRows grid, Slice<T> x, Slice<T> parameters)
+    {
+        PrepareGrid(grid);
+        var tables = _tables!.Slice(0, BasisTableLayout.Length(grid.Lines, OutputWidth));
+        _backend.BasisTables(tables, x, parameters.Of(_basisWeight), parameters.Of(_basisBias), grid.Height, grid.Width, OutputWidth, _omega);
+        _tablesGrid = grid;
+        return tables;
+    }
+
     private Slice<T>? Scale(Slice<T> parameters) => _scale is null ? null : parameters.Of(_scale);
 
-    public void Dispose() => _u?.Dispose();
+    public void Dispose()
+    {
+        _u?.Dispose();
+        _tables?.Dispose();
+    }
 }

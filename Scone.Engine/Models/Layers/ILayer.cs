@@ -30,6 +30,22 @@ internal interface ILayer<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// </summary>
     void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows);
 
+    /// <summary>
+    /// Forward where x's rows may be a whole grid (the network checks that grid against the rows):
+    /// a layer whose work separates over the grid may use it; others, and every layer when grid is null, run Forward.
+    /// </summary>
+    void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows, GridRows? grid) =>
+        Forward(output, input, x, parameters, rows);
+
+    /// <summary>Backward after the Forward of the same grid (or none).</summary>
+    void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows,
+        GridRows? grid) => Backward(dInput, dOutput, gradients, input, output, x, parameters, rows);
+
+    /// <summary>Allocates what a Forward over this grid needs (<see cref="INetwork{T}.PrepareGrid"/>); nothing by default.</summary>
+    void PrepareGrid(GridRows grid)
+    {
+    }
+
     /// <summary>The units of its pictures: one per output value, or per complex output (WIRE).</summary>
     int PictureUnits => OutputWidth;
 

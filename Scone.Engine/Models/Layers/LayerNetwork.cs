@@ -45,32 +45,38 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
     public ActivationSize Activations { get; }
     public int HiddenLayers => _layers.Length - 1;
 
-    public void Forward(Slice<T> y, Slice<T> x, Slice<T> parameters, int rows)
+    public void Forward(Slice<T> y, Slice<T> x, Slice<T> parameters, int rows, GridRows? grid = null)
     {
-        CheckRows(rows);
+        CheckRows(rows, grid);
         _y = y;
         _forwardRows = rows;
         var input = x;
         for (int i = 0; i < _layers.Length; i++)
         {
             var output = Output(i, y, rows);
-            _layers[i].Forward(output, input, x, parameters, rows);
+            _layers[i].Forward(output, input, x, parameters, rows, grid);
             input = output;
         }
     }
 
-    public void Backward(Slice<T> gradients, Slice<T> dy, Slice<T> x, Slice<T> parameters, int rows)
+    public void Backward(Slice<T> gradients, Slice<T> dy, Slice<T> x, Slice<T> parameters, int rows, GridRows? grid = null)
     {
-        CheckRows(rows);
+        CheckRows(rows, grid);
         _forwardRows = null;
         var dOutput = dy;
         for (int i = _layers.Length - 1; i >= _firstTrained; i--)
         {
             Slice<T>? dInput = i > _firstTrained ? _gradients[i % 2].Slice(0, rows * _layers[i].InputWidth) : null;
             var input = i > 0 ? Output(i - 1, _y, rows) : x;
-            _layers[i].Backward(dInput, dOutput, gradients, input, Output(i, _y, rows), x, parameters, rows);
+            _layers[i].Backward(dInput, dOutput, gradients, input, Output(i, _y, rows), x, parameters, rows, grid);
             if (dInput is { } next) dOutput = next;
         }
+    }
+
+    public void PrepareGrid(GridRows grid)
+    {
+        CheckRows(grid.Rows, grid);
+        foreach (var layer in _layers) layer.PrepareGrid(grid);
     }
 
     public int PictureUnits(int layer) => Hidden(layer).PictureUnits;
@@ -94,10 +100,12 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
     private Slice<T> Output(int layer, Slice<T> last, int rows) =>
         layer < _outputs.Length ? _outputs[layer].Slice(0, rows * _layers[layer].OutputWidth) : last;
 
-    private void CheckRows(int rows)
+    private void CheckRows(int rows, GridRows? grid = null)
     {
         if (rows < 1 || rows > Capacity)
             throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows for a network allocated for at most {Capacity}");
+        if (grid is not null && (grid.Rows != rows || Model.InputDims != 2))
+            throw new ArgumentException($"a {grid.Height} x {grid.Width} grid of 2-d coordinates is not {rows} rows of {Model.InputDims}", nameof(grid));
     }
 
     public void Dispose()
