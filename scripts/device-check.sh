@@ -20,6 +20,7 @@
 #   stage                 est.   cap   what
 #   environment            15 s   60   GPU, driver, nvcc, python3s, where the CUDA libraries were sought
 #   gpu-tests              40 s  150   the GPU and native tests (NVRTC compiles kernels.cu once, ~10 s)
+#   kernel-resources       10 s   60   scone kernels with the device's own NVRTC: registers, spills, occupancy
 #   bench-paper-strict     35 s   90   SCONE 5x250 on kodim19 (768x512): 20 timed steps, PSNR at 2,000
 #   bench-paper-tf32       25 s   75   the same with TF32 GEMMs
 #   torch-eager            85 s  150   PyTorch eager on the same image: fp32 2,000 steps (~37 ms), TF32 300
@@ -30,7 +31,7 @@
 #   scone-bunny            80 s  180   the SDF protocol, 10,000 steps, 512^3 ground truth and evaluation
 #   sanitizer              60 s  120   compute-sanitizer memcheck and racecheck on the kernel tests, where it works
 #   torch-compile           -   rest   torch.compile in a child process, if time is left
-#   total                 580 s        (9.7 minutes: the budget skips the last stages)
+#   total                 590 s        (9.8 minutes: the budget skips the last stages)
 # The 10,000-step fits use TF32 GEMMs to fit the window (strict float32 would add about two
 # minutes); the two paper benches give the PSNR after 2,000 steps both ways, which shows what
 # TF32 costs. SCONE_DEVICE_FIT_PRECISION=strict runs them in strict float32.
@@ -370,6 +371,17 @@ stage_gpu_tests() {
   return $code
 }
 
+# Every kernel's registers, spills and occupancy from the NVRTC found here (scone kernels): the
+# static numbers beside the measured ones, since a newer NVRTC may allocate differently.
+stage_kernel_resources() {
+  need "$app/scone" || return 1
+  capped env -u SCONE_CUDA_EMULATOR "$app/scone" kernels --json "$logs/kernels.json" > "$logs/kernels.md" 2>&1
+  local code=$?
+  result kernels "$logs/kernels.json"
+  if ((code == 0)); then say "$(grep -m1 -E '^No function spills|^Spills' "$logs/kernels.md")"; else excerpt "$logs/kernels.md"; fi
+  return $code
+}
+
 bench_paper() {
   local variant=$1 flags=() unfused=0
   case $variant in
@@ -500,6 +512,7 @@ run() {
 
   stage environment         15  60 stage_environment
   stage gpu-tests           40 150 stage_gpu_tests
+  stage kernel-resources    10  60 stage_kernel_resources
   stage bench-paper-strict  35  90 stage_bench_strict
   stage bench-paper-tf32    25  75 stage_bench_tf32
   stage torch-eager         85 150 stage_torch_eager
@@ -544,8 +557,8 @@ check_stages() {
 import json, sys
 summary = json.load(open(sys.argv[1]))
 stages = {s["name"]: s for s in summary["stages"]}
-must_pass = ["environment", "gpu-tests", "bench-paper-strict", "bench-paper-tf32", "scone-kodim19", "siren-kodim19", "scone-cat", "scone-bunny",
-             "sanitizer"]
+must_pass = ["environment", "gpu-tests", "kernel-resources", "bench-paper-strict", "bench-paper-tf32", "bench-variants", "scone-kodim19",
+             "siren-kodim19", "scone-cat", "scone-bunny", "sanitizer"]
 problems = [f"{name}: {stages.get(name, {}).get('status', 'absent')} ({stages.get(name, {}).get('note', '')})" for name in must_pass
             if stages.get(name, {}).get("status") != "passed"]
 if stages.get("torch-eager", {}).get("status") not in ("passed", "skipped"):
