@@ -4,9 +4,9 @@ using static Scone.Kernels.Checks;
 namespace Scone.Kernels;
 
 /// <summary>
-/// Owned device memory. Copies are explicit and bounds-checked; the copies are the driver's
-/// synchronous ones on the legacy default stream, so they are ordered with the blocking streams of
-/// <see cref="CudaStream"/>, and a copy to the host returns once the data is there. An empty
+/// Owned device memory. Copies are explicit and bounds-checked: device to device here, the driver's
+/// synchronous copy on the legacy default stream, so it is ordered with the blocking streams of
+/// <see cref="CudaStream"/>; to and from the host through <see cref="PinnedStaging"/>. An empty
 /// allocation holds no device memory.
 /// </summary>
 public sealed unsafe class DeviceMemory : IDisposable
@@ -38,26 +38,6 @@ public sealed unsafe class DeviceMemory : IDisposable
         if (Bytes == 0) return;
         _context.MakeCurrent();
         Check(CuDriver.cuMemsetD32_v2(Address, value, (nuint)(Bytes / 4)));
-    }
-
-    public void CopyFrom<T>(ReadOnlySpan<T> source, long byteOffset = 0) where T : unmanaged
-    {
-        long bytes = (long)source.Length * sizeof(T);
-        CheckRange(byteOffset, bytes);
-        if (bytes == 0) return;
-        _context.MakeCurrent();
-        fixed (T* pointer = source)
-            Check(CuDriver.cuMemcpyHtoD_v2(Address + (ulong)byteOffset, pointer, (nuint)bytes));
-    }
-
-    public void CopyTo<T>(Span<T> destination, long byteOffset = 0) where T : unmanaged
-    {
-        long bytes = (long)destination.Length * sizeof(T);
-        CheckRange(byteOffset, bytes);
-        if (bytes == 0) return;
-        _context.MakeCurrent();
-        fixed (T* pointer = destination)
-            Check(CuDriver.cuMemcpyDtoH_v2(pointer, Address + (ulong)byteOffset, (nuint)bytes));
     }
 
     /// <summary>Copies <paramref name="bytes"/> bytes from another allocation, device to device.</summary>

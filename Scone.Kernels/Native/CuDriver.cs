@@ -84,8 +84,6 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Library)] public static partial CUresult cuMemAlloc_v2(out ulong dptr, nuint bytesize);
     [LibraryImport(Library)] public static partial CUresult cuMemFree_v2(ulong dptr);
     [LibraryImport(Library)] public static partial CUresult cuMemGetInfo_v2(out nuint free, out nuint total);
-    [LibraryImport(Library)] public static partial CUresult cuMemcpyHtoD_v2(ulong dstDevice, void* srcHost, nuint byteCount);
-    [LibraryImport(Library)] public static partial CUresult cuMemcpyDtoH_v2(void* dstHost, ulong srcDevice, nuint byteCount);
     [LibraryImport(Library)] public static partial CUresult cuMemcpyDtoD_v2(ulong dstDevice, ulong srcDevice, nuint byteCount);
     [LibraryImport(Library)] public static partial CUresult cuMemcpyHtoDAsync_v2(ulong dstDevice, void* srcHost, nuint byteCount, nint hStream);
     [LibraryImport(Library)] public static partial CUresult cuMemcpyDtoHAsync_v2(void* dstHost, ulong srcDevice, nuint byteCount, nint hStream);

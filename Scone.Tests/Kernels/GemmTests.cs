@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using Scone.Engine;
+using Scone.Engine.Backends;
 using Scone.Kernels;
 using Scone.Kernels.Native;
 
@@ -75,6 +76,9 @@ public class GemmTests : GpuFixture
 
     private static float[] ToFloat(double[] values) => Array.ConvertAll(values, v => (float)v);
 
+    /// <summary>The device address of a backend buffer, for calling cuBLAS directly.</summary>
+    private static ulong Address(DeviceBuffer<float> buffer) => ((CudaBuffer<float>)buffer).Memory.Address;
+
     [Test]
     public void GemmExAndStridedBatchedMatchANaiveProduct([Values] bool transA, [Values] bool transB)
     {
@@ -86,24 +90,23 @@ public class GemmTests : GpuFixture
         var opA = transA ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N;
         var opB = transB ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N;
 
-        var context = Device.Context;
-        using var da = new DeviceMemory(context, a.Length * 4L);
-        using var db = new DeviceMemory(context, b.Length * 4L);
-        using var dc = new DeviceMemory(context, c.Length * 4L);
-        da.CopyFrom<float>(ToFloat(a));
-        db.CopyFrom<float>(ToFloat(b));
+        using var da = Device.Allocate<float>(a.Length);
+        using var db = Device.Allocate<float>(b.Length);
+        using var dc = Device.Allocate<float>(c.Length);
+        Device.Upload(da.All, ToFloat(a));
+        Device.Upload(db.All, ToFloat(b));
 
-        dc.CopyFrom<float>(ToFloat(c));
-        Device.Cublas.GemmEx(opA, opB, M, N, K, 0.5f, da.Address, lda, db.Address, ldb, 2f, dc.Address, ldc);
+        Device.Upload(dc.All, ToFloat(c));
+        Device.Cublas.GemmEx(opA, opB, M, N, K, 0.5f, Address(da), lda, Address(db), ldb, 2f, Address(dc), ldc);
         var single = new float[cSize];
-        dc.CopyTo<float>(single);
+        Device.Download(single, dc.Slice(0, cSize));
         var expected = NaiveColumnMajor(transA, transB, M, N, K, 0.5, a, lda, b, ldb, 2, c[..cSize], ldc);
         Gpu.AssertClose("GemmEx", single.Select(v => (double)v).ToArray(), expected, Tolerances.StrictGemm, Tolerances.OnScale);
 
-        dc.CopyFrom<float>(ToFloat(c));
-        Device.Cublas.SgemmStridedBatched(opA, opB, M, N, K, 0.5f, da.Address, lda, aSize, db.Address, ldb, bSize, 2f, dc.Address, ldc, cSize, Batches);
+        Device.Upload(dc.All, ToFloat(c));
+        Device.Cublas.SgemmStridedBatched(opA, opB, M, N, K, 0.5f, Address(da), lda, aSize, Address(db), ldb, bSize, 2f, Address(dc), ldc, cSize, Batches);
         var batched = new float[c.Length];
-        dc.CopyTo<float>(batched);
+        Device.Download(batched, dc.All);
         for (int batch = 0; batch < Batches; batch++)
         {
             var reference = NaiveColumnMajor(transA, transB, M, N, K, 0.5, a[(batch * aSize)..], lda, b[(batch * bSize)..], ldb, 2,
