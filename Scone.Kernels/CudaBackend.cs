@@ -11,9 +11,15 @@ namespace Scone.Kernels;
 /// <param name="Device">The device ordinal.</param>
 /// <param name="Tf32">Let cuBLAS use TF32 tensor cores for the GEMMs, and (on sm_80 and later) run the collage forward as one tensor-core GEMM with the collage in its epilogue (off: strict float32).</param>
 /// <param name="FastMath">Fused multiply-adds and the CPU float path's polynomial sine and cosine in every kernel (kernels.cu's sine_cosine; within 3e-7 of sin for |x| up to 1e4): faster, no longer bitwise the strict mode.</param>
+/// <param name="Activations">How activations and their gradients are stored (<see cref="ActivationStorage"/>): BFloat16 halves the bytes of every row-sized pass.</param>
 /// <param name="SynchronizeEachLaunch">Wait after every launch so that a fault is blamed on the kernel that caused it; null reads SCONE_SYNC=1.</param>
 /// <param name="Log">Where the kernel compiler reports compile times and cache hits.</param>
-public sealed record CudaBackendOptions(int Device = 0, bool Tf32 = false, bool FastMath = false, bool? SynchronizeEachLaunch = null, TextWriter? Log = null);
+public sealed record CudaBackendOptions(int Device = 0, bool Tf32 = false, bool FastMath = false, ActivationStorage Activations = ActivationStorage.Full,
+    bool? SynchronizeEachLaunch = null, TextWriter? Log = null)
+{
+    /// <summary>How kernels.cu is compiled for these options.</summary>
+    public KernelVariant Variant => new(FastMath, Activations == ActivationStorage.BFloat16);
+}
 
 /// <summary>A buffer of the CUDA backend: device memory, zero-filled when allocated.</summary>
 public sealed class CudaBuffer<T> : DeviceBuffer<T> where T : unmanaged
@@ -108,7 +114,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _stream = new CudaStream(Context);
             _cublas = new CublasHandle(_stream, options.Tf32);
             _staging = new PinnedStaging(_stream);
-            _module = CudaModule.LoadKernels(Context, options.FastMath, options.Log, out var compiled);
+            _module = CudaModule.LoadKernels(Context, options.Variant, options.Log, out var compiled);
             Compiled = compiled;
             _partials = new DeviceMemory(Context, (long)MaxParts * MaxPartialLength * sizeof(float));
             _fill = _module.Kernel(KernelNames.Fill);

@@ -27,13 +27,13 @@ public sealed unsafe class CudaModule : IDisposable
     /// Compiles (or takes from the cache) the embedded kernels.cu for the context's device, as
     /// <see cref="KernelCompiler.Target"/> chooses, and loads it.
     /// </summary>
-    public static CudaModule LoadKernels(CudaContext context, bool fastMath, TextWriter? log, out CompiledKernels compiled)
+    public static CudaModule LoadKernels(CudaContext context, KernelVariant variant, TextWriter? log, out CompiledKernels compiled)
     {
         int computeCapability = 10 * context.ComputeCapabilityMajor + context.ComputeCapabilityMinor;
         string architecture = KernelCompiler.Target(computeCapability, KernelCompiler.SupportedArchitectures());
         if (KernelCompiler.IsVirtual(architecture))
             log?.WriteLine($"scone: NVRTC does not know {context.Architecture}; compiling {KernelCompiler.SourceName} to PTX for {architecture}, which the driver compiles for the device");
-        compiled = KernelCompiler.CompileCached(KernelSource.Read(), architecture, fastMath, log);
+        compiled = KernelCompiler.CompileCached(KernelSource.Read(), architecture, variant, log);
         return new CudaModule(context, compiled.Image);
     }
 

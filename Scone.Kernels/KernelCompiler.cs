@@ -34,11 +34,14 @@ public static unsafe class KernelCompiler
     /// Fast math contracts them into fused multiply-adds and takes sine and cosine from the CPU
     /// float path's polynomial (SCONE_FAST_MATH in kernels.cu), not from --use_fast_math, whose
     /// __sinf loses accuracy on the arguments of hundreds that the collage layers see.
+    /// BF16 activations change the activation type of every kernel (SCONE_BF16_ACTIVATIONS).
     /// </summary>
-    public static IReadOnlyList<string> Options(string architecture, bool fastMath = false)
+    public static IReadOnlyList<string> Options(string architecture, KernelVariant? variant = null)
     {
-        var options = new List<string> { $"--gpu-architecture={architecture}", fastMath ? "--fmad=true" : "--fmad=false", "--generate-line-info" };
-        if (fastMath) options.Add("-DSCONE_FAST_MATH");
+        variant ??= KernelVariant.Strict;
+        var options = new List<string> { $"--gpu-architecture={architecture}", variant.FastMath ? "--fmad=true" : "--fmad=false", "--generate-line-info" };
+        if (variant.FastMath) options.Add("-DSCONE_FAST_MATH");
+        if (variant.Bf16Activations) options.Add("-DSCONE_BF16_ACTIVATIONS");
         return options;
     }
 
@@ -95,9 +98,9 @@ public static unsafe class KernelCompiler
     /// compute_XY for PTX), from the cache when it holds one for the same key; logs the compile
     /// time or the cache hit.
     /// </summary>
-    public static CompiledKernels CompileCached(string source, string architecture, bool fastMath, TextWriter? log)
+    public static CompiledKernels CompileCached(string source, string architecture, KernelVariant variant, TextWriter? log)
     {
-        var options = Options(architecture, fastMath);
+        var options = Options(architecture, variant);
         var (major, minor) = NvrtcVersion();
         string hash = Hash(source, options, $"{major}.{minor}{CudaLibraries.EmulatorIdentity()}", architecture);
         string directory = CacheDirectory();

@@ -29,12 +29,12 @@ public sealed record KernelResourceReport(string Architecture, IReadOnlyList<Ker
 
     /// <summary>
     /// The report of <paramref name="source"/> compiled for <paramref name="architecture"/> (sm_80,
-    /// sm_90) in the backend's strict or fast mode; kernels by name.
+    /// sm_90) as the backend compiles the variant (strict when null); kernels by name.
     /// </summary>
-    public static KernelResourceReport Compile(string source, string architecture, bool fastMath = false)
+    public static KernelResourceReport Compile(string source, string architecture, KernelVariant? variant = null)
     {
         var limits = MultiprocessorLimits.For(architecture);
-        byte[] cubin = KernelCompiler.Compile(source, [.. KernelCompiler.Options(architecture, fastMath), PtxasVerbose], out string log);
+        byte[] cubin = KernelCompiler.Compile(source, [.. KernelCompiler.Options(architecture, variant), PtxasVerbose], out string log);
         var ptxas = PtxasReport.Parse(log);
         var kernels = CubinResources.Read(cubin).Values.Select(kernel =>
         {

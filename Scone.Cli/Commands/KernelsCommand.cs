@@ -4,15 +4,16 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Scone.Cli.Output;
 using Scone.Engine;
+using Scone.Engine.Backends;
 using Scone.Engine.Io;
 using Scone.Kernels;
 
 namespace Scone.Cli.Commands;
 
 /// <summary>
-/// scone kernels [--arch sm_80,sm_90] [--fast-math] [--json FILE]: every kernel of kernels.cu
-/// compiled by NVRTC for each architecture, as the backend compiles it (strict, or with
-/// --fast-math its fast mode), with no GPU: its registers, the stack frame and spills ptxas reports,
+/// scone kernels [--arch sm_80,sm_90] [--fast-math] [--activations bf16] [--json FILE]: every kernel
+/// of kernels.cu compiled by NVRTC for each architecture, as the backend compiles it (strict, or
+/// its fast mode, with float32 or bfloat16 activations), with no GPU: its registers, the stack frame and spills ptxas reports,
 /// its static shared memory and launch bounds (read from the CUBIN), the block the backend
 /// launches it with, and the blocks per multiprocessor and occupancy that gives; a Markdown table
 /// per architecture on stdout, and with --json the same as a JSON file, staged.
@@ -24,13 +25,15 @@ public static class KernelsCommand
         string known = string.Join(",", MultiprocessorLimits.Known.Select(limits => limits.Architecture));
         var architectures = new Option<string>("--arch") { Description = $"architectures, comma-separated ({known})", DefaultValueFactory = _ => known };
         var fastMath = new Option<bool>("--fast-math") { Description = "the kernels as the backend's fast mode compiles them" };
+        var activations = ActivationsOption.Create();
         var json = new Option<string?>("--json") { Description = "also write the table as JSON to this file" };
-        var command = new Command("kernels", "Registers, spills and occupancy of every kernel, from NVRTC; needs no GPU.") { architectures, fastMath, json };
-        command.SetAction(parse => Run(parse.GetValue(architectures)!, parse.GetValue(fastMath), parse.GetValue(json)));
+        var command = new Command("kernels", "Registers, spills and occupancy of every kernel, from NVRTC; needs no GPU.") { architectures, fastMath, activations, json };
+        command.SetAction(parse => Run(parse.GetValue(architectures)!,
+            new KernelVariant(parse.GetValue(fastMath), ActivationsOption.Parse(parse.GetValue(activations)!) == ActivationStorage.BFloat16), parse.GetValue(json)));
         return command;
     }
 
-    private static int Run(string architectureList, bool fastMath, string? jsonPath)
+    private static int Run(string architectureList, KernelVariant variant, string? jsonPath)
     {
         var architectures = architectureList.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var unknown = architectures.Where(name => MultiprocessorLimits.Known.All(limits => limits.Architecture != name)).ToList();
@@ -55,23 +58,23 @@ public static class KernelsCommand
         {
             if (!KernelCompiler.SupportedArchitectures().Contains(int.Parse(architecture["sm_".Length..], CultureInfo.InvariantCulture)))
                 throw new InputException($"--arch {architecture}: NVRTC {nvrtc.Major}.{nvrtc.Minor} cannot compile for it");
-            reports.Add(KernelResourceReport.Compile(source, architecture, fastMath));
+            reports.Add(KernelResourceReport.Compile(source, architecture, variant));
         }
-        Console.Write(Table(reports, nvrtc, fastMath));
+        Console.Write(Table(reports, nvrtc, variant));
         if (staged is not null)
         {
-            RunFiles.WriteJson(staged.StagedFile, Json(reports, nvrtc, fastMath));
+            RunFiles.WriteJson(staged.StagedFile, Json(reports, nvrtc, variant));
             staged.Commit();
         }
         return CommandLine.Ok;
     }
 
-    private static string Table(IEnumerable<KernelResourceReport> reports, (int Major, int Minor) nvrtc, bool fastMath)
+    private static string Table(IEnumerable<KernelResourceReport> reports, (int Major, int Minor) nvrtc, KernelVariant variant)
     {
         var text = new StringBuilder();
         foreach (var report in reports)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"### {report.Architecture}{(fastMath ? ", fast math" : "")} (NVRTC {nvrtc.Major}.{nvrtc.Minor}; static, from the compiler: not measured on a GPU)");
+            text.AppendLine(CultureInfo.InvariantCulture, $"### {report.Architecture}{variant.Suffix} (NVRTC {nvrtc.Major}.{nvrtc.Minor}; static, from the compiler: not measured on a GPU)");
             text.AppendLine();
             text.AppendLine("| kernel | registers | frame B | spill stores/loads B | shared B | launch bound | block | blocks/SM | occupancy | limited by |");
             text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
@@ -88,10 +91,11 @@ public static class KernelsCommand
         return text.ToString();
     }
 
-    private static JsonObject Json(IEnumerable<KernelResourceReport> reports, (int Major, int Minor) nvrtc, bool fastMath) => new()
+    private static JsonObject Json(IEnumerable<KernelResourceReport> reports, (int Major, int Minor) nvrtc, KernelVariant variant) => new()
     {
         ["nvrtc"] = $"{nvrtc.Major}.{nvrtc.Minor}",
-        ["fast_math"] = fastMath,
+        ["fast_math"] = variant.FastMath,
+        ["bf16_activations"] = variant.Bf16Activations,
         ["architectures"] = new JsonArray([.. reports.Select(report => (JsonNode)new JsonObject
         {
             ["architecture"] = report.Architecture,

@@ -157,8 +157,8 @@ public class NvrtcCompileTests
         {
             var log = new StringWriter();
             string source = KernelSource.Read();
-            var first = KernelCompiler.CompileCached(source, "sm_80", fastMath: false, log);
-            var second = KernelCompiler.CompileCached(source, "sm_80", fastMath: false, log);
+            var first = KernelCompiler.CompileCached(source, "sm_80", KernelVariant.Strict, log);
+            var second = KernelCompiler.CompileCached(source, "sm_80", KernelVariant.Strict, log);
             Assert.That(first.CacheHit, Is.False);
             Assert.That(second.CacheHit, Is.True);
             Assert.That(second.Image, Is.EqualTo(first.Image));
@@ -167,7 +167,7 @@ public class NvrtcCompileTests
             Assert.That(File.ReadAllText(Path.Combine(folder, $"kernels.{first.Hash}.cu")), Is.EqualTo(source));
             Assert.That(log.ToString(), Does.Contain("compiled by NVRTC").And.Contain("cache hit"));
 
-            var fast = KernelCompiler.CompileCached(source, "sm_80", fastMath: true, log);
+            var fast = KernelCompiler.CompileCached(source, "sm_80", new KernelVariant(FastMath: true), log);
             Assert.That(fast.Hash, Is.Not.EqualTo(first.Hash), "options are part of the key");
         }
         finally
