@@ -16,20 +16,20 @@ public static class Devices
 
     public static IBackend<float> Open(string device, TextWriter notices, DeviceMath? math = null)
     {
-        var (tf32, fastMath) = math ?? DeviceMath.Strict;
+        var (tf32, fastMath, activations) = math ?? DeviceMath.Strict;
         switch (device.ToLowerInvariant())
         {
             case "cpu":
-                return new CpuBackend<float>();
+                return new CpuBackend<float>(activations);
             case "cuda":
                 if (!Cuda.IsAvailable)
                     throw new InputException($"--device cuda: {Cuda.UnavailableReason}");
-                return new CudaBackend(new CudaBackendOptions(Tf32: tf32, FastMath: fastMath, Log: notices));
+                return new CudaBackend(new CudaBackendOptions(Tf32: tf32, FastMath: fastMath, Activations: activations, Log: notices));
             case "auto":
                 if (Cuda.IsAvailable)
-                    return new CudaBackend(new CudaBackendOptions(Tf32: tf32, FastMath: fastMath, Log: notices));
+                    return new CudaBackend(new CudaBackendOptions(Tf32: tf32, FastMath: fastMath, Activations: activations, Log: notices));
                 notices.WriteLine("no usable CUDA here; using the CPU (--device cuda says what is missing)");
-                return new CpuBackend<float>();
+                return new CpuBackend<float>(activations);
             default:
                 throw new InputException($"--device {device}: valid devices are {string.Join(", ", Names)}");
         }
@@ -37,10 +37,11 @@ public static class Devices
 }
 
 /// <summary>
-/// How the CUDA backend may trade accuracy for speed (the CPU has one arithmetic): TF32 tensor
-/// cores for the GEMMs, and fast math in the kernels (fused multiply-adds, the polynomial sine).
+/// How a backend may trade accuracy for speed: on CUDA, TF32 tensor cores for the GEMMs and fast
+/// math in the kernels (fused multiply-adds, the polynomial sine), which the CPU's one arithmetic
+/// ignores; on both, bfloat16 activation storage (the CPU rounds where the GPU stores, so its numbers stay the GPU's).
 /// </summary>
-public sealed record DeviceMath(bool Tf32, bool FastMath)
+public sealed record DeviceMath(bool Tf32, bool FastMath, ActivationStorage Activations = ActivationStorage.Full)
 {
     public static DeviceMath Strict { get; } = new(false, false);
 }

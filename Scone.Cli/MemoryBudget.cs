@@ -28,6 +28,7 @@ public sealed class MemoryBudget
     private Func<long, string>? _wouldFit;
     private long _rows;
     private double _bytesPerRow;
+    private ActivationStorage _activations;
     private long _rowsLimit = long.MaxValue;
 
     /// <summary>
@@ -36,9 +37,13 @@ public sealed class MemoryBudget
     /// of <paramref name="rows"/>, activations, outputs and the batch.
     /// </summary>
     /// <param name="wouldFit">Given the most rows that would fit, the setting that gives them ("--batch 1,000").</param>
-    public static MemoryBudget Training(Model model, long rows, Func<long, string> wouldFit)
+    /// <param name="activations">How the backend stores activations: bfloat16 ones take half the bytes.</param>
+    public static MemoryBudget Training(Model model, long rows, Func<long, string> wouldFit, ActivationStorage activations = ActivationStorage.Full)
     {
-        var budget = new MemoryBudget { _wouldFit = wouldFit, _rows = rows, _bytesPerRow = BytesPerRow(model), _rowsLimit = RowsLimit(model) };
+        var budget = new MemoryBudget
+        {
+            _wouldFit = wouldFit, _rows = rows, _activations = activations, _bytesPerRow = BytesPerRow(model, activations), _rowsLimit = RowsLimit(model),
+        };
         budget.Device("parameters and Adam state", 8.0 * sizeof(float) * model.Layout.Count);
         return budget;
     }
@@ -61,11 +66,12 @@ public sealed class MemoryBudget
     public static string Batch(long rows) => FormattableString.Invariant($"--batch {rows:N0}");
 
     /// <summary>Bytes on the device per row of a training batch.</summary>
-    public static double BytesPerRow(Model model) =>
-        sizeof(float) * ((double)model.ActivationValuesPerRow + 3.0 * model.OutputDims + model.InputDims + 1);
+    public static double BytesPerRow(Model model, ActivationStorage activations = ActivationStorage.Full) =>
+        (activations == ActivationStorage.BFloat16 ? sizeof(ushort) : sizeof(float)) * (double)model.ActivationValuesPerRow
+        + sizeof(float) * (3.0 * model.OutputDims + model.InputDims + 1);
 
     /// <summary>An evaluation network of <paramref name="tileRows"/> rows at a time (<see cref="PointEvaluator"/>).</summary>
-    public MemoryBudget EvaluationTiles(Model model, long tileRows) => Device("evaluation tiles", BytesPerRow(model) * tileRows);
+    public MemoryBudget EvaluationTiles(Model model, long tileRows) => Device("evaluation tiles", BytesPerRow(model, _activations) * tileRows);
 
     public MemoryBudget Device(string what, double bytes)
     {

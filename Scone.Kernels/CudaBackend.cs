@@ -21,17 +21,20 @@ public sealed record CudaBackendOptions(int Device = 0, bool Tf32 = false, bool 
     public KernelVariant Variant => new(FastMath, Activations == ActivationStorage.BFloat16);
 }
 
-/// <summary>A buffer of the CUDA backend: device memory, zero-filled when allocated.</summary>
+/// <summary>A buffer of the CUDA backend: device memory, zero-filled when allocated; two bytes an element for bfloat16 activations.</summary>
 public sealed class CudaBuffer<T> : DeviceBuffer<T> where T : unmanaged
 {
-    internal CudaBuffer(CudaContext context, int length) : base(length)
+    internal CudaBuffer(CudaContext context, int length, ActivationStorage storage = ActivationStorage.Full) : base(length, storage)
     {
+        ElementBytes = storage == ActivationStorage.BFloat16 ? sizeof(ushort) : Unsafe.SizeOf<T>();
         // Rounded up to whole 32-bit words so that cuMemsetD32 can zero any element type.
-        Memory = new DeviceMemory(context, ((long)length * Unsafe.SizeOf<T>() + 3) / 4 * 4);
+        Memory = new DeviceMemory(context, ((long)length * ElementBytes + 3) / 4 * 4);
         Memory.Fill32(0);
     }
 
     internal DeviceMemory Memory { get; }
+
+    internal int ElementBytes { get; }
 
     public override void Dispose() => Memory.Dispose();
 }
@@ -63,7 +66,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private static Dictionary<string, int> BlockSizes()
     {
         string[] flat = [KernelNames.BasisTables, KernelNames.Fill, KernelNames.AddBias, KernelNames.ReducePartials, KernelNames.Multiply, KernelNames.MaskScaleGradient,
-            KernelNames.MseLoss, KernelNames.AdamStep, KernelNames.GatherRows, KernelNames.RandomIndices, KernelNames.GatherVideoPoints];
+            KernelNames.MseLoss, KernelNames.AdamStep, KernelNames.GatherRows, KernelNames.RandomIndices, KernelNames.GatherVideoPoints,
+            KernelNames.RoundActivations, KernelNames.GemmNarrow];
         string[] perColumn = [KernelNames.ColumnSum, KernelNames.SineForward, KernelNames.SineBackward, KernelNames.ReluForward, KernelNames.ReluBackward,
             KernelNames.FourierEncoding, KernelNames.MfnFilterForward, KernelNames.MfnFilterBackward, KernelNames.GaborWaveletForward,
             KernelNames.GaborWaveletBackward, .. Enum.GetValues<MaskActivation>().SelectMany(mask => new[]
@@ -94,13 +98,16 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private readonly bool _synchronizeEachLaunch;
     private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials,
         _sineForward, _sineBackward, _multiply, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints,
-        _mfnFilterForward, _mfnFilterBackward, _gaborWaveletForward, _gaborWaveletBackward;
+        _mfnFilterForward, _mfnFilterBackward, _gaborWaveletForward, _gaborWaveletBackward, _roundActivations, _gemmNarrow;
     private readonly Dictionary<MaskActivation, CudaKernel> _collageForward = [], _collageBackward = [], _coordinateCollageForward = [], _coordinateCollageBackward = [];
     /// <summary>collage_tf32_forward per mask, with TF32 on a device of compute capability 8.0 or later; else empty.</summary>
     private readonly Dictionary<MaskActivation, CudaKernel> _collageTf32Forward = [];
     private readonly Dictionary<MaskActivation, CudaKernel> _collageForwardGrid = [], _collageBackwardGrid = [];
     private readonly CudaKernel _basisTables;
     private readonly int _maxBlocks;
+    private readonly ActivationStorage _activations;
+    /// <summary>The bfloat16 copy of a full GEMM operand that meets a bfloat16 one (a weight, or the loss gradient): grown outside captures.</summary>
+    private DeviceMemory? _roundedOperand;
     private bool _capturing;
     private int _disposed;
 
@@ -114,6 +121,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _stream = new CudaStream(Context);
             _cublas = new CublasHandle(_stream, options.Tf32);
             _staging = new PinnedStaging(_stream);
+            _activations = options.Activations;
             _module = CudaModule.LoadKernels(Context, options.Variant, options.Log, out var compiled);
             Compiled = compiled;
             _partials = new DeviceMemory(Context, (long)MaxParts * MaxPartialLength * sizeof(float));
@@ -148,6 +156,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _gatherVideoPoints = _module.Kernel(KernelNames.GatherVideoPoints);
             _mfnFilterForward = _module.Kernel(KernelNames.MfnFilterForward);
             _mfnFilterBackward = _module.Kernel(KernelNames.MfnFilterBackward);
+            _roundActivations = _module.Kernel(KernelNames.RoundActivations);
+            _gemmNarrow = _module.Kernel(KernelNames.GemmNarrow);
             _gaborWaveletForward = _module.Kernel(KernelNames.GaborWaveletForward);
             _gaborWaveletBackward = _module.Kernel(KernelNames.GaborWaveletBackward);
             // Eight blocks of 256 threads fill a multiprocessor's 2048 thread slots.
@@ -178,7 +188,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 
     /// <summary>What metrics and reports record: the device, the precision and the library versions.</summary>
     public string Description =>
-        $"{Context}, cuBLAS {_cublas.Version}, {(_cublas.Tf32 ? "TF32 GEMMs" : "strict float32")}, kernels {Compiled.Architecture}";
+        $"{Context}, cuBLAS {_cublas.Version}, {(_cublas.Tf32 ? "TF32 GEMMs" : "strict float32")}{(_activations == ActivationStorage.BFloat16 ? ", bf16 activations" : "")}, kernels {Compiled.Architecture}";
 
     public DeviceBuffer<TElement> Allocate<TElement>(int length) where TElement : unmanaged
     {
@@ -186,22 +196,56 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         return new CudaBuffer<TElement>(Context, length);
     }
 
+    public ActivationStorage Activations => _activations;
+
+    public DeviceBuffer<float> AllocateActivations(int length)
+    {
+        Context.MakeCurrent();
+        return new CudaBuffer<float>(Context, length, _activations);
+    }
+
+    /// <summary>Into bfloat16 activations the host's floats go rounded (BFloat16.FromSingle, as the kernels round).</summary>
     public void Upload<TElement>(Slice<TElement> destination, ReadOnlySpan<TElement> source) where TElement : unmanaged
     {
         destination.Require(source.Length, nameof(destination));
+        if (destination.Storage == ActivationStorage.BFloat16)
+        {
+            var values = MemoryMarshal.Cast<TElement, float>(source);
+            var bits = new ushort[values.Length];
+            for (int i = 0; i < values.Length; i++) bits[i] = BFloat16.FromSingle(values[i]);
+            _staging.Upload(Memory(destination), ByteOffset(destination), MemoryMarshal.AsBytes(bits.AsSpan()));
+            return;
+        }
         _staging.Upload(Memory(destination), ByteOffset(destination), MemoryMarshal.AsBytes(source));
     }
 
     public void Download<TElement>(Span<TElement> destination, Slice<TElement> source) where TElement : unmanaged
     {
         source.Require(destination.Length, nameof(source));
+        if (source.Storage == ActivationStorage.BFloat16)
+        {
+            var bits = new ushort[destination.Length];
+            _staging.Download(MemoryMarshal.AsBytes(bits.AsSpan()), Memory(source), ByteOffset(source));
+            var values = MemoryMarshal.Cast<TElement, float>(destination);
+            for (int i = 0; i < bits.Length; i++) values[i] = BFloat16.ToSingle(bits[i]);
+            return;
+        }
         _staging.Download(MemoryMarshal.AsBytes(destination), Memory(source), ByteOffset(source));
     }
 
+    /// <summary>Between buffers of one storage a device copy; from full into bfloat16 activations rounded (round_activations).</summary>
     public void Copy(Slice<float> destination, Slice<float> source)
     {
         destination.Require(source.Length, nameof(destination));
-        Memory(destination).CopyFrom(Memory(source), ByteOffset(source), ByteOffset(destination), (long)source.Length * sizeof(float));
+        if (source.Storage == destination.Storage)
+        {
+            Memory(destination).CopyFrom(Memory(source), ByteOffset(source), ByteOffset(destination), (long)source.Length * ElementBytes(source));
+            return;
+        }
+        if (source.Storage != ActivationStorage.Full)
+            throw new NotSupportedException("a copy from bfloat16 activations into a full buffer: download them instead");
+        Context.MakeCurrent();
+        Launch(_roundActivations, FlatBlocks(source.Length), 1, FlatBlock, 1, Act(destination), Address(source), source.Length);
     }
 
     public void Fill(Slice<float> destination, float value)
@@ -225,10 +269,40 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         RequireMatrix(b, transB ? n : k, transB ? k : n, ldb, nameof(b));
         RequireMatrix(c, m, n, ldc, nameof(c));
         Context.MakeCurrent();
-        _cublas.Sgemm(transB ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N,
-            transA ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N,
-            n, m, k, alpha, DevicePointer(b), ldb, DevicePointer(a), lda, beta, DevicePointer(c), ldc);
-        AfterLaunch("cublasSgemm_v2");
+        var (opA, opB) = (transA ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N, transB ? cublasOperation_t.CUBLAS_OP_T : cublasOperation_t.CUBLAS_OP_N);
+        bool narrowA = a.Storage == ActivationStorage.BFloat16, narrowB = b.Storage == ActivationStorage.BFloat16, narrowC = c.Storage == ActivationStorage.BFloat16;
+        if (!narrowA && !narrowB && !narrowC)
+        {
+            _cublas.Sgemm(opB, opA, n, m, k, alpha, DevicePointer(b), ldb, DevicePointer(a), lda, beta, DevicePointer(c), ldc);
+            AfterLaunch("cublasSgemm_v2");
+            return;
+        }
+        if (!narrowA && !narrowB)
+        {
+            // Full operands, bfloat16 result (SIREN's first layer, the output layer's dz): cuBLAS has no such GEMM, and these have k of 2 or 3.
+            Launch(_gemmNarrow, FlatBlocks((long)m * n), 1, FlatBlock, 1, Act(c), Address(a), Address(b), m, n, k, lda, ldb, ldc,
+                transA ? 1 : 0, transB ? 1 : 0, alpha, beta);
+            return;
+        }
+        ulong pa = narrowA ? DevicePointer(a) : RoundedOperand(a), pb = narrowB ? DevicePointer(b) : RoundedOperand(b);
+        _cublas.GemmEx(opB, opA, n, m, k, alpha, pb, cudaDataType_t.CUDA_R_16BF, ldb, pa, cudaDataType_t.CUDA_R_16BF, lda, beta, DevicePointer(c),
+            narrowC ? cudaDataType_t.CUDA_R_16BF : cudaDataType_t.CUDA_R_32F, ldc);
+        AfterLaunch("cublasGemmEx");
+    }
+
+    /// <summary>A bfloat16 copy of a full operand, for a GEMM whose other operand is bfloat16 (cuBLAS takes both in one type).</summary>
+    private ulong RoundedOperand(Slice<float> operand)
+    {
+        long bytes = (long)operand.Length * sizeof(ushort);
+        if (_roundedOperand is null || _roundedOperand.Bytes < bytes)
+        {
+            if (_capturing)
+                throw new InvalidOperationException($"a GEMM needs a bfloat16 copy of {operand.Length} values while a step is captured, where nothing may be allocated: run the step once uncaptured first");
+            _roundedOperand?.Dispose();
+            _roundedOperand = new DeviceMemory(Context, bytes);
+        }
+        Launch(_roundActivations, FlatBlocks(operand.Length), 1, FlatBlock, 1, KernelArgument.Pointer(_roundedOperand.Address), Address(operand), operand.Length);
+        return _roundedOperand.Address;
     }
 
     public void AddBias(Slice<float> y, Slice<float> bias, int rows, int cols)
@@ -256,7 +330,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         CheckLayer(rows, width, dims, z, u, x, a, basisWeight, basisBias);
         Context.MakeCurrent();
         Launch(_collageForward[mask], ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
-            Address(z), Address(u), Address(x), Address(a), Address(basisWeight), Address(basisBias), OptionalAddress(scale), rows, width, dims, w0, omega);
+            Act(z), Act(u), Address(x), Address(a), Address(basisWeight), Address(basisBias), OptionalAddress(scale), rows, width, dims, w0, omega);
     }
 
     /// <summary>
@@ -278,7 +352,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         maskWeight.Require(Elements(width, inWidth), nameof(maskWeight));
         Context.MakeCurrent();
         Launch(kernel, (rows + Tf32Tile - 1) / Tf32Tile, (width + Tf32Tile - 1) / Tf32Tile, Tf32Threads, 1,
-            Address(z), Address(u), Address(input), Address(x), Address(maskWeight), Address(a), Address(basisWeight), Address(basisBias),
+            Act(z), Act(u), Act(input), Address(x), Address(maskWeight), Address(a), Address(basisWeight), Address(basisBias),
             OptionalAddress(scale), rows, inWidth, width, dims, w0, omega);
     }
 
@@ -295,7 +369,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         int stride = width * (2 + dims);
         int parts = ReductionParts(rows, width, stride);
         Launch(_collageBackward[mask], ColumnTiles(width), parts, ColumnTile, RowTile,
-            Address(du), Partials(0), Address(dz), Address(u), Address(x), Address(basisWeight), Address(basisBias), OptionalAddress(scale),
+            Act(du), Partials(0), Act(dz), Act(u), Address(x), Address(basisWeight), Address(basisBias), OptionalAddress(scale),
             rows, width, dims, w0, omega);
         ReducePartials(da, 0, parts, width, stride);
         ReducePartials(dBasisBias, width, parts, width, stride);
@@ -309,7 +383,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         maskWeight.Require((long)width * dims, nameof(maskWeight));
         Context.MakeCurrent();
         Launch(_coordinateCollageForward[mask], ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
-            Address(z), Address(x), Address(maskWeight), Address(a), Address(basisWeight), Address(basisBias), rows, width, dims, w0, omega);
+            Act(z), Address(x), Address(maskWeight), Address(a), Address(basisWeight), Address(basisBias), rows, width, dims, w0, omega);
     }
 
     public void CoordinateCollageBackward(Slice<float> dMaskWeight, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> x,
@@ -326,7 +400,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         int stride = width * (2 + 2 * dims);
         int parts = ReductionParts(rows, width, stride);
         Launch(_coordinateCollageBackward[mask], ColumnTiles(width), parts, ColumnTile, RowTile,
-            Partials(0), Address(dz), Address(x), Address(maskWeight), Address(a), Address(basisWeight), Address(basisBias), rows, width, dims, w0, omega);
+            Partials(0), Act(dz), Address(x), Address(maskWeight), Address(a), Address(basisWeight), Address(basisBias), rows, width, dims, w0, omega);
         ReducePartials(da, 0, parts, width, stride);
         ReducePartials(dBasisBias, width, parts, width, stride);
         ReducePartials(dBasisWeight, 2 * width, parts, width * dims, stride);
@@ -354,7 +428,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         a.Require(width, nameof(a));
         Context.MakeCurrent();
         Launch(_collageForwardGrid[mask], ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
-            Address(z), Address(u), Address(tables), Address(a), OptionalAddress(scale), gridHeight, gridWidth, width, BasisTableLayout.Stride(width), w0);
+            Act(z), Act(u), Address(tables), Address(a), OptionalAddress(scale), gridHeight, gridWidth, width, BasisTableLayout.Stride(width), w0);
     }
 
     public void CollageBackwardGrid(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
@@ -373,7 +447,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         int stride = width * 4;
         int parts = ReductionParts(rows, width, stride);
         Launch(_collageBackwardGrid[mask], ColumnTiles(width), parts, ColumnTile, RowTile,
-            Address(du), Partials(0), Address(dz), Address(u), Address(x), Address(tables), OptionalAddress(scale),
+            Act(du), Partials(0), Act(dz), Act(u), Address(x), Address(tables), OptionalAddress(scale),
             gridHeight, gridWidth, width, BasisTableLayout.Stride(width), w0, omega);
         ReducePartials(da, 0, parts, width, stride);
         ReducePartials(dBasisBias, width, parts, width, stride);
@@ -410,9 +484,9 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         bias.Require(width, nameof(bias));
         Context.MakeCurrent();
         if (w0 is float frequency)
-            Launch(kernel, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile, Address(z), Address(u), Address(bias), rows, width, frequency);
+            Launch(kernel, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile, Act(z), Act(u), Address(bias), rows, width, frequency);
         else
-            Launch(kernel, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile, Address(z), Address(u), Address(bias), rows, width);
+            Launch(kernel, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile, Act(z), Act(u), Address(bias), rows, width);
     }
 
     /// <summary>Its backward: du, and the bias gradient through the partials.</summary>
@@ -425,9 +499,9 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         Context.MakeCurrent();
         int parts = ReductionParts(rows, width, width);
         if (w0 is float frequency)
-            Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, Address(du), Partials(0), Address(dz), Address(u), rows, width, frequency);
+            Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, Act(du), Partials(0), Act(dz), Act(u), rows, width, frequency);
         else
-            Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, Address(du), Partials(0), Address(dz), Address(u), rows, width);
+            Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, Act(du), Partials(0), Act(dz), Act(u), rows, width);
         ReducePartials(dBias, 0, parts, width, width);
     }
 
@@ -437,7 +511,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         x.Require(Elements(rows, dims), nameof(x));
         frequencies.Require(Elements(features, dims), nameof(frequencies));
         Context.MakeCurrent();
-        Launch(_fourierEncoding, ColumnTiles(features), RowBlocks(rows, features), ColumnTile, RowTile, Address(h), Address(x), Address(frequencies), rows, features, dims);
+        Launch(_fourierEncoding, ColumnTiles(features), RowBlocks(rows, features), ColumnTile, RowTile, Act(h), Address(x), Address(frequencies), rows, features, dims);
     }
 
     public void Multiply(Slice<float> y, Slice<float> factor, int count)
@@ -445,7 +519,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         y.Require(count, nameof(y));
         factor.Require(count, nameof(factor));
         Context.MakeCurrent();
-        Launch(_multiply, FlatBlocks(count), 1, FlatBlock, 1, Address(y), Address(factor), count);
+        Launch(_multiply, FlatBlocks(count), 1, FlatBlock, 1, Act(y), Address(factor), count);
     }
 
     public void MaskScaleGradient(Slice<float> dScale, Slice<float> du, Slice<float> u, Slice<float> scale, int count)
@@ -456,7 +530,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         dScale.Require(1, nameof(dScale));
         Context.MakeCurrent();
         int parts = Math.Min(FlatBlocks(count), MaxParts);
-        Launch(_maskScaleGradient, parts, 1, FlatBlock, 1, Partials(0), Address(du), Address(u), count);
+        Launch(_maskScaleGradient, parts, 1, FlatBlock, 1, Partials(0), Act(du), Act(u), count);
         // The sum of the parts goes to the partials' last slot, then dScale += it / k, both on the device.
         int last = MaxParts * MaxPartialLength - 1;
         Launch(_reducePartials, 1, 1, FlatBlock, 1, Partials(last), Partials(0), parts, 1, 1, 0);
@@ -471,7 +545,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         bias.Require(complexArgument ? 2 * width : width, nameof(bias));
         Context.MakeCurrent();
         Launch(_gaborWaveletForward, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile,
-            Address(z), Address(t), Address(bias), rows, width, omega, scale, complexArgument ? 1 : 0);
+            Act(z), Act(t), Address(bias), rows, width, omega, scale, complexArgument ? 1 : 0);
     }
 
     public void GaborWaveletBackward(Slice<float> dt, Slice<float> dBias, Slice<float> dz, Slice<float> t, Slice<float> z, int rows, int width,
@@ -487,7 +561,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         // One partial of biasLength per row block, laid out as the bias (kernels.cu).
         int parts = ReductionParts(rows, width, biasLength);
         Launch(_gaborWaveletBackward, ColumnTiles(width), parts, ColumnTile, RowTile,
-            Address(dt), Partials(0), Address(dz), Address(t), Address(z), rows, width, omega, scale, complexArgument ? 1 : 0);
+            Act(dt), Partials(0), Act(dz), Act(t), Act(z), rows, width, omega, scale, complexArgument ? 1 : 0);
         ReducePartials(dBias, 0, parts, biasLength, biasLength);
     }
 
@@ -557,7 +631,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         MfnFilterArguments.CheckForward(h, u, x, bias, filterWeight, filterBias, mu, gamma, rows, width, dims);
         _ = Elements(rows, width); // within the kernels' 32-bit indices
         Context.MakeCurrent();
-        Launch(_mfnFilterForward, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile, Address(h), AddressOrNull(u), Address(x),
+        Launch(_mfnFilterForward, ColumnTiles(width), RowBlocks(rows, width), ColumnTile, RowTile, Act(h), ActOrNull(u), Address(x),
             AddressOrNull(bias), Address(filterWeight), Address(filterBias), AddressOrNull(mu), AddressOrNull(gamma), rows, width, dims);
     }
 
@@ -571,7 +645,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         // One partial per row block: [dl : width | dc : width | dgamma : width | dF : width * dims | dmu : width * dims] (kernels.cu).
         int stride = width * (3 + 2 * dims);
         int parts = ReductionParts(rows, width, stride);
-        Launch(_mfnFilterBackward, ColumnTiles(width), parts, ColumnTile, RowTile, AddressOrNull(du), Partials(0), Address(dh), AddressOrNull(u),
+        Launch(_mfnFilterBackward, ColumnTiles(width), parts, ColumnTile, RowTile, ActOrNull(du), Partials(0), Act(dh), ActOrNull(u),
             Address(x), Address(filterWeight), Address(filterBias), AddressOrNull(mu), AddressOrNull(gamma), rows, width, dims);
         if (dBias is { } dl) ReducePartials(dl, 0, parts, width, stride);
         ReducePartials(dFilterBias, width, parts, width, stride);
@@ -582,6 +656,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 
     /// <summary>An optional tensor's address, or the null pointer by which a kernel knows it is absent.</summary>
     private static KernelArgument AddressOrNull(Slice<float>? slice) => slice is { } s ? Address(s) : KernelArgument.Pointer(0);
+
+    private KernelArgument ActOrNull(Slice<float>? slice) => slice is { } s ? Act(s) : KernelArgument.Pointer(0);
 
     public void Synchronize() => _stream.Synchronize();
 
@@ -664,7 +740,17 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 
     private KernelArgument Partials(int offset) => KernelArgument.Pointer(_partials.Address + (ulong)offset * sizeof(float));
 
-    private static KernelArgument Address<T>(Slice<T> slice) where T : unmanaged => KernelArgument.Pointer(DevicePointer(slice));
+    /// <summary>The address of a full tensor (parameters, coordinates, targets, the output), where a kernel takes float.</summary>
+    private static KernelArgument Address<T>(Slice<T> slice) where T : unmanaged =>
+        slice.Storage == ActivationStorage.Full
+            ? KernelArgument.Pointer(DevicePointer(slice))
+            : throw new ArgumentException($"a {slice.Length}-element bfloat16 buffer where the kernel takes a full one (only activations are stored as bfloat16)");
+
+    /// <summary>The address of an activation, where a kernel takes kernels.cu's activation type: it must be stored as this backend stores activations.</summary>
+    private KernelArgument Act(Slice<float> slice) =>
+        slice.Storage == _activations
+            ? KernelArgument.Pointer(DevicePointer(slice))
+            : throw new ArgumentException($"a {slice.Length}-element {slice.Storage} buffer where the kernels take activations stored as {_activations}: allocate it with AllocateActivations");
 
     private static KernelArgument OptionalAddress<T>(Slice<T>? slice) where T : unmanaged => slice is { } s ? Address(s) : KernelArgument.Pointer(0);
 
@@ -673,7 +759,10 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private static DeviceMemory Memory<T>(Slice<T> slice) where T : unmanaged =>
         slice.Buffer is CudaBuffer<T> buffer ? buffer.Memory : throw new ArgumentException("the slice belongs to another backend");
 
-    private static long ByteOffset<T>(Slice<T> slice) where T : unmanaged => (long)slice.Offset * sizeof(T);
+    private static long ByteOffset<T>(Slice<T> slice) where T : unmanaged => (long)slice.Offset * ElementBytes(slice);
+
+    private static int ElementBytes<T>(Slice<T> slice) where T : unmanaged =>
+        slice.Buffer is CudaBuffer<T> buffer ? buffer.ElementBytes : throw new ArgumentException("the slice belongs to another backend");
 
     /// <summary>rows * cols, which the kernels index with int.</summary>
     private static int Elements(int rows, int cols)

@@ -48,10 +48,16 @@ public static class KernelNames
     public const string GaborWaveletForward = "gabor_wavelet_forward";
     public const string GaborWaveletBackward = "gabor_wavelet_backward";
 
+    /// <summary>Full values rounded into bfloat16 activations (a GEMM operand's copy, a converting Copy).</summary>
+    public const string RoundActivations = "round_activations";
+
+    /// <summary>A GEMM of full operands into activations, for the thin ones (k of 2 or 3) that cuBLAS cannot write as bfloat16.</summary>
+    public const string GemmNarrow = "gemm_narrow";
+
     public static IReadOnlyList<string> All { get; } =
         [Fill, AddBias, ColumnSum, ReducePartials, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForward(m), CollageBackward(m), CoordinateCollageForward(m), CoordinateCollageBackward(m) }),
          BasisTables, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForwardGrid(m), CollageBackwardGrid(m) }), Multiply, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
          RandomIndices, GatherVideoPoints,
-         MfnFilterForward, MfnFilterBackward, GaborWaveletForward, GaborWaveletBackward,
+         MfnFilterForward, MfnFilterBackward, GaborWaveletForward, GaborWaveletBackward, RoundActivations, GemmNarrow,
          .. Enum.GetValues<MaskActivation>().Select(CollageTf32Forward)];
 }

@@ -24,14 +24,15 @@ public static class BenchCommand
         var output = new Option<string?>("--out") { Description = "also write the JSON to this file" };
         var tf32 = new Option<bool>("--tf32") { Description = TrainingOptions.Tf32Help };
         var fastMath = new Option<bool>("--fast-math") { Description = TrainingOptions.FastMathHelp };
+        var activations = ActivationsOption.Create();
         var image = new Option<string?>("--image") { Description = "benchmark on this image at its own size (e.g. a 768x512 Kodak image, the paper's configuration) instead of the star" };
         var psnrSteps = new Option<int>("--psnr-steps") { Description = "also train each case on to this many steps and report the PSNR then (the paper's bench uses 2000)", DefaultValueFactory = _ => 0 };
         var profile = new Option<bool>("--profile") { Description = "CUDA: bracket the timed steps with cuProfilerStart/Stop and NVTX ranges, for nsys/ncu (docs/PROFILING.md)" };
         var noGraph = new Option<bool>("--no-graph") { Description = "CUDA: launch every primitive of a step instead of replaying the step captured as a graph" };
         var compareSeparable = new Option<bool>("--compare-separable") { Description = "also time steps with and without SCONE's separable basis, alternating step by step (SCONE_SEPARABLE_BASIS)" };
-        var command = new Command("bench", "Benchmark training steps; prints JSON.") { device, size, warmup, steps, only, output, tf32, fastMath, image, psnrSteps, profile, noGraph, compareSeparable };
+        var command = new Command("bench", "Benchmark training steps; prints JSON.") { device, size, warmup, steps, only, output, tf32, fastMath, activations, image, psnrSteps, profile, noGraph, compareSeparable };
         command.SetAction(parse => Run(parse.GetValue(device)!, parse.GetValue(size), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(only),
-            parse.GetValue(output), TrainingOptions.Math(parse, tf32, fastMath), parse.GetValue(image), parse.GetValue(psnrSteps), parse.GetValue(profile), !parse.GetValue(noGraph),
+            parse.GetValue(output), TrainingOptions.Math(parse, tf32, fastMath, activations), parse.GetValue(image), parse.GetValue(psnrSteps), parse.GetValue(profile), !parse.GetValue(noGraph),
             parse.GetValue(compareSeparable)));
         return command;
     }
@@ -53,7 +54,7 @@ public static class BenchCommand
         foreach (var benchCase in cases)
             MemoryBudget.Training(benchCase.Model, (long)image.Height * image.Width, rows => imagePath is null
                     ? $"--size {(int)Math.Sqrt(rows)}"
-                    : FormattableString.Invariant($"an image of {rows:N0} pixels"))
+                    : FormattableString.Invariant($"an image of {rows:N0} pixels"), backend.Activations)
                 .Device("the image", 20.0 * image.Height * image.Width)
                 .Check(backend);
         if (profile && backend is not Scone.Kernels.CudaBackend)
@@ -82,6 +83,7 @@ public static class BenchCommand
             ["backend"] = backend is Scone.Kernels.CudaBackend cuda ? cuda.Description : backend.Name,
             ["tf32"] = math.Tf32,
             ["fast_math"] = math.FastMath,
+            ["activations"] = ActivationsOption.Name(math.Activations),
             ["fused"] = Scone.Engine.Models.Layers.LayerFusion.Enabled,
             ["warmup"] = warmup,
             ["timed_steps"] = steps,

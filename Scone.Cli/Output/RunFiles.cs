@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Scone.Cli.Commands;
 using Scone.Engine;
 using Scone.Engine.Backends;
 using Scone.Engine.Io;
@@ -63,6 +64,7 @@ public static partial class RunFiles
             ["device"] = device,
             ["tf32"] = math.Tf32,
             ["fast_math"] = math.FastMath,
+            ["activations"] = ActivationsOption.Name(math.Activations),
             ["parameters"] = model.ParameterCount,
             ["fixed_parameters"] = model.FixedParameterCount,
             ["steps"] = training.Steps,

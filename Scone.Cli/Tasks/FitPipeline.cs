@@ -30,7 +30,7 @@ internal static class FitPipeline
         task.Load(run);
 
         using var backend = Devices.Open(options.Device, Console.Error, options.Math);
-        var budget = task.Budget(MemoryBudget.Training(model, task.Capacity, MemoryBudget.Batch), model, backend);
+        var budget = task.Budget(MemoryBudget.Training(model, task.Capacity, MemoryBudget.Batch, backend.Activations), model, backend);
         budget.Check(backend);
         using var network = model.CreateNetwork(backend, task.Capacity);
         var batches = task.Batches(backend, Trainer<float>.SamplingSeed(training.Seed), training.Steps, run.FirstStep);

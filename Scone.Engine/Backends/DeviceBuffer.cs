@@ -3,17 +3,23 @@ namespace Scone.Engine.Backends;
 /// <summary>
 /// A block of memory owned by a backend, holding <see cref="Length"/> elements: a managed array on
 /// the CPU, device memory on a GPU. Models and the trainer only ever hand buffers back to the
-/// backend that made them; they read and write them through Upload and Download.
+/// backend that made them; they read and write them through Upload and Download. A buffer of
+/// activations may store its elements narrower than T (<see cref="Storage"/>); it is still
+/// addressed in elements, and read and written as T.
 /// </summary>
 public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
 {
-    protected DeviceBuffer(int length)
+    protected DeviceBuffer(int length, ActivationStorage storage = ActivationStorage.Full)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Length = length;
+        Storage = storage;
     }
 
     public int Length { get; }
+
+    /// <summary>How the elements are stored: Full (as T) or, for activations, possibly narrower.</summary>
+    public ActivationStorage Storage { get; }
 
     public Slice<T> All => new(this, 0, Length);
 
@@ -38,6 +44,7 @@ public readonly struct Slice<T> where T : unmanaged
     public DeviceBuffer<T> Buffer { get; }
     public int Offset { get; }
     public int Length { get; }
+    public ActivationStorage Storage => Buffer.Storage;
 
     /// <summary>A part of this slice, relative to its start.</summary>
     public Slice<T> Sub(int offset, int length)

@@ -18,6 +18,21 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// <summary>A zero-filled buffer.</summary>
     DeviceBuffer<TElement> Allocate<TElement>(int length) where TElement : unmanaged;
 
+    /// <summary>
+    /// How this backend stores activations. With <see cref="ActivationStorage.BFloat16"/> every
+    /// primitive computes in T and rounds what it stores into an activation buffer; a GEMM that meets
+    /// a bfloat16 operand takes its other operands rounded to bfloat16 too (so that tensor cores
+    /// take both) and accumulates in T; a GEMM of two full operands into activations rounds its result.
+    /// </summary>
+    ActivationStorage Activations { get; }
+
+    /// <summary>
+    /// A zero-filled buffer for activations or their gradients, stored as <see cref="Activations"/>
+    /// says: the tensors between layers and what layers keep for their backward. Primitives take
+    /// such buffers exactly where their documentation names an activation (u, z, du, dz, h, t).
+    /// </summary>
+    DeviceBuffer<T> AllocateActivations(int length);
+
     void Upload<TElement>(Slice<TElement> destination, ReadOnlySpan<TElement> source) where TElement : unmanaged;
 
     /// <summary>Copies device data to the host; waits for the work that writes it.</summary>

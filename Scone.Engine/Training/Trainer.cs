@@ -29,6 +29,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     private readonly AdamArguments _adam = new();
     private readonly GridRows? _grid;
     private IReplayable? _capturedStep;
+    private bool _steppedUncaptured;
 
     /// <summary>Trains on a signal stored on the device: every sample per step, or options.BatchSize drawn at random.</summary>
     /// <param name="network">Allocated for at least the batch size (every sample when BatchSize is 0).</param>
@@ -134,7 +135,9 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         _backend.Upload(_schedule.All, _hostSchedule);
         _source.Prepare(step);
         _backend.Copy(_stepStart.All, _parameters.All);
-        if (CapturesSteps)
+        // The first step runs uncaptured, so that what a backend allocates on first use (the
+        // bfloat16 copies of GEMM operands) exists before a capture, inside which nothing may be allocated.
+        if (CapturesSteps && _steppedUncaptured)
         {
             _capturedStep ??= ((ICapturingBackend)_backend).Capture(Train);
             _capturedStep.Launch();
@@ -142,6 +145,7 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         else
         {
             Train();
+            _steppedUncaptured = true;
         }
 
         var (loss, psnr) = ReadSums(BatchRows);

@@ -37,6 +37,7 @@ internal enum cublasMath_t
 internal enum cudaDataType_t
 {
     CUDA_R_32F = 0,
+    CUDA_R_16BF = 14,
 }
 
 /// <summary>cublasComputeType_t (CUDA 11 and later).</summary>

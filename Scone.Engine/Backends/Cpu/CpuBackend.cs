@@ -6,27 +6,74 @@ namespace Scone.Engine.Backends.Cpu;
 /// <summary>
 /// The CPU backend: <see cref="CpuOps"/> on blocks of rows spread over all cores, and
 /// <see cref="CpuGemm"/>. Reductions over samples sum per-chunk partials in chunk order, so results
-/// do not depend on thread timing. Work is synchronous.
+/// do not depend on thread timing. Work is synchronous. With bfloat16 activations every primitive
+/// computes as with full ones and then rounds what it wrote into an activation buffer
+/// (<see cref="Stored"/>): the numbers a GPU that stores bfloat16 gets, without its saving.
 /// </summary>
-public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPointIeee754<T>
+public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStorage.Full) : IBackend<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     public string Name => "cpu";
 
+    public ActivationStorage Activations => activations;
+
     public DeviceBuffer<TElement> Allocate<TElement>(int length) where TElement : unmanaged => new CpuBuffer<TElement>(length);
 
-    public void Upload<TElement>(Slice<TElement> destination, ReadOnlySpan<TElement> source) where TElement : unmanaged =>
-        source.CopyTo(destination.Require(source.Length, nameof(destination)).Span());
+    public DeviceBuffer<T> AllocateActivations(int length) => new CpuBuffer<T>(length, activations);
+
+    public void Upload<TElement>(Slice<TElement> destination, ReadOnlySpan<TElement> source) where TElement : unmanaged
+    {
+        var span = destination.Require(source.Length, nameof(destination)).Span();
+        source.CopyTo(span);
+        if (destination.Storage == ActivationStorage.BFloat16)
+            BFloat16.RoundInPlace(System.Runtime.InteropServices.MemoryMarshal.Cast<TElement, T>(span[..source.Length]));
+    }
 
     public void Download<TElement>(Span<TElement> destination, Slice<TElement> source) where TElement : unmanaged =>
         source.Span()[..destination.Length].CopyTo(destination);
 
-    public void Copy(Slice<T> destination, Slice<T> source) =>
+    public void Copy(Slice<T> destination, Slice<T> source)
+    {
         source.Span().CopyTo(destination.Require(source.Length, nameof(destination)).Span());
+        Stored(destination.Sub(0, source.Length));
+    }
 
-    public void Fill(Slice<T> destination, T value) => destination.Span().Fill(value);
+    public void Fill(Slice<T> destination, T value)
+    {
+        destination.Span().Fill(value);
+        Stored(destination);
+    }
 
-    public void Gemm(bool transA, bool transB, int m, int n, int k, T alpha, Slice<T> a, int lda, Slice<T> b, int ldb, T beta, Slice<T> c, int ldc) =>
-        CpuGemm.Gemm(transA, transB, m, n, k, alpha, a.Span(), lda, b.Span(), ldb, beta, c.Span(), ldc);
+    /// <summary>A full operand that meets a bfloat16 one is rounded first (as the GPU hands cuBLAS a bfloat16 copy); the result is rounded where c is stored so.</summary>
+    public void Gemm(bool transA, bool transB, int m, int n, int k, T alpha, Slice<T> a, int lda, Slice<T> b, int ldb, T beta, Slice<T> c, int ldc)
+    {
+        bool narrowA = a.Storage == ActivationStorage.BFloat16, narrowB = b.Storage == ActivationStorage.BFloat16;
+        T[]? rounded = narrowA == narrowB ? null : ArrayPool<T>.Shared.Rent(narrowA ? b.Length : a.Length);
+        var aSpan = a.Span();
+        var bSpan = b.Span();
+        if (rounded is not null)
+        {
+            var copy = rounded.AsSpan(0, narrowA ? b.Length : a.Length);
+            (narrowA ? bSpan : aSpan).CopyTo(copy);
+            BFloat16.RoundInPlace(copy);
+            if (narrowA) bSpan = copy;
+            else aSpan = copy;
+        }
+        CpuGemm.Gemm(transA, transB, m, n, k, alpha, aSpan, lda, bSpan, ldb, beta, c.Span(), ldc);
+        if (rounded is not null) ArrayPool<T>.Shared.Return(rounded);
+        Stored(c);
+    }
+
+    /// <summary>Rounds a slice the backend just wrote to bfloat16 where it is stored so (rounding is idempotent: values already stored stay).</summary>
+    private static void Stored(Slice<T>? written)
+    {
+        if (written is not { Storage: ActivationStorage.BFloat16 } slice) return;
+        const int Block = 1 << 16;
+        CpuParallel.ForChunks((slice.Length + Block - 1) / Block, (_, start, count) =>
+        {
+            int first = start * Block;
+            BFloat16.RoundInPlace(slice.Span().Slice(first, Math.Min(count * Block, slice.Length - first)));
+        });
+    }
 
     public void AddBias(Slice<T> y, Slice<T> bias, int rows, int cols)
     {
@@ -34,6 +81,7 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         bias.Require(cols, nameof(bias));
         CpuParallel.ForChunks(rows, (_, start, count) =>
             CpuOps.AddBias(y.Span().Slice(start * cols, count * cols), bias.Span(), count, cols));
+        Stored(y);
     }
 
     public void ColumnSum(Slice<T> sum, Slice<T> x, int rows, int cols)
@@ -53,6 +101,8 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
             z.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width),
             x.Span().Slice(start * dims, count * dims), a.Span()[..width], basisWeight.Span()[..(width * dims)],
             basisBias.Span()[..width], count, width, dims, w0, omega, mask));
+        Stored(z);
+        Stored(u);
     }
 
     public void CollageLinearForward(Slice<T> z, Slice<T> u, Slice<T> input, Slice<T> x, Slice<T> maskWeight, Slice<T> a,
@@ -74,6 +124,7 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
             dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width),
             x.Span().Slice(start * dims, count * dims), basisWeight.Span()[..(width * dims)], basisBias.Span()[..width],
             count, width, dims, w0, omega, mask));
+        Stored(du);
     }
 
     private delegate void CollageChunk(Span<T> da, Span<T> dBasisWeight, Span<T> dBasisBias, int start, int count);
@@ -102,6 +153,7 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.CoordinateCollageForward(
             z.Span().Slice(start * width, count * width), x.Span().Slice(start * dims, count * dims), maskWeight.Span()[..(width * dims)],
             a.Span()[..width], basisWeight.Span()[..(width * dims)], basisBias.Span()[..width], count, width, dims, w0, omega, mask));
+        Stored(z);
     }
 
     public void CoordinateCollageBackward(Slice<T> dMaskWeight, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, Slice<T> dz, Slice<T> x,
@@ -157,6 +209,8 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.CollageForwardGrid(
             z.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), tables.Span(), a.Span()[..width],
             start, count, gridHeight, gridWidth, width, w0, mask));
+        Stored(z);
+        Stored(u);
     }
 
     public void CollageBackwardGrid(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, Slice<T> dz, Slice<T> u, Slice<T> x,
@@ -173,6 +227,7 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
             du.Span().Slice(start * width, count * width), das, dBs, dcs,
             dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), x.Span().Slice(2 * start, 2 * count),
             tables.Span(), start, count, gridHeight, gridWidth, width, w0, omega, mask));
+        Stored(du);
     }
 
     /// <summary>The rows of an H x W grid, after checking that the tables hold its lines.</summary>
@@ -190,6 +245,7 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         y.Require(count, nameof(y));
         factor.Require(count, nameof(factor));
         CpuParallel.ForChunks(count, (_, start, length) => CpuOps.Multiply(y.Span().Slice(start, length), factor.Span().Slice(start, length)));
+        Stored(y);
     }
 
     public void SineForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, T w0) =>
@@ -230,6 +286,8 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         bias.Require(width, nameof(bias));
         CpuParallel.ForChunks(rows, (_, start, count) =>
             block(z.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), bias.Span()[..width], count));
+        Stored(z);
+        Stored(u);
     }
 
     /// <summary>Its backward, with the bias gradient reduced deterministically over the blocks.</summary>
@@ -241,6 +299,7 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         dBias.Require(width, nameof(dBias));
         ReduceByChunks(rows, width, dBias.Span()[..width], (partial, start, count) => block(
             du.Span().Slice(start * width, count * width), partial, dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), count));
+        Stored(du);
     }
 
     public void FourierEncoding(Slice<T> h, Slice<T> x, Slice<T> frequencies, int rows, int features, int dims)
@@ -250,6 +309,7 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         frequencies.Require((long)features * dims, nameof(frequencies));
         CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.FourierEncoding(
             h.Span().Slice(start * 2 * features, count * 2 * features), x.Span().Slice(start * dims, count * dims), frequencies.Span()[..(features * dims)], count, features, dims));
+        Stored(h);
     }
 
     public void MfnFilterForward(Slice<T> h, Slice<T>? u, Slice<T> x, Slice<T>? bias, Slice<T> filterWeight, Slice<T> filterBias,
@@ -260,6 +320,8 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
             h.Span().Slice(start * width, count * width), Part(u, start * width, count * width), x.Span().Slice(start * dims, count * dims),
             Part(bias, 0, width), filterWeight.Span()[..(width * dims)], filterBias.Span()[..width], Part(mu, 0, width * dims), Part(gamma, 0, width),
             count, width, dims));
+        Stored(h);
+        Stored(u);
     }
 
     public void MfnFilterBackward(Slice<T>? du, Slice<T>? dBias, Slice<T> dFilterWeight, Slice<T> dFilterBias, Slice<T>? dMu, Slice<T>? dGamma,
@@ -283,6 +345,7 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         AddInto(dFilterWeight.Span()[..(width * dims)], totals.AsSpan(3 * width, width * dims));
         if (dMu is { } dm) AddInto(dm.Span()[..(width * dims)], totals.AsSpan(3 * width + width * dims, width * dims));
         ArrayPool<T>.Shared.Return(totals);
+        Stored(du);
     }
 
     /// <summary>A part of an optional tensor, or an empty span where it is absent.</summary>
@@ -297,6 +360,8 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         CpuParallel.ForChunks(rows, (_, start, count) => CpuOps.GaborWaveletForward(
             z.Span().Slice(start * row, count * row), t.Span().Slice(start * row, count * row), bias.Span()[..biasLength],
             count, width, omega, scale, complexArgument));
+        Stored(z);
+        Stored(t);
     }
 
     public void GaborWaveletBackward(Slice<T> dt, Slice<T> dBias, Slice<T> dz, Slice<T> t, Slice<T> z, int rows, int width, T omega, T scale,
@@ -311,6 +376,7 @@ public sealed class CpuBackend<T> : IBackend<T> where T : unmanaged, IFloatingPo
         ReduceByChunks(rows, biasLength, dBias.Span()[..biasLength], (partial, start, count) => CpuOps.GaborWaveletBackward(
             dt.Span().Slice(start * row, count * row), partial, dz.Span().Slice(start * row, count * row),
             t.Span().Slice(start * row, count * row), z.Span().Slice(start * row, count * row), count, width, omega, scale, complexArgument));
+        Stored(dt);
     }
 
     public void MseLoss(Slice<T> dy, Slice<T> sums, Slice<T> y, Slice<T> target, int rows, int cols)

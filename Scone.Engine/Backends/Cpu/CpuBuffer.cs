@@ -1,7 +1,11 @@
 namespace Scone.Engine.Backends.Cpu;
 
 /// <summary>A buffer of the CPU backend: a managed array.</summary>
-public sealed class CpuBuffer<T>(int length) : DeviceBuffer<T>(length) where T : unmanaged
+/// <summary>
+/// A buffer of the CPU backend: a managed array. With bfloat16 storage the array still holds T,
+/// every value rounded to bfloat16 whenever the backend writes it, so that its numbers are a GPU's that stores bfloat16.
+/// </summary>
+public sealed class CpuBuffer<T>(int length, ActivationStorage storage = ActivationStorage.Full) : DeviceBuffer<T>(length, storage) where T : unmanaged
 {
     public T[] Array { get; } = new T[length];
 

@@ -28,7 +28,7 @@ internal sealed class ActivationLayer<T> : ILayer<T> where T : unmanaged, IFloat
         _w0 = T.CreateTruncating(w0);
         InputWidth = _weight.Shape[1];
         OutputWidth = _weight.Shape[0];
-        _u = backend.Allocate<T>(checked(OutputWidth * capacity));
+        _u = backend.AllocateActivations(checked(OutputWidth * capacity));
     }
 
     public int InputWidth { get; }

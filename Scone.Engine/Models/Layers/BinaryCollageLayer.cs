@@ -28,7 +28,7 @@ internal sealed class BinaryCollageLayer<T> : ILayer<T> where T : unmanaged, IFl
         InputWidth = _weight.Shape[1];
         OutputWidth = _weight.Shape[0];
         _pixels = _bits.Values / OutputWidth;
-        _u = backend.Allocate<T>(checked(OutputWidth * capacity));
+        _u = backend.AllocateActivations(checked(OutputWidth * capacity));
     }
 
     public int InputWidth { get; }

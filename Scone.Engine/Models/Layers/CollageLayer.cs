@@ -37,7 +37,7 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
         OutputWidth = _maskWeight.Shape[0];
         Dims = _basisWeight.Shape[1];
         Fused = Fuses(fromCoordinates, scale is not null);
-        if (!Fused) _u = backend.Allocate<T>(checked(OutputWidth * capacity));
+        if (!Fused) _u = backend.AllocateActivations(checked(OutputWidth * capacity));
     }
 
     /// <summary>Whether a layer runs fused: from the coordinates, without a scale (whose gradient needs the stored u), unless <see cref="LayerFusion"/> is off.</summary>

@@ -26,7 +26,7 @@ internal sealed class GaborWaveletLayer<T> : ILayer<T> where T : unmanaged, IFlo
             throw new ArgumentException($"{linear.Weight} and {linear.Bias} must both be real or both complex");
         (_omega, _scale, _complex) = (T.CreateTruncating(omega), T.CreateTruncating(scale), _weight.Complex);
         (_features, _inputs) = (_weight.Shape[0], _weight.Shape[1]);
-        _t = backend.Allocate<T>(checked(2 * _features * capacity));
+        _t = backend.AllocateActivations(checked(2 * _features * capacity));
     }
 
     public int InputWidth => _complex ? 2 * _inputs : _inputs;

@@ -32,9 +32,9 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
             throw new ArgumentException($"the layers map {_layers[0].InputWidth} to {_layers[^1].OutputWidth} values, the model {model.InputDims} to {model.OutputDims}");
         // Layers before the first that needs its output's gradient (FFN's fixed encoding) take no backward.
         _firstTrained = Array.FindIndex(_layers, layer => layer.NeedsOutputGradient);
-        _outputs = _layers[..^1].Select(layer => backend.Allocate<T>(checked(layer.OutputWidth * capacity))).ToArray();
+        _outputs = _layers[..^1].Select(layer => backend.AllocateActivations(checked(layer.OutputWidth * capacity))).ToArray();
         int widest = _layers[..^1].Select(layer => layer.OutputWidth).DefaultIfEmpty(0).Max();
-        _gradients = [backend.Allocate<T>(checked(widest * capacity)), backend.Allocate<T>(checked(widest * capacity))];
+        _gradients = [backend.AllocateActivations(checked(widest * capacity)), backend.AllocateActivations(checked(widest * capacity))];
         Activations = new(_layers.Sum(layer => (long)layer.SavedWidth) + _layers[..^1].Sum(layer => (long)layer.OutputWidth) + 2L * widest,
             Math.Max(widest, _layers.Max(layer => layer.SavedWidth)));
     }

@@ -32,7 +32,7 @@ internal sealed class MfnFilterLayer<T> : ILayer<T> where T : unmanaged, IFloati
         {
             (_weight, _bias) = (layout[names.Weight], layout[names.Bias]);
             InputWidth = _weight.Shape[1];
-            _u = backend.Allocate<T>(checked(OutputWidth * capacity));
+            _u = backend.AllocateActivations(checked(OutputWidth * capacity));
         }
     }
 
