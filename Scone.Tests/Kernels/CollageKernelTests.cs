@@ -5,9 +5,10 @@ using Scone.Engine.Backends;
 namespace Scone.Tests.Kernels;
 
 /// <summary>collage_forward and collage_backward against CpuOps.CollageForward/Backward in float32 and float64, strict and with --fast-math.</summary>
-[TestFixture(false)]
-[TestFixture(true)]
-public class CollageKernelTests(bool fastMath) : GpuFixture(fastMath)
+[TestFixture(false, ActivationStorage.Full)]
+[TestFixture(true, ActivationStorage.Full)]
+[TestFixture(true, ActivationStorage.BFloat16)]
+public class CollageKernelTests(bool fastMath, ActivationStorage activations) : GpuFixture(fastMath, activations)
 {
     private static readonly int[] Rows = [1, 37, 300, 1000];
     private static readonly int[] Widths = [13, 64, 250];
@@ -30,8 +31,8 @@ public class CollageKernelTests(bool fastMath) : GpuFixture(fastMath)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         using var tensors = new Tensors<T>(backend);
-        var z = tensors.Zeros(rows * width);
-        var u = tensors.Upload(inputs.U);
+        var z = tensors.ActivationZeros(rows * width);
+        var u = tensors.Activations(inputs.U);
         backend.CollageForward(z, u, tensors.Upload(inputs.X), tensors.Upload(inputs.A), tensors.Upload(inputs.B), tensors.Upload(inputs.C),
             scale is double k ? tensors.Upload([k]) : null, rows, width, dims, T.CreateTruncating(W0), T.CreateTruncating(Omega), mask);
         return (tensors.Download(z), tensors.Download(u));
@@ -41,12 +42,12 @@ public class CollageKernelTests(bool fastMath) : GpuFixture(fastMath)
         MaskActivation mask, bool duOverDz = false, double? scale = null) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         using var tensors = new Tensors<T>(backend);
-        var dz = tensors.Upload(inputs.Dz);
-        var du = duOverDz ? dz : tensors.Zeros(rows * width);
+        var dz = tensors.Activations(inputs.Dz);
+        var du = duOverDz ? dz : tensors.ActivationZeros(rows * width);
         var da = tensors.Upload(inputs.PriorDa);
         var dB = tensors.Upload(inputs.PriorDB);
         var dc = tensors.Upload(inputs.PriorDc);
-        backend.CollageBackward(du, da, dB, dc, dz, tensors.Upload(inputs.U), tensors.Upload(inputs.X), tensors.Upload(inputs.B), tensors.Upload(inputs.C),
+        backend.CollageBackward(du, da, dB, dc, dz, tensors.Activations(inputs.U), tensors.Upload(inputs.X), tensors.Upload(inputs.B), tensors.Upload(inputs.C),
             scale is double k ? tensors.Upload([k]) : null, rows, width, dims, T.CreateTruncating(W0), T.CreateTruncating(Omega), mask);
         return (tensors.Download(du), tensors.Download(da), tensors.Download(dB), tensors.Download(dc));
     }
@@ -57,9 +58,9 @@ public class CollageKernelTests(bool fastMath) : GpuFixture(fastMath)
         var gpu = Forward(Device, inputs, rows, width, dims, mask);
         var cpu = Forward(CpuFloat, inputs, rows, width, dims, mask);
         var exact = Forward(CpuDouble, inputs, rows, width, dims, mask);
-        Gpu.AssertClose("u (float32)", gpu.U, cpu.U, Tolerances.SameArithmetic, Tolerances.Floor);
-        Gpu.AssertClose("z (float32)", gpu.Z, cpu.Z, Tolerances.SameArithmetic, Tolerances.Floor);
-        Gpu.AssertClose("z (float64)", gpu.Z, exact.Z, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
+        Gpu.AssertClose("u (float32)", gpu.U, cpu.U, Stored(Tolerances.SameArithmetic), Tolerances.Floor);
+        Gpu.AssertClose("z (float32)", gpu.Z, cpu.Z, Stored(Tolerances.SameArithmetic), Tolerances.Floor);
+        Gpu.AssertClose("z (float64)", gpu.Z, exact.Z, Stored(Tolerances.Float32AgainstFloat64), Tolerances.OnScale);
     }
 
     private void CheckBackward(int rows, int width, int dims, MaskActivation mask, bool duOverDz = false)
@@ -68,11 +69,11 @@ public class CollageKernelTests(bool fastMath) : GpuFixture(fastMath)
         var gpu = Backward(Device, inputs, rows, width, dims, mask, duOverDz);
         var cpu = Backward(CpuFloat, inputs, rows, width, dims, mask);
         var exact = Backward(CpuDouble, inputs, rows, width, dims, mask);
-        Gpu.AssertClose("du (float32)", gpu.Du, cpu.Du, Tolerances.SameArithmetic, Tolerances.Floor);
+        Gpu.AssertClose("du (float32)", gpu.Du, cpu.Du, Stored(Tolerances.SameArithmetic), Tolerances.Floor);
         Gpu.AssertClose("da (float32)", gpu.Da, cpu.Da, Tolerances.ReorderedSums, Tolerances.OnScale);
         Gpu.AssertClose("dB (float32)", gpu.DB, cpu.DB, Tolerances.ReorderedSums, Tolerances.OnScale);
         Gpu.AssertClose("dc (float32)", gpu.Dc, cpu.Dc, Tolerances.ReorderedSums, Tolerances.OnScale);
-        Gpu.AssertClose("du (float64)", gpu.Du, exact.Du, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
+        Gpu.AssertClose("du (float64)", gpu.Du, exact.Du, Stored(Tolerances.Float32AgainstFloat64), Tolerances.OnScale);
         Gpu.AssertClose("da (float64)", gpu.Da, exact.Da, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
         Gpu.AssertClose("dB (float64)", gpu.DB, exact.DB, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
         Gpu.AssertClose("dc (float64)", gpu.Dc, exact.Dc, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
@@ -106,20 +107,20 @@ public class CollageKernelTests(bool fastMath) : GpuFixture(fastMath)
         var gpu = Forward(Device, inputs, Rows, Width, Dims, mask, Scale);
         var exact = Forward(CpuDouble, inputs, Rows, Width, Dims, mask, Scale);
         Assert.That(exact.Z, Is.Not.EqualTo(Forward(CpuDouble, inputs, Rows, Width, Dims, mask).Z), "the scale changes the mask");
-        Gpu.AssertClose("z (float64)", gpu.Z, exact.Z, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
+        Gpu.AssertClose("z (float64)", gpu.Z, exact.Z, Stored(Tolerances.Float32AgainstFloat64), Tolerances.OnScale);
         var gpuBack = Backward(Device, inputs, Rows, Width, Dims, mask, scale: Scale);
         var exactBack = Backward(CpuDouble, inputs, Rows, Width, Dims, mask, scale: Scale);
-        Gpu.AssertClose("du (float64)", gpuBack.Du, exactBack.Du, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
+        Gpu.AssertClose("du (float64)", gpuBack.Du, exactBack.Du, Stored(Tolerances.Float32AgainstFloat64), Tolerances.OnScale);
         // A float32 sum of 11,137 products of both signs: judged on the sum of their magnitudes.
         double magnitude = exactBack.Du.Zip(inputs.U, (a, b) => Math.Abs(a * b)).Sum() / Scale;
-        Assert.That(ScaleGradient(Device, gpuBack.Du, inputs.U, Scale), Is.EqualTo(ScaleGradient(CpuDouble, exactBack.Du, inputs.U, Scale)).Within(1e-5 * magnitude));
+        Assert.That(ScaleGradient(Device, gpuBack.Du, inputs.U, Scale), Is.EqualTo(ScaleGradient(CpuDouble, exactBack.Du, inputs.U, Scale)).Within(Stored(1e-5) * magnitude));
     }
 
     private static double ScaleGradient<T>(IBackend<T> backend, double[] du, double[] u, double scale) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         using var tensors = new Tensors<T>(backend);
         var dk = tensors.Upload([0.5]);
-        backend.MaskScaleGradient(dk, tensors.Upload(du), tensors.Upload(u), tensors.Upload([scale]), du.Length);
+        backend.MaskScaleGradient(dk, tensors.Activations(du), tensors.Activations(u), tensors.Upload([scale]), du.Length);
         return tensors.Download(dk)[0];
     }
 
@@ -132,7 +133,7 @@ public class CollageKernelTests(bool fastMath) : GpuFixture(fastMath)
         double[] Run<T>(IBackend<T> backend) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
         {
             using var tensors = new Tensors<T>(backend);
-            var ys = tensors.Upload(y);
+            var ys = tensors.Activations(y);
             backend.Multiply(ys, tensors.Upload(factor), count);
             return tensors.Download(ys);
         }

@@ -55,6 +55,9 @@ internal static class Tolerances
 
     /// <summary>TF32 rounds the GEMM inputs to 10 mantissa bits (relative 4.9e-4 each); on scale.</summary>
     public const double Tf32Gemm = 5e-3;
+
+    /// <summary>One bfloat16 ulp relative to the value, at its largest (2^-7, at the bottom of a binade), with a margin.</summary>
+    public const double BFloat16Ulp = 1e-2;
 }
 
 /// <summary>
@@ -83,11 +86,11 @@ internal static class Gpu
         Assert.Ignore(reason);
     }
 
-    public static CudaBackend OpenOrIgnore(bool tf32 = false, bool fastMath = false)
+    public static CudaBackend OpenOrIgnore(bool tf32 = false, bool fastMath = false, ActivationStorage activations = ActivationStorage.Full)
     {
         if (!Cuda.IsAvailable)
             SkipOrFail($"no usable CUDA: {Cuda.UnavailableReason}");
-        var backend = new CudaBackend(new CudaBackendOptions(Tf32: tf32, FastMath: fastMath, SynchronizeEachLaunch: true, Log: TestContext.Out));
+        var backend = new CudaBackend(new CudaBackendOptions(Tf32: tf32, FastMath: fastMath, Activations: activations, SynchronizeEachLaunch: true, Log: TestContext.Out));
         TestContext.Out.WriteLine($"{backend.Description}{(Cuda.IsEmulated ? " (emulated)" : "")}; {Cuda.Libraries}");
         return backend;
     }
@@ -163,6 +166,21 @@ internal sealed class Tensors<T>(IBackend<T> backend) : IDisposable where T : un
         return buffer.All;
     }
 
+    /// <summary>An activation tensor (stored as the backend stores activations), holding the values as the backend rounds them.</summary>
+    public Slice<T> Activations(double[] values)
+    {
+        var buffer = ActivationZeros(values.Length);
+        backend.Upload(buffer, Array.ConvertAll(values, T.CreateTruncating));
+        return buffer;
+    }
+
+    public Slice<T> ActivationZeros(int length)
+    {
+        var buffer = backend.AllocateActivations(length);
+        _owned.Add(buffer);
+        return buffer.All;
+    }
+
     public double[] Download(Slice<T> slice)
     {
         var values = new T[slice.Length];
@@ -213,15 +231,22 @@ public sealed class LeaveOutGpuTestsWithoutCudaAttribute : NUnitAttribute, IAppl
 
 /// <summary>The base of the fixtures that run a primitive on the GPU and on the CPU in float32 and float64.</summary>
 /// <param name="fastMath">Open the device with --fast-math's kernels (fixtures run once each way name it in [TestFixture]).</param>
+/// <param name="activations">How all three backends store activations (a fixture run with bfloat16 ones names it in [TestFixture]).</param>
 [Category(Gpu.Category)]
-public abstract class GpuFixture(bool fastMath = false)
+public abstract class GpuFixture(bool fastMath = false, ActivationStorage activations = ActivationStorage.Full)
 {
     protected CudaBackend Device { get; private set; } = null!;
-    protected Engine.Backends.Cpu.CpuBackend<float> CpuFloat { get; } = new();
-    protected Engine.Backends.Cpu.CpuBackend<double> CpuDouble { get; } = new();
+    protected Engine.Backends.Cpu.CpuBackend<float> CpuFloat { get; } = new(activations);
+    protected Engine.Backends.Cpu.CpuBackend<double> CpuDouble { get; } = new(activations);
+
+    /// <summary>
+    /// The tolerance of a stored activation: with bfloat16 storage a difference of a few float32
+    /// ulps before the store can round to neighbouring bfloat16 values, one bfloat16 ulp apart.
+    /// </summary>
+    protected double Stored(double tolerance) => activations == ActivationStorage.BFloat16 ? Math.Max(tolerance, Tolerances.BFloat16Ulp) : tolerance;
 
     [OneTimeSetUp]
-    public void OpenGpu() => Device = Gpu.OpenOrIgnore(fastMath: fastMath);
+    public void OpenGpu() => Device = Gpu.OpenOrIgnore(fastMath: fastMath, activations: activations);
 
     [OneTimeTearDown]
     public void CloseGpu() => Device?.Dispose();
