@@ -54,16 +54,25 @@ public sealed unsafe class CublasHandle : IDisposable
     /// <summary>cublasGemmEx on float32 data; the compute type follows the handle's precision (32F or 32F_FAST_TF32).</summary>
     internal void GemmEx(cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k,
         float alpha, ulong a, int lda, ulong b, int ldb, float beta, ulong c, int ldc) =>
-        GemmEx(transa, transb, m, n, k, alpha, a, cudaDataType_t.CUDA_R_32F, lda, b, cudaDataType_t.CUDA_R_32F, ldb, beta, c, cudaDataType_t.CUDA_R_32F, ldc);
+        GemmEx(transa, transb, m, n, k, alpha, a, cudaDataType_t.CUDA_R_32F, lda, b, cudaDataType_t.CUDA_R_32F, ldb,
+            beta, c, cudaDataType_t.CUDA_R_32F, ldc);
 
-    /// <summary>cublasGemmEx with each matrix's type; bfloat16 inputs compute in 32F, float32 ones as the handle's precision says.</summary>
-    internal void GemmEx(cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, float alpha, ulong a, cudaDataType_t aType, int lda,
-        ulong b, cudaDataType_t bType, int ldb, float beta, ulong c, cudaDataType_t cType, int ldc)
+    /// <summary>
+    /// cublasGemmEx with the matrices' element types given; alpha and beta are float32 either way.
+    /// float32 inputs use the handle's precision (32F or 32F_FAST_TF32); any other inputs use
+    /// CUBLAS_COMPUTE_32F, the compute type cuBLAS documents for bfloat16 A and B (with a bfloat16
+    /// or float32 C): products accumulate in float32 and a bfloat16 C is rounded to nearest even.
+    /// A combination cuBLAS does not support fails with CUBLAS_STATUS_NOT_SUPPORTED.
+    /// </summary>
+    internal void GemmEx(cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k,
+        float alpha, ulong a, cudaDataType_t aType, int lda, ulong b, cudaDataType_t bType, int ldb,
+        float beta, ulong c, cudaDataType_t cType, int ldc)
     {
         _context.MakeCurrent();
-        var compute = Tf32 && aType == cudaDataType_t.CUDA_R_32F ? cublasComputeType_t.CUBLAS_COMPUTE_32F_FAST_TF32 : cublasComputeType_t.CUBLAS_COMPUTE_32F;
-        Check(Cublas.cublasGemmEx(_handle.Pointer, transa, transb, m, n, k, &alpha, a, aType, lda, b, bType, ldb, &beta, c, cType, ldc, compute,
-            cublasGemmAlgo_t.CUBLAS_GEMM_DEFAULT));
+        bool float32Inputs = aType == cudaDataType_t.CUDA_R_32F && bType == cudaDataType_t.CUDA_R_32F;
+        var compute = float32Inputs && Tf32 ? cublasComputeType_t.CUBLAS_COMPUTE_32F_FAST_TF32 : cublasComputeType_t.CUBLAS_COMPUTE_32F;
+        Check(Cublas.cublasGemmEx(_handle.Pointer, transa, transb, m, n, k, &alpha, a, aType, lda, b, bType, ldb,
+            &beta, c, cType, ldc, compute, cublasGemmAlgo_t.CUBLAS_GEMM_DEFAULT));
     }
 
     internal void SgemmStridedBatched(cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k,

@@ -33,7 +33,7 @@ internal enum cublasMath_t
     CUBLAS_TF32_TENSOR_OP_MATH = 3,
 }
 
-/// <summary>cudaDataType_t (library_types.h): the one the engine uses.</summary>
+/// <summary>cudaDataType_t (library_types.h): the ones the engine uses.</summary>
 internal enum cudaDataType_t
 {
     CUDA_R_32F = 0,

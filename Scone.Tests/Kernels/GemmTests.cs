@@ -77,7 +77,7 @@ public class GemmTests : GpuFixture
     private static float[] ToFloat(double[] values) => Array.ConvertAll(values, v => (float)v);
 
     /// <summary>The device address of a backend buffer, for calling cuBLAS directly.</summary>
-    private static ulong Address(DeviceBuffer<float> buffer) => ((CudaBuffer<float>)buffer).Memory.Address;
+    internal static ulong Address<T>(DeviceBuffer<T> buffer) where T : unmanaged => ((CudaBuffer<T>)buffer).Memory.Address;
 
     [Test]
     public void GemmExAndStridedBatchedMatchANaiveProduct([Values] bool transA, [Values] bool transB)

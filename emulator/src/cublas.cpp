@@ -1,6 +1,7 @@
 // cublas.cpp: the cuBLAS subset, column-major GEMMs with cuBLAS's argument checks. Products
 // accumulate in double (at least as accurate as cuBLAS's float32); TF32 and the other "fast"
 // compute types round the inputs as tensor cores would, so --tf32 results differ as on a GPU.
+// cublasGemmEx also takes bfloat16 A and B with a bfloat16 or float32 C.
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -27,7 +28,7 @@ enum : int { CUBLAS_OP_N = 0, CUBLAS_OP_T = 1, CUBLAS_OP_C = 2 };
 enum : int { CUBLAS_DEFAULT_MATH = 0, CUBLAS_TENSOR_OP_MATH = 1, CUBLAS_PEDANTIC_MATH = 2,
              CUBLAS_TF32_TENSOR_OP_MATH = 3, CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION = 16 };
 enum : int { CUBLAS_POINTER_MODE_HOST = 0, CUBLAS_POINTER_MODE_DEVICE = 1 };
-enum : int { CUDA_R_32F = 0 };  // cudaDataType
+enum : int { CUDA_R_32F = 0, CUDA_R_16BF = 14 };  // cudaDataType
 enum : int { CUBLAS_COMPUTE_32F = 68, CUBLAS_COMPUTE_32F_PEDANTIC = 69, CUBLAS_COMPUTE_32F_FAST_16F = 74,
              CUBLAS_COMPUTE_32F_FAST_16BF = 75, CUBLAS_COMPUTE_32F_FAST_TF32 = 77 };
 
@@ -72,6 +73,35 @@ float convert(float x, Inputs p) {
     }
 }
 
+size_t element_bytes(int type) { return type == CUDA_R_16BF ? 2 : 4; }
+
+// Element i of a CUDA_R_32F or CUDA_R_16BF matrix; bfloat16 widens exactly (its bits are the float's top half).
+float load(const void* p, size_t i, int type) {
+    if (type != CUDA_R_16BF) return static_cast<const float*>(p)[i];
+    uint32_t bits = (uint32_t)static_cast<const uint16_t*>(p)[i] << 16;
+    float x;
+    memcpy(&x, &bits, 4);
+    return x;
+}
+
+// Stores x as element i; to bfloat16 rounded to nearest even (overflow to infinity), NaN kept quiet
+// (a payload only in the dropped bits would otherwise read as infinity).
+void store(void* p, size_t i, float x, int type) {
+    if (type != CUDA_R_16BF) {
+        static_cast<float*>(p)[i] = x;
+        return;
+    }
+    uint32_t bits;
+    memcpy(&bits, &x, 4);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) {
+        bits |= 0x00400000u;
+    } else {
+        x = round_mantissa(x, 7);
+        memcpy(&bits, &x, 4);
+    }
+    static_cast<uint16_t*>(p)[i] = (uint16_t)(bits >> 16);
+}
+
 double dot(const float* a, const float* b, int k) {
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     int p = 0;
@@ -85,14 +115,15 @@ double dot(const float* a, const float* b, int k) {
     return (s0 + s1) + (s2 + s3);
 }
 
-// C = alpha op(A) op(B) + beta C, column-major; C is not read when beta == 0.
-void gemm(int transa, int transb, int m, int n, int k, float alpha, const float* A, int lda, const float* B,
-          int ldb, float beta, float* C, int ldc, Inputs inputs) {
+// C = alpha op(A) op(B) + beta C, column-major, each matrix of its own element type (a CUDA_R_*
+// value); C is not read when beta == 0.
+void gemm(int transa, int transb, int m, int n, int k, float alpha, const void* A, int aType, int lda,
+          const void* B, int bType, int ldb, float beta, void* C, int cType, int ldc, Inputs inputs) {
     if (alpha == 0.0f || k == 0) {
         for (int j = 0; j < n; ++j)
             for (int i = 0; i < m; ++i) {
-                float& c = C[i + (size_t)j * ldc];
-                c = beta == 0.0f ? 0.0f : beta * c;
+                size_t c = i + (size_t)j * ldc;
+                store(C, c, beta == 0.0f ? 0.0f : beta * load(C, c, cType), cType);
             }
         return;
     }
@@ -100,16 +131,18 @@ void gemm(int transa, int transb, int m, int n, int k, float alpha, const float*
     std::vector<float> a((size_t)m * k), b((size_t)n * k);
     for (int p = 0; p < k; ++p)
         for (int i = 0; i < m; ++i)
-            a[(size_t)i * k + p] = convert(transa == CUBLAS_OP_N ? A[i + (size_t)p * lda] : A[p + (size_t)i * lda], inputs);
+            a[(size_t)i * k + p] =
+                convert(load(A, transa == CUBLAS_OP_N ? i + (size_t)p * lda : p + (size_t)i * lda, aType), inputs);
     for (int j = 0; j < n; ++j)
         for (int p = 0; p < k; ++p)
-            b[(size_t)j * k + p] = convert(transb == CUBLAS_OP_N ? B[p + (size_t)j * ldb] : B[j + (size_t)p * ldb], inputs);
+            b[(size_t)j * k + p] =
+                convert(load(B, transb == CUBLAS_OP_N ? p + (size_t)j * ldb : j + (size_t)p * ldb, bType), inputs);
     auto columns = [&](int j0, int j1) {
         for (int j = j0; j < j1; ++j)
             for (int i = 0; i < m; ++i) {
                 double ab = dot(&a[(size_t)i * k], &b[(size_t)j * k], k);
-                float& c = C[i + (size_t)j * ldc];
-                c = (float)(beta == 0.0f ? alpha * ab : alpha * ab + (double)beta * c);
+                size_t c = i + (size_t)j * ldc;
+                store(C, c, (float)(beta == 0.0f ? alpha * ab : alpha * ab + (double)beta * load(C, c, cType)), cType);
             }
     };
     size_t work = (size_t)m * n * k;
@@ -117,26 +150,34 @@ void gemm(int transa, int transb, int m, int n, int k, float alpha, const float*
     parallel_for(tasks, [&](size_t t) { columns((int)(t * n / tasks), (int)((t + 1) * n / tasks)); });
 }
 
+// Strides count elements; the matrices' element types are CUDA_R_* values.
 struct GemmArgs {
     int transa, transb, m, n, k;
     const float *alpha, *beta;
-    const float* A;
+    const void* A;
     int lda;
     long long strideA;
-    const float* B;
+    const void* B;
     int ldb;
     long long strideB;
-    float* C;
+    void* C;
     int ldc;
     long long strideC;
     int batch;
+    int aType = CUDA_R_32F, bType = CUDA_R_32F, cType = CUDA_R_32F;
 };
 
-bool check_matrix(const char* call, const char* what, const float* p, long long stride, int batch, int rows,
-                  int cols, int ld) {
+// Where matrix b of a strided batch starts.
+const char* batch_start(const void* p, long long stride, int b, int type) {
+    return static_cast<const char*>(p) + b * stride * (long long)element_bytes(type);
+}
+
+bool check_matrix(const char* call, const char* what, const void* p, int type, long long stride, int batch,
+                  int rows, int cols, int ld) {
     size_t elements = (size_t)(cols - 1) * ld + rows;
     for (int b = 0; b < batch; ++b)
-        if (!check_device_range(call, what, p + (long long)b * stride, elements * sizeof(float))) return false;
+        if (!check_device_range(call, what, batch_start(p, stride, b, type), elements * element_bytes(type)))
+            return false;
     return true;
 }
 
@@ -161,18 +202,19 @@ cublasStatus_t run_gemm(const char* call, cublasHandle_t h, const GemmArgs& g, I
     auto in_range = [g, readsAB, call] {
         if (readsAB) {
             bool ta = g.transa == CUBLAS_OP_N, tb = g.transb == CUBLAS_OP_N;
-            if (!check_matrix(call, "A", g.A, g.strideA, g.batch, ta ? g.m : g.k, ta ? g.k : g.m, g.lda) ||
-                !check_matrix(call, "B", g.B, g.strideB, g.batch, tb ? g.k : g.n, tb ? g.n : g.k, g.ldb))
+            if (!check_matrix(call, "A", g.A, g.aType, g.strideA, g.batch, ta ? g.m : g.k, ta ? g.k : g.m, g.lda) ||
+                !check_matrix(call, "B", g.B, g.bType, g.strideB, g.batch, tb ? g.k : g.n, tb ? g.n : g.k, g.ldb))
                 return false;
         }
-        return check_matrix(call, "C", g.C, g.strideC, g.batch, g.m, g.n, g.ldc);
+        return check_matrix(call, "C", g.C, g.cType, g.strideC, g.batch, g.m, g.n, g.ldc);
     };
     if (!in_range()) return CUBLAS_STATUS_EXECUTION_FAILED;
     CUresult r = submit(h->stream, call, [g, alpha, beta, inputs, in_range] {
         if (!in_range()) return CUDA_ERROR_ILLEGAL_ADDRESS;
         for (int b = 0; b < g.batch; ++b)
-            gemm(g.transa, g.transb, g.m, g.n, g.k, alpha, g.A + b * g.strideA, g.lda, g.B + b * g.strideB, g.ldb,
-                 beta, g.C + b * g.strideC, g.ldc, inputs);
+            gemm(g.transa, g.transb, g.m, g.n, g.k, alpha, batch_start(g.A, g.strideA, b, g.aType), g.aType, g.lda,
+                 batch_start(g.B, g.strideB, b, g.bType), g.bType, g.ldb, beta,
+                 const_cast<char*>(batch_start(g.C, g.strideC, b, g.cType)), g.cType, g.ldc, inputs);
         return CUDA_SUCCESS;
     });
     return r == CUDA_SUCCESS ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_EXECUTION_FAILED;
@@ -284,17 +326,27 @@ SCONE_EXPORT cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, int
     return run_gemm("cublasSgemmStridedBatched", handle, g, inputs_for_math_mode(mode));
 }
 
-// Float32 matrices only (Atype = Btype = Ctype = CUDA_R_32F). Compute types: 32F (and the
-// legacy CUDA_R_32F) follow the math mode; 32F_PEDANTIC is plain float32; FAST_TF32, FAST_16BF
-// and FAST_16F round the inputs to 10, 7 and 10 mantissa bits. The algorithm is ignored.
+// Two of cuBLAS's type combinations: float32 matrices (Atype = Btype = Ctype = CUDA_R_32F), and
+// bfloat16 A and B with a bfloat16 or float32 C, whose compute type is CUBLAS_COMPUTE_32F (or the
+// legacy CUDA_R_32F); alpha and beta are floats in both. For float32 matrices 32F (and CUDA_R_32F)
+// follow the math mode; 32F_PEDANTIC is plain float32; FAST_TF32, FAST_16BF and FAST_16F round the
+// inputs to 10, 7 and 10 mantissa bits. bfloat16 inputs are exact in every math mode's precision.
+// The algorithm is ignored.
 SCONE_EXPORT cublasStatus_t cublasGemmEx(cublasHandle_t handle, int transa, int transb, int m, int n, int k,
                                          const void* alpha, const void* A, int Atype, int lda, const void* B,
                                          int Btype, int ldb, const void* beta, void* C, int Ctype, int ldc,
                                          int computeType, int algo) {
     (void)algo;
     if (!valid(handle)) return CUBLAS_STATUS_NOT_INITIALIZED;
-    if (Atype != CUDA_R_32F || Btype != CUDA_R_32F || Ctype != CUDA_R_32F) {
-        log("cublasGemmEx: only CUDA_R_32F matrices are emulated (got %d, %d, %d)", Atype, Btype, Ctype);
+    bool float32 = Atype == CUDA_R_32F && Btype == CUDA_R_32F && Ctype == CUDA_R_32F;
+    bool bfloat16 = Atype == CUDA_R_16BF && Btype == CUDA_R_16BF && (Ctype == CUDA_R_16BF || Ctype == CUDA_R_32F);
+    if (!float32 && !bfloat16) {
+        log("cublasGemmEx: matrix types %d, %d, %d are not emulated (CUDA_R_32F x3, or CUDA_R_16BF A and B "
+            "with a CUDA_R_16BF or CUDA_R_32F C)", Atype, Btype, Ctype);
+        return CUBLAS_STATUS_NOT_SUPPORTED;
+    }
+    if (bfloat16 && computeType != CUDA_R_32F && computeType != CUBLAS_COMPUTE_32F) {
+        log("cublasGemmEx: compute type %d is not supported with bfloat16 A and B (CUBLAS_COMPUTE_32F is)", computeType);
         return CUBLAS_STATUS_NOT_SUPPORTED;
     }
     Inputs inputs;
@@ -310,8 +362,7 @@ SCONE_EXPORT cublasStatus_t cublasGemmEx(cublasHandle_t handle, int transa, int 
             return CUBLAS_STATUS_NOT_SUPPORTED;
     }
     GemmArgs g{transa, transb, m, n, k, static_cast<const float*>(alpha), static_cast<const float*>(beta),
-               static_cast<const float*>(A), lda, 0, static_cast<const float*>(B), ldb, 0,
-               static_cast<float*>(C), ldc, 0, 1};
+               A, lda, 0, B, ldb, 0, C, ldc, 0, 1, Atype, Btype, Ctype};
     return run_gemm("cublasGemmEx", handle, g, inputs);
 }
 

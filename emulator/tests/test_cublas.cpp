@@ -230,3 +230,216 @@ TEST(gemm_ex_and_handle) {
     CHECK_EQ(cublasDestroy_v2(h), 0);
     CU(cuStreamDestroy_v2(s));
 }
+
+namespace {
+
+enum { R_32F = 0, R_16BF = 14 };  // cudaDataType
+
+float widen_bf16(uint16_t h) {
+    uint32_t bits = (uint32_t)h << 16;
+    float x;
+    memcpy(&x, &bits, 4);
+    return x;
+}
+
+uint16_t top_half(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, 4);
+    return (uint16_t)(bits >> 16);
+}
+
+// bfloat16 rounding by arithmetic, not by bits (so not the emulator's way): 8 significant bits with
+// ties to even (nearbyint in the default rounding mode), spacing 2^-133 below the smallest normal,
+// infinity from 2^128 up. NaN is not rounded here.
+uint16_t round_bf16(float v) {
+    double x = v;
+    if (x == 0 || std::isinf(x)) return top_half(v);
+    int e;
+    std::frexp(x, &e);                      // |x| in [2^(e-1), 2^e)
+    int quantum = std::max(e, -125) - 8;    // the spacing of bfloat16 values there
+    double r = std::ldexp(std::nearbyint(std::ldexp(x, -quantum)), quantum);
+    if (std::fabs(r) >= 0x1p128) return x < 0 ? 0xff80 : 0x7f80;
+    return top_half((float)r);
+}
+
+// Multiples of 1/16 up to 127/16 in magnitude: exact in bfloat16, and their products' sums are
+// exact in float32 for the sizes here, in any order. With alpha and beta of few bits the float C
+// is then exact, and a bfloat16 C is exactly the rounding of it: compared bit for bit.
+std::vector<uint16_t> random_sixteenths(size_t n, uint32_t seed) {
+    std::vector<uint16_t> v(n);
+    for (uint16_t& x : v) {
+        seed = seed * 1664525u + 1013904223u;
+        x = round_bf16((float)((int)(seed >> 24) - 128 + 1) / 16.0f);
+    }
+    return v;
+}
+
+struct Bf16Gemm {
+    int ta, tb, m, n, k, lda, ldb, ldc, cType;
+};
+
+// One bfloat16 x bfloat16 GEMM with the given C type and compute type against the reference, every
+// element of C compared bit for bit: the padding below row m must keep its bits (NaN when beta is 0,
+// whose old C must not be read).
+void check_bf16_case(cublasHandle_t h, const Bf16Gemm& g, float alpha, float beta, uint32_t seed,
+                     int compute = 68) {
+    int colsA = g.ta == N ? g.k : g.m, colsB = g.tb == N ? g.n : g.k;
+    std::vector<uint16_t> A = random_sixteenths((size_t)g.lda * std::max(colsA, 1), seed),
+                          B = random_sixteenths((size_t)g.ldb * std::max(colsB, 1), seed + 1),
+                          old = random_sixteenths((size_t)g.ldc * std::max(g.n, 1), seed + 2);
+    if (beta == 0.0f) old.assign(old.size(), 0x7fc0);  // NaN
+    std::vector<float> oldFloat(old.size());
+    for (size_t i = 0; i < old.size(); ++i) oldFloat[i] = widen_bf16(old[i]);
+    std::vector<float> a(A.size()), b(B.size());
+    for (size_t i = 0; i < A.size(); ++i) a[i] = widen_bf16(A[i]);
+    for (size_t i = 0; i < B.size(); ++i) b[i] = widen_bf16(B[i]);
+    std::vector<float> want = oldFloat;
+    reference(g.ta, g.tb, g.m, g.n, g.k, alpha, a.data(), g.lda, b.data(), g.ldb, beta, want.data(), g.ldc);
+    bool bf16C = g.cType == R_16BF;
+    size_t cBytes = old.size() * (bf16C ? 2 : 4);
+    DeviceBuffer dA(A.size() * 2), dB(B.size() * 2), dC(cBytes);  // exact sizes: bfloat16 is 2 bytes
+    dA.upload(A);
+    dB.upload(B);
+    if (bf16C) dC.upload(old);
+    else dC.upload(oldFloat);
+    char what[200];
+    snprintf(what, sizeof what, "bf16 x bf16 -> %s (op %s%s m=%d n=%d k=%d lda=%d ldb=%d ldc=%d alpha=%g beta=%g compute=%d)",
+             bf16C ? "bf16" : "f32", op_name(g.ta), op_name(g.tb), g.m, g.n, g.k, g.lda, g.ldb, g.ldc, alpha, beta,
+             compute);
+    cublasStatus_t st = cublasGemmEx(h, g.ta, g.tb, g.m, g.n, g.k, &alpha, (const void*)dA.ptr, R_16BF, g.lda,
+                                     (const void*)dB.ptr, R_16BF, g.ldb, &beta, (void*)dC.ptr, g.cType, g.ldc, compute, -1);
+    if (st != 0) {
+        fprintf(stderr, "%s: status %d\n", what, st);
+        g_failures++;
+        return;
+    }
+    std::vector<uint16_t> gotBf16 = bf16C ? dC.download<uint16_t>(old.size()) : std::vector<uint16_t>();
+    std::vector<float> gotFloat = bf16C ? std::vector<float>() : dC.download<float>(old.size());
+    size_t bad = 0;
+    for (int j = 0; j < g.n; ++j)
+        for (int i = 0; i < g.ldc; ++i) {
+            size_t at = i + (size_t)j * g.ldc;
+            uint32_t got, expected;
+            if (bf16C) {
+                got = gotBf16[at];
+                expected = i < g.m ? round_bf16(want[at]) : old[at];
+            } else {
+                memcpy(&got, &gotFloat[at], 4);
+                memcpy(&expected, i < g.m ? &want[at] : &oldFloat[at], 4);
+            }
+            if (got != expected && bad++ < 5)
+                fprintf(stderr, "  %s: C[%d,%d] has bits 0x%x, expected 0x%x\n", what, i, j, got, expected);
+        }
+    if (bad) {
+        fprintf(stderr, "%s: %zu of %zu values differ\n", what, bad, old.size());
+        g_failures++;
+    }
+}
+
+}  // namespace
+
+TEST(gemm_ex_bfloat16) {
+    setup_context();
+    cublasHandle_t h;
+    CHECK_EQ(cublasCreate_v2(&h), 0);
+
+    // The reference rounding itself: ties to even, not truncation and not half away from zero.
+    CHECK_EQ(round_bf16(257.0f), 0x4380);   // 256
+    CHECK_EQ(round_bf16(259.0f), 0x4382);   // 260
+    CHECK_EQ(round_bf16(-257.0f), 0xc380);  // -256
+    CHECK_EQ(round_bf16(257.5f), 0x4381);   // 258: above the tie
+    CHECK_EQ(round_bf16(3.3961e38f), 0x7f7f);  // below the midpoint to 2^128: the largest bfloat16
+    CHECK_EQ(round_bf16(3.3963e38f), 0x7f80);  // above it: infinity
+
+    uint32_t seed = 100;
+    const float ab[][2] = {{1.0f, 0.0f}, {0.75f, -1.5f}};
+    for (int cType : {R_16BF, R_32F})
+        for (int ta : {N, T, C})
+            for (int tb : {N, T, C})
+                for (auto& p : ab) {
+                    const int m = 7, n = 5, k = 9;
+                    Bf16Gemm minimal{ta, tb, m, n, k, ta == N ? m : k, tb == N ? k : n, m, cType};
+                    Bf16Gemm padded = minimal;
+                    padded.lda += 3;
+                    padded.ldb += 2;
+                    padded.ldc += 4;
+                    check_bf16_case(h, minimal, p[0], p[1], seed += 3);
+                    check_bf16_case(h, padded, p[0], p[1], seed += 3);
+                }
+    // The parallel path (m n k >= 2^16), the legacy compute type, k = 0 (C scaled, or zeroed with beta 0).
+    for (int ta : {N, T})
+        for (int tb : {N, T})
+            check_bf16_case(h, Bf16Gemm{ta, tb, 64, 48, 40, ta == N ? 67 : 41, tb == N ? 45 : 50, 70, R_16BF}, 0.75f,
+                            -1.5f, seed += 3);
+    check_bf16_case(h, Bf16Gemm{N, T, 9, 6, 11, 10, 8, 12, R_16BF}, 0.75f, -1.5f, seed += 3, 0);
+    check_bf16_case(h, Bf16Gemm{N, N, 6, 4, 0, 6, 1, 8, R_16BF}, 2.0f, 0.5f, seed += 3);
+    check_bf16_case(h, Bf16Gemm{N, N, 6, 4, 0, 6, 1, 8, R_16BF}, 2.0f, 0.0f, seed += 3);
+    // TF32 math mode: bfloat16 inputs are already exact in TF32.
+    CHECK_EQ(cublasSetMathMode(h, 3), 0);
+    check_bf16_case(h, Bf16Gemm{T, N, 7, 5, 9, 9, 9, 7, R_16BF}, 0.75f, -1.5f, seed += 3);
+    CHECK_EQ(cublasSetMathMode(h, 0), 0);
+
+    // Ties: C = x_i + y_j with rows (x_i, 1) of A and columns (1, y_j) of B. Rounding to nearest
+    // even; truncation would give 258, 512 and 516 for 259, 515 and 518, rounding half away from
+    // zero 258, -258 and 516 for 257, -257 and 514.
+    const float x[3] = {256, -258, 512}, y[4] = {1, 2, 3, 6};
+    const float rounded[3][4] = {{256, 258, 260, 262}, {-256, -256, -255, -252}, {512, 512, 516, 520}};
+    std::vector<uint16_t> A(3 * 2), B(2 * 4);
+    for (int i = 0; i < 3; ++i) {
+        A[i] = round_bf16(x[i]);
+        A[i + 3] = round_bf16(1.0f);
+    }
+    for (int j = 0; j < 4; ++j) {
+        B[2 * j] = round_bf16(1.0f);
+        B[2 * j + 1] = round_bf16(y[j]);
+    }
+    DeviceBuffer dA(A.size() * 2), dB(B.size() * 2), dC(3 * 4 * 4);
+    dA.upload(A);
+    dB.upload(B);
+    float one = 1.0f, zero = 0.0f;
+    auto gemm_ex = [&](int atype, int btype, int ctype, int compute) {
+        return cublasGemmEx(h, N, N, 3, 4, 2, &one, (const void*)dA.ptr, atype, 3, (const void*)dB.ptr, btype, 2,
+                            &zero, (void*)dC.ptr, ctype, 3, compute, -1);
+    };
+    CHECK_EQ(gemm_ex(R_16BF, R_16BF, R_16BF, 68), 0);
+    std::vector<uint16_t> ties = dC.download<uint16_t>(12);
+    for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 4; ++j)
+            if (widen_bf16(ties[i + 3 * j]) != rounded[i][j]) {
+                fprintf(stderr, "  tie: %g + %g stored as %g, expected %g\n", x[i], y[j], widen_bf16(ties[i + 3 * j]),
+                        rounded[i][j]);
+                g_failures++;
+            }
+    CHECK_EQ(gemm_ex(R_16BF, R_16BF, R_32F, 68), 0);  // float32 C: exact
+    std::vector<float> sums = dC.download<float>(12);
+    for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 4; ++j) CHECK(sums[i + 3 * j] == x[i] + y[j]);
+
+    // Only matching bfloat16 A and B (with a bfloat16 or float32 C) and CUBLAS_COMPUTE_32F: the
+    // types are read, not assumed.
+    CHECK_EQ(gemm_ex(R_16BF, R_32F, R_32F, 68), 15);
+    CHECK_EQ(gemm_ex(R_32F, R_16BF, R_32F, 68), 15);
+    CHECK_EQ(gemm_ex(R_32F, R_32F, R_16BF, 68), 15);
+    CHECK_EQ(gemm_ex(R_16BF, R_16BF, 2, 68), 15);  // half C
+    CHECK_EQ(gemm_ex(R_16BF, R_16BF, R_16BF, 77), 15);  // FAST_TF32: float32 matrices only
+    CHECK_EQ(gemm_ex(R_16BF, R_16BF, R_16BF, 75), 15);  // FAST_16BF: float32 matrices only
+    CHECK_EQ(gemm_ex(R_16BF, R_16BF, R_16BF, 64), 15);  // CUBLAS_COMPUTE_16F
+
+    // Overflow rounds to infinity; NaN stays NaN.
+    const uint16_t largest = 0x7f7f, one16 = 0x3f80, signalling = 0x7f81;  // a NaN with its payload in bit 0
+    DeviceBuffer d1(2), d2(2), dOut(2);
+    d2.upload(std::vector<uint16_t>{one16});
+    auto product = [&](uint16_t a, float alpha) {
+        d1.upload(std::vector<uint16_t>{a});
+        CHECK_EQ(cublasGemmEx(h, N, N, 1, 1, 1, &alpha, (const void*)d1.ptr, R_16BF, 1, (const void*)d2.ptr, R_16BF, 1,
+                              &zero, (void*)dOut.ptr, R_16BF, 1, 68, -1),
+                 0);
+        return dOut.download<uint16_t>(1)[0];
+    };
+    CHECK_EQ(product(largest, 1.0f), 0x7f7f);
+    CHECK_EQ(product(largest, 1.00390625f), 0x7f80);   // (2 - 2^-15) 2^127 in float32, past bfloat16's midpoint
+    CHECK_EQ(product(largest, -1.00390625f), 0xff80);
+    uint16_t quieted = product(signalling, 1.0f);
+    CHECK((quieted & 0x7f80) == 0x7f80 && (quieted & 0x7f) != 0);
+    CHECK_EQ(cublasDestroy_v2(h), 0);
+}
