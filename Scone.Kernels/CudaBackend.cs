@@ -63,7 +63,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private static Dictionary<string, int> BlockSizes()
     {
         string[] flat = [KernelNames.BasisTables, KernelNames.Fill, KernelNames.AddBias, KernelNames.ReducePartials, KernelNames.Multiply, KernelNames.MaskScaleGradient,
-            KernelNames.MseLoss, KernelNames.AdamStep, KernelNames.GatherRows, KernelNames.RandomIndices, KernelNames.GatherVideoPoints];
+            KernelNames.RoundActivations, KernelNames.GemmNarrow, KernelNames.MseLoss, KernelNames.AdamStep, KernelNames.GatherRows, KernelNames.RandomIndices, KernelNames.GatherVideoPoints];
         string[] perColumn = [KernelNames.ColumnSum, KernelNames.SineForward, KernelNames.SineBackward, KernelNames.ReluForward, KernelNames.ReluBackward,
             KernelNames.FourierEncoding, KernelNames.MfnFilterForward, KernelNames.MfnFilterBackward, KernelNames.GaborWaveletForward,
             KernelNames.GaborWaveletBackward, .. Enum.GetValues<MaskActivation>().SelectMany(mask => new[]

@@ -33,6 +33,12 @@ public static class KernelNames
     public const string SineForward = "sine_forward";
     public const string SineBackward = "sine_backward";
     public const string Multiply = "multiply";
+
+    /// <summary>A float buffer rounded into an activation buffer (bfloat16 under KernelVariant.Bf16Activations).</summary>
+    public const string RoundActivations = "round_activations";
+
+    /// <summary>Row-major c = alpha op(a) op(b) + beta c of float operands into an activation c: the thin GEMMs cuBLAS cannot write as bfloat16.</summary>
+    public const string GemmNarrow = "gemm_narrow";
     public const string MaskScaleGradient = "mask_scale_gradient";
     public const string DivideAdd = "divide_add";
     public const string ReluForward = "relu_forward";
@@ -50,7 +56,7 @@ public static class KernelNames
 
     public static IReadOnlyList<string> All { get; } =
         [Fill, AddBias, ColumnSum, ReducePartials, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForward(m), CollageBackward(m), CoordinateCollageForward(m), CoordinateCollageBackward(m) }),
-         BasisTables, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForwardGrid(m), CollageBackwardGrid(m) }), Multiply, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
+         BasisTables, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForwardGrid(m), CollageBackwardGrid(m) }), Multiply, RoundActivations, GemmNarrow, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
          RandomIndices, GatherVideoPoints,
          MfnFilterForward, MfnFilterBackward, GaborWaveletForward, GaborWaveletBackward,
          .. Enum.GetValues<MaskActivation>().Select(CollageTf32Forward)];
