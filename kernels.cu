@@ -87,10 +87,8 @@ __device__ __forceinline__ float load_activation(const activation* p, int i)
 __device__ __forceinline__ void store_activation(activation* p, int i, float v)
 {
     unsigned int bits = __float_as_uint(v);
-    if ((bits & 0x7fffffffu) > 0x7f800000u)
-        p[i] = (unsigned short)((bits >> 16) | 0x0040u);
-    else
-        p[i] = (unsigned short)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+    bool nan = (bits & 0x7fffffffu) > 0x7f800000u;
+    p[i] = (unsigned short)(nan ? (bits >> 16) | 0x0040u : (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
 }
 #else
 typedef float activation;
