@@ -1,6 +1,7 @@
 // kernels.cu's activation storage, in both builds: round_activations (a float copy, or rounding to
 // bfloat16, nearest even) and gemm_narrow (float operands into an activation result), against
 // references written here from the definitions rather than from the kernels' code.
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -182,3 +183,55 @@ static void check_gemm_narrow(bool bf16) {
 TEST(gemm_narrow) { check_gemm_narrow(false); }
 
 TEST(gemm_narrow_bf16) { check_gemm_narrow(true); }
+
+// collage_tf32_forward with bfloat16 activations stages its input by plain loads (not cp.async):
+// u = input A^T + a and z = (w0 u) sin(omega (x B^T + c)) (the linear mask) against float64, to
+// TF32 products and bfloat16 storage, over sizes that leave partial tiles and K slices.
+TEST(collage_tf32_forward_bf16) {
+    setup_context();
+    CUmodule m = load_module(repository_kernels_source().c_str(), repository_kernels_options(true));
+    CUfunction kernel = get_function(m, "collage_tf32_forward_linear");
+    const int rows = 70, in_width = 19, width = 67, dims = 2;
+    const float w0 = 1.5f, omega = 3.0f;
+    Lcg rng = {2024};
+    std::vector<uint16_t> input(rows * in_width);
+    std::vector<float> x(rows * dims), weight(width * in_width), a(width), basis_weight(width * dims), basis_bias(width);
+    for (uint16_t& v : input) v = reference_bf16(rng.uniform(-1.0f, 1.0f));
+    for (float& v : x) v = rng.uniform(-1.0f, 1.0f);
+    for (float& v : weight) v = rng.uniform(-0.5f, 0.5f);
+    for (float& v : a) v = rng.uniform(-0.5f, 0.5f);
+    for (float& v : basis_weight) v = rng.uniform(-2.0f, 2.0f);
+    for (float& v : basis_bias) v = rng.uniform(-1.0f, 1.0f);
+    DeviceBuffer dz(rows * width * 2), du(rows * width * 2), dinput(input.size() * 2), dx(x.size() * 4), dweight(weight.size() * 4),
+        da(a.size() * 4), dbw(basis_weight.size() * 4), dbb(basis_bias.size() * 4);
+    dinput.upload(input);
+    dx.upload(x);
+    dweight.upload(weight);
+    da.upload(a);
+    dbw.upload(basis_weight);
+    dbb.upload(basis_bias);
+    CUdeviceptr pz = dz.ptr, pu = du.ptr, pin = dinput.ptr, px = dx.ptr, pw = dweight.ptr, pa = da.ptr, pbw = dbw.ptr, pbb = dbb.ptr, pscale = 0;
+    int r = rows, k = in_width, n = width, d = dims;
+    float w = w0, o = omega;
+    void* params[] = {&pz, &pu, &pin, &px, &pw, &pa, &pbw, &pbb, &pscale, &r, &k, &n, &d, &w, &o};
+    CU(cuLaunchKernel(kernel, (rows + 63) / 64, (width + 63) / 64, 1, 128, 1, 1, 0, nullptr, params, nullptr));
+    std::vector<uint16_t> z = dz.download<uint16_t>(rows * width), u = du.download<uint16_t>(rows * width);
+    std::vector<float> got_u(rows * width), want_u(rows * width), got_z(rows * width), want_z(rows * width);
+    double u_scale = 0, z_scale = 0;
+    for (int i = 0; i < rows; ++i)
+        for (int j = 0; j < width; ++j) {
+            double sum = a[j];
+            for (int p = 0; p < in_width; ++p) sum += (double)widen(input[i * in_width + p]) * weight[j * in_width + p];
+            double q = basis_bias[j] + x[i * dims] * (double)basis_weight[j * dims] + x[i * dims + 1] * (double)basis_weight[j * dims + 1];
+            want_u[i * width + j] = (float)sum;
+            want_z[i * width + j] = (float)(w0 * sum * std::sin(omega * q));
+            got_u[i * width + j] = widen(u[i * width + j]);
+            got_z[i * width + j] = widen(z[i * width + j]);
+            u_scale = std::max(u_scale, std::fabs(sum));
+            z_scale = std::max(z_scale, std::fabs((double)want_z[i * width + j]));
+        }
+    // bfloat16 keeps 8 significant bits (half an ulp: 2^-9 relative); TF32 products add 2^-11 each.
+    close_enough("u", got_u.data(), want_u.data(), got_u.size(), 2e-3 * u_scale, 1.0 / 256);
+    close_enough("z", got_z.data(), want_z.data(), got_z.size(), 2e-3 * z_scale, 1.0 / 128);
+    CU(cuModuleUnload(m));
+}
