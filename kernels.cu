@@ -17,6 +17,8 @@
 // collage_forward_grid_M CudaBackend.CollageForwardGrid CpuOps.CollageForwardGrid (Reference/CollageGrid.cs)
 // collage_backward_grid_M CudaBackend.CollageBackwardGrid CpuOps.CollageBackwardGrid (Reference/CollageGrid.cs)
 // multiply           CudaBackend.Multiply              CpuOps.Multiply
+// round_activations  CudaBackend.Gemm, .Copy           BFloat16.RoundInPlace (CpuBackend.Gemm's rounded operand)
+// gemm_narrow        CudaBackend.Gemm                  CpuBackend.Gemm (full operands into activations)
 // sine_forward       CudaBackend.SineForward           CpuOps.SineForward
 // sine_backward      CudaBackend.SineBackward          CpuOps.SineBackward
 // mask_scale_gradient CudaBackend.MaskScaleGradient   CpuBackend.MaskScaleGradient (CpuOps.Dot)
@@ -37,6 +39,13 @@
 // Conventions. Arguments are ordered outputs, inputs, parameters, sizes, as in IBackend. Matrices
 // are row-major with samples as rows: u[N,D] is u[row * width + column]. Kernel parameters are
 // pointers and int/float scalars only.
+//
+// Activations. Every activation and activation gradient a kernel reads or writes (z, u, du, dz,
+// h, t, ...) has the type `activation`: float, or with SCONE_BF16_ACTIVATIONS (KernelVariant.
+// Bf16Activations) bfloat16 bits. Kernels move them only through load_activation (exact widening)
+// and store_activation (round to nearest even, as the C# side rounds); arithmetic stays float, and
+// sums over rows (the partials) add the float values before they are rounded. Inputs, parameters,
+// partials and tables stay float in both builds.
 //
 // Reductions over samples (bias and basis gradients, the loss sums) are deterministic: pass one
 // writes one partial per block of rows into a workspace (partials[part * stride + i]), and
@@ -60,6 +69,56 @@
 #define COLUMN_TILE 32
 #define ROW_TILE 8
 #define REDUCE_BLOCK 256
+
+// ---------------------------------------------------------------------------------------------
+// Activation storage
+// ---------------------------------------------------------------------------------------------
+
+// Not cuda_bf16.h: NVRTC 11.8 compiles this as C++03 and the emulator's g++ has no such header.
+#ifdef SCONE_BF16_ACTIVATIONS
+typedef unsigned short activation; // bfloat16: the high half of a float32
+
+__device__ __forceinline__ float load_activation(const activation* p, int i)
+{
+    return __uint_as_float((unsigned int)p[i] << 16);
+}
+
+// Round to nearest, ties to even; a NaN stays a (quiet) NaN rather than rounding into infinity.
+__device__ __forceinline__ unsigned short activation_bits(float v)
+{
+    unsigned int bits = __float_as_uint(v);
+    bool nan = (bits & 0x7fffffffu) > 0x7f800000u;
+    return (unsigned short)(nan ? (bits >> 16) | 0x0040u : (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
+__device__ __forceinline__ void store_activation(activation* p, int i, float v)
+{
+    p[i] = activation_bits(v);
+}
+
+// v as an activation holds it: what a load after a store would give.
+__device__ __forceinline__ float stored_value(float v)
+{
+    return __uint_as_float((unsigned int)activation_bits(v) << 16);
+}
+#else
+typedef float activation;
+
+__device__ __forceinline__ float load_activation(const activation* p, int i)
+{
+    return p[i];
+}
+
+__device__ __forceinline__ void store_activation(activation* p, int i, float v)
+{
+    p[i] = v;
+}
+
+__device__ __forceinline__ float stored_value(float v)
+{
+    return v;
+}
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // Device helpers
@@ -221,10 +280,10 @@ extern "C" __global__ void fill(float* __restrict__ destination, int n, float va
 
 // y[rows, cols] += bias[cols] on every row.
 // y[i] *= factor[i] (the RBM ablation's fixed masks). Blocks of REDUCE_BLOCK threads, grid-stride.
-extern "C" __global__ void multiply(float* __restrict__ y, const float* __restrict__ factor, int n)
+extern "C" __global__ void multiply(activation* __restrict__ y, const float* __restrict__ factor, int n)
 {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
-        y[i] *= factor[i];
+        store_activation(y, i, load_activation(y, i) * factor[i]);
 }
 
 extern "C" __global__ void add_bias(float* __restrict__ y, const float* __restrict__ bias, int rows, int cols)
@@ -268,6 +327,41 @@ extern "C" __global__ void reduce_partials(float* __restrict__ out, const float*
     }
 }
 
+// destination[n] = source rounded to an activation: a bfloat16 copy of a float operand that a
+// cuBLAS GEMM meets with a bfloat16 one (a plain copy in the float build). Blocks of REDUCE_BLOCK
+// threads, grid-stride.
+extern "C" __global__ void round_activations(activation* __restrict__ destination, const float* __restrict__ source, int n)
+{
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
+        store_activation(destination, i, source[i]);
+}
+
+// Row-major c[m,n] = alpha op(a)[m,k] op(b)[k,n] + beta c, c an activation: the thin GEMMs of
+// float operands whose result is an activation (SIREN's first layer, k = 2; the output layer's
+// dz = dy W, k = 3), which cuBLAS cannot write as bfloat16 from float inputs. a is [m,k] with row
+// stride lda, or [k,m] when trans_a; b is [k,n] with stride ldb, or [n,k] when trans_b; c has row
+// stride ldc. beta = 0 never reads c (so NaN there is ignored). One thread an element, the sum
+// over p in order in float. Blocks of REDUCE_BLOCK threads, grid-stride over m n.
+extern "C" __global__ void gemm_narrow(activation* __restrict__ c, const float* __restrict__ a, const float* __restrict__ b,
+    int m, int n, int k, int lda, int ldb, int ldc, int trans_a, int trans_b, float alpha, float beta)
+{
+    int a_row = trans_a ? 1 : lda, a_step = trans_a ? lda : 1;
+    int b_column = trans_b ? ldb : 1, b_step = trans_b ? 1 : ldb;
+    for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < m * n; e += blockDim.x * gridDim.x)
+    {
+        int i = e / n, j = e % n;
+        const float* a_i = a + i * a_row;
+        const float* b_j = b + j * b_column;
+        float sum = 0.0f;
+        for (int p = 0; p < k; p++)
+            sum += a_i[p * a_step] * b_j[p * b_step];
+        float value = alpha * sum;
+        if (beta != 0.0f)
+            value = value + beta * load_activation(c, i * ldc + j);
+        store_activation(c, i * ldc + j, value);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Collage layer (SCONE, spec §1): collage_forward, collage_backward
 // ---------------------------------------------------------------------------------------------
@@ -288,7 +382,7 @@ struct SoftMask
 // On entry u[N,D] = z_prev A^T; on exit u = u + a and z[N,D] = m(u) * sin(omega (x B^T + c)),
 // with x[N,d], a[D], B[D,d], c[D].
 template <typename Mask>
-__device__ __forceinline__ void collage_forward_body(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ x,
+__device__ __forceinline__ void collage_forward_body(activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ x,
     const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
     int rows, int width, int dims, float omega, Mask mask)
 {
@@ -301,9 +395,9 @@ __device__ __forceinline__ void collage_forward_body(float* __restrict__ z, floa
     {
         int i = row * width + j;
         float q = basis_argument(column, x + row * dims, dims);
-        float uv = u[i] + a_j;
-        u[i] = uv;
-        z[i] = mask.at(uv).value * sine(omega * q);
+        float uv = load_activation(u, i) + a_j;
+        store_activation(u, i, uv);
+        store_activation(z, i, mask.at(uv).value * sine(omega * q));
     }
 }
 
@@ -338,8 +432,8 @@ __device__ __forceinline__ void collage_partials(float* __restrict__ partials, f
 // partial sums [da : width | dc : width | dB : width * dims] into partials + blockIdx.y * width * (2 + dims),
 // with dq = dz * m * omega * cos(omega q).
 template <typename Mask>
-__device__ __forceinline__ void collage_backward_body(float* du, float* __restrict__ partials, const float* dz,
-    const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight,
+__device__ __forceinline__ void collage_backward_body(activation* du, float* __restrict__ partials, const activation* dz,
+    const activation* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight,
     const float* __restrict__ basis_bias, int rows, int width, int dims, float omega, Mask mask)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -353,13 +447,13 @@ __device__ __forceinline__ void collage_backward_body(float* du, float* __restri
         {
             int i = row * width + j;
             const float* x_row = x + row * dims;
-            MaskValue m = mask.at(u[i]);
+            MaskValue m = mask.at(load_activation(u, i));
             float s, c;
             sine_cosine(omega * basis_argument(column, x_row, dims), &s, &c);
-            float g = dz[i];
+            float g = load_activation(dz, i);
             float du_i = mask.du(g * s, m);
             float dq = g * m.value * omega * c;
-            du[i] = du_i;
+            store_activation(du, i, du_i);
             sum_da += du_i;
             sum_dc += dq;
             for (int k = 0; k < 3; k++)
@@ -376,11 +470,11 @@ __device__ __forceinline__ void collage_backward_body(float* du, float* __restri
 // The sin2, nsin and ncos backwards also ask for 8 resident blocks (32 registers, the grid's
 // 8 blocks a multiprocessor): ptxas fits them without a spill; the other masks' backwards spill
 // at 32 (scone kernels shows both), so they keep 37-46 registers and 5-6 blocks.
-#define COLLAGE_FORWARD_ARGUMENTS float* __restrict__ z, float* __restrict__ u, const float* __restrict__ x, \
+#define COLLAGE_FORWARD_ARGUMENTS activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ x, \
     const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, \
     const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega
-#define COLLAGE_BACKWARD_ARGUMENTS float* du, float* __restrict__ partials, const float* dz, \
-    const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight, \
+#define COLLAGE_BACKWARD_ARGUMENTS activation* du, float* __restrict__ partials, const activation* dz, \
+    const activation* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight, \
     const float* __restrict__ basis_bias, const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_sin2(COLLAGE_FORWARD_ARGUMENTS)
@@ -471,7 +565,7 @@ __device__ __forceinline__ float coordinate_mask_input(const BasisColumn& input,
 
 // z[N,D] = m(u) * sin(omega (x B^T + c)) with u = x A^T + a, A[D,d]: only z is written.
 template <typename Mask>
-__device__ __forceinline__ void coordinate_collage_forward_body(float* __restrict__ z, const float* __restrict__ x,
+__device__ __forceinline__ void coordinate_collage_forward_body(activation* __restrict__ z, const float* __restrict__ x,
     const float* __restrict__ mask_weight, const float* __restrict__ a, const float* __restrict__ basis_weight,
     const float* __restrict__ basis_bias, int rows, int width, int dims, float omega, Mask mask)
 {
@@ -484,7 +578,7 @@ __device__ __forceinline__ void coordinate_collage_forward_body(float* __restric
     {
         const float* x_row = x + row * dims;
         float q = basis_argument(column, x_row, dims);
-        z[row * width + j] = mask.at(coordinate_mask_input(input, x_row, dims)).value * sine(omega * q);
+        store_activation(z, row * width + j, mask.at(coordinate_mask_input(input, x_row, dims)).value * sine(omega * q));
     }
 }
 
@@ -492,7 +586,7 @@ __device__ __forceinline__ void coordinate_collage_forward_body(float* __restric
 // sums [da : width | dc : width | dB : width * dims | dA : width * dims] into
 // partials + blockIdx.y * width * (2 + 2 * dims); dA = du^T x replaces the mask GEMM's weight gradient.
 template <typename Mask>
-__device__ __forceinline__ void coordinate_collage_backward_body(float* __restrict__ partials, const float* __restrict__ dz,
+__device__ __forceinline__ void coordinate_collage_backward_body(float* __restrict__ partials, const activation* __restrict__ dz,
     const float* __restrict__ x, const float* __restrict__ mask_weight, const float* __restrict__ a,
     const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, int rows, int width, int dims, float omega, Mask mask)
 {
@@ -510,7 +604,7 @@ __device__ __forceinline__ void coordinate_collage_backward_body(float* __restri
             MaskValue m = mask.at(coordinate_mask_input(input, x_row, dims));
             float s, c;
             sine_cosine(omega * basis_argument(column, x_row, dims), &s, &c);
-            float g = dz[row * width + j];
+            float g = load_activation(dz, row * width + j);
             float du_i = mask.du(g * s, m);
             float dq = g * m.value * omega * c;
             sums[0] += du_i;
@@ -546,10 +640,10 @@ __device__ __forceinline__ void coordinate_collage_backward_body(float* __restri
 
 // One kernel pair per mask activation, as the collage layer's: coordinate_collage_forward_NAME
 // and coordinate_collage_backward_NAME (no -L scale: that layer keeps its GEMM).
-#define COORDINATE_COLLAGE_FORWARD_ARGUMENTS float* __restrict__ z, const float* __restrict__ x, \
+#define COORDINATE_COLLAGE_FORWARD_ARGUMENTS activation* __restrict__ z, const float* __restrict__ x, \
     const float* __restrict__ mask_weight, const float* __restrict__ a, const float* __restrict__ basis_weight, \
     const float* __restrict__ basis_bias, int rows, int width, int dims, float w0, float omega
-#define COORDINATE_COLLAGE_BACKWARD_ARGUMENTS float* __restrict__ partials, const float* __restrict__ dz, \
+#define COORDINATE_COLLAGE_BACKWARD_ARGUMENTS float* __restrict__ partials, const activation* __restrict__ dz, \
     const float* __restrict__ x, const float* __restrict__ mask_weight, const float* __restrict__ a, \
     const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, int rows, int width, int dims, float w0, float omega
 
@@ -625,13 +719,13 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_
 
 // The -L variants' scale gradient: partials[blockIdx.x] = this block's sum of du[i] u[i] (the
 // caller divides the total by k: du = dm k w0 sigma'(k w0 u)). Blocks of REDUCE_BLOCK threads.
-extern "C" __global__ void mask_scale_gradient(float* __restrict__ partials, const float* __restrict__ du,
-    const float* __restrict__ u, int n)
+extern "C" __global__ void mask_scale_gradient(float* __restrict__ partials, const activation* __restrict__ du,
+    const activation* __restrict__ u, int n)
 {
     __shared__ float sums[REDUCE_BLOCK];
     float sum = 0.0f;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
-        sum += du[i] * u[i];
+        sum += load_activation(du, i) * load_activation(u, i);
     sums[threadIdx.x] = sum;
     __syncthreads();
     for (int half = REDUCE_BLOCK / 2; half > 0; half /= 2)
@@ -767,7 +861,21 @@ __device__ __forceinline__ void stage_slice(float (*tile)[TC_PITCH], const float
         }
 }
 
-__device__ __forceinline__ bool rows_aligned_16(const float* m, int k)
+#ifdef SCONE_BF16_ACTIVATIONS
+// The same for bfloat16 activations m, widened into the float tile by plain loads: cp.async
+// copies bytes and cannot widen. `aligned` is not needed here.
+__device__ __forceinline__ void stage_slice(float (*tile)[TC_PITCH], const activation* __restrict__ m, int first, int count, int k, int slice,
+    bool aligned)
+{
+    for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE; i += TC_THREADS)
+    {
+        int r = i / TC_K_SLICE, kk = slice * TC_K_SLICE + i % TC_K_SLICE;
+        tile[r][i % TC_K_SLICE] = first + r < count && kk < k ? load_activation(m, (first + r) * k + kk) : 0.0f;
+    }
+}
+#endif
+
+__device__ __forceinline__ bool rows_aligned_16(const void* m, int k)
 {
     return k % 4 == 0 && reinterpret_cast<unsigned long long>(m) % 16 == 0;
 }
@@ -776,8 +884,8 @@ __device__ __forceinline__ bool rows_aligned_16(const float* m, int k)
 // collage_forward_body leave, with the products in TF32 (inputs rounded by cvt.rna, FP32
 // accumulation). Blocks of TC_THREADS over a grid of (row tiles, column tiles): x has room for any rows.
 template <typename Mask>
-__device__ __forceinline__ void collage_tf32_forward_body(float* __restrict__ z, float* __restrict__ u,
-    const float* __restrict__ input, const float* __restrict__ x, const float* __restrict__ mask_weight,
+__device__ __forceinline__ void collage_tf32_forward_body(activation* __restrict__ z, activation* __restrict__ u,
+    const activation* __restrict__ input, const float* __restrict__ x, const float* __restrict__ mask_weight,
     const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
     int rows, int in_width, int width, int dims, float omega, Mask mask)
 {
@@ -854,15 +962,16 @@ __device__ __forceinline__ void collage_tf32_forward_body(float* __restrict__ z,
                     continue;
                 BasisColumn column = load_basis_column(basis_weight, basis_bias, j_col, dims);
                 float q = basis_argument(column, x + row * dims, dims);
-                float uv = acc[i][j][r] + a[j_col];
-                u[row * width + j_col] = uv;
-                z[row * width + j_col] = mask.at(uv).value * sine(omega * q);
+                // The GEMM's u as it would have been stored (CollageLinearForward is the GEMM, then the collage).
+                float uv = stored_value(acc[i][j][r]) + a[j_col];
+                store_activation(u, row * width + j_col, uv);
+                store_activation(z, row * width + j_col, mask.at(uv).value * sine(omega * q));
             }
 }
 
 // One kernel per mask activation, named collage_tf32_forward_NAME (NAME: the --mask name), with
 // m = sigma(k w0 u) as in collage_forward_NAME (scale may be null: k = 1).
-#define COLLAGE_TF32_FORWARD_ARGUMENTS float* __restrict__ z, float* __restrict__ u, const float* __restrict__ input, \
+#define COLLAGE_TF32_FORWARD_ARGUMENTS activation* __restrict__ z, activation* __restrict__ u, const activation* __restrict__ input, \
     const float* __restrict__ x, const float* __restrict__ mask_weight, const float* __restrict__ a, \
     const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, const float* __restrict__ scale, \
     int rows, int in_width, int width, int dims, float w0, float omega
@@ -947,7 +1056,7 @@ __device__ __forceinline__ const float* grid_column_line(const float* tables, in
 
 // As collage_forward_body on the H W rows of a grid, with the basis read from the tables.
 template <typename Mask>
-__device__ __forceinline__ void collage_forward_grid_body(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ tables,
+__device__ __forceinline__ void collage_forward_grid_body(activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ tables,
     const float* __restrict__ a, int grid_height, int grid_width, int width, int stride, Mask mask)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -961,17 +1070,17 @@ __device__ __forceinline__ void collage_forward_grid_body(float* __restrict__ z,
         const float* p = grid_row_line(tables, row, grid_width, stride);
         const float* q = grid_column_line(tables, row, grid_height, grid_width, stride);
         float g = p[j] * q[stride + j] + p[stride + j] * q[j];
-        float uv = u[i] + a_j;
-        u[i] = uv;
-        z[i] = mask.at(uv).value * g;
+        float uv = load_activation(u, i) + a_j;
+        store_activation(u, i, uv);
+        store_activation(z, i, mask.at(uv).value * g);
     }
 }
 
 // As collage_backward_body on the H W rows of a grid, with sin and cos of omega q read from the
 // tables; x[H W, 2] for dB. Partials as collage_partials writes them (dims 2).
 template <typename Mask>
-__device__ __forceinline__ void collage_backward_grid_body(float* du, float* __restrict__ partials, const float* dz,
-    const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ tables,
+__device__ __forceinline__ void collage_backward_grid_body(activation* du, float* __restrict__ partials, const activation* dz,
+    const activation* __restrict__ u, const float* __restrict__ x, const float* __restrict__ tables,
     int grid_height, int grid_width, int width, int stride, float omega, Mask mask)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -988,11 +1097,11 @@ __device__ __forceinline__ void collage_backward_grid_body(float* du, float* __r
             const float* q = grid_column_line(tables, row, grid_height, grid_width, stride);
             float s = p[j] * q[stride + j] + p[stride + j] * q[j];
             float c = p[stride + j] * q[stride + j] - p[j] * q[j];
-            MaskValue m = mask.at(u[i]);
-            float g = dz[i];
+            MaskValue m = mask.at(load_activation(u, i));
+            float g = load_activation(dz, i);
             float du_i = mask.du(g * s, m);
             float dq = g * m.value * omega * c;
-            du[i] = du_i;
+            store_activation(du, i, du_i);
             sum_da += du_i;
             sum_dc += dq;
             sum_dB[0] += dq * x[2 * row];
@@ -1004,10 +1113,10 @@ __device__ __forceinline__ void collage_backward_grid_body(float* du, float* __r
 
 // One kernel pair per mask activation, as the collage kernels: collage_forward_grid_NAME and
 // collage_backward_grid_NAME. At most COLUMN_TILE x ROW_TILE threads a block.
-#define COLLAGE_FORWARD_GRID_ARGUMENTS float* __restrict__ z, float* __restrict__ u, const float* __restrict__ tables, \
+#define COLLAGE_FORWARD_GRID_ARGUMENTS activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ tables, \
     const float* __restrict__ a, const float* __restrict__ scale, int grid_height, int grid_width, int width, int stride, float w0
-#define COLLAGE_BACKWARD_GRID_ARGUMENTS float* du, float* __restrict__ partials, const float* dz, \
-    const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ tables, const float* __restrict__ scale, \
+#define COLLAGE_BACKWARD_GRID_ARGUMENTS activation* du, float* __restrict__ partials, const activation* dz, \
+    const activation* __restrict__ u, const float* __restrict__ x, const float* __restrict__ tables, const float* __restrict__ scale, \
     int grid_height, int grid_width, int width, int stride, float w0, float omega
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_sin2(COLLAGE_FORWARD_GRID_ARGUMENTS)
@@ -1101,7 +1210,7 @@ struct ReluActivation
 
 // u[N,D] += b[D]; z = act(u).
 template <typename Activation>
-__device__ __forceinline__ void bias_activation_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ bias,
+__device__ __forceinline__ void bias_activation_forward(activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ bias,
     int rows, int width, Activation act)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -1111,17 +1220,17 @@ __device__ __forceinline__ void bias_activation_forward(float* __restrict__ z, f
     for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
     {
         int i = row * width + j;
-        float uv = u[i] + b_j;
-        u[i] = uv;
-        z[i] = act.value(uv);
+        float uv = load_activation(u, i) + b_j;
+        store_activation(u, i, uv);
+        store_activation(z, i, act.value(uv));
     }
 }
 
 // du[N,D] = dz * act'(u) (du may be dz itself); partials + blockIdx.y * width gets this row
 // block's sum of du (the bias gradient).
 template <typename Activation>
-__device__ __forceinline__ void bias_activation_backward(float* du, float* __restrict__ partials, const float* dz,
-    const float* __restrict__ u, int rows, int width, Activation act)
+__device__ __forceinline__ void bias_activation_backward(activation* du, float* __restrict__ partials, const activation* dz,
+    const activation* __restrict__ u, int rows, int width, Activation act)
 {
     __shared__ float tile[ROW_TILE][COLUMN_TILE];
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -1130,8 +1239,8 @@ __device__ __forceinline__ void bias_activation_backward(float* du, float* __res
         for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
         {
             int i = row * width + j;
-            float du_i = dz[i] * act.slope(u[i]);
-            du[i] = du_i;
+            float du_i = load_activation(dz, i) * act.slope(load_activation(u, i));
+            store_activation(du, i, du_i);
             sum += du_i;
         }
     tile[threadIdx.y][threadIdx.x] = sum;
@@ -1145,26 +1254,26 @@ __device__ __forceinline__ void bias_activation_backward(float* du, float* __res
     }
 }
 
-extern "C" __global__ void sine_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ bias,
+extern "C" __global__ void sine_forward(activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ bias,
     int rows, int width, float w0)
 {
     bias_activation_forward(z, u, bias, rows, width, SineActivation(w0));
 }
 
-extern "C" __global__ void sine_backward(float* du, float* __restrict__ partials, const float* dz,
-    const float* __restrict__ u, int rows, int width, float w0)
+extern "C" __global__ void sine_backward(activation* du, float* __restrict__ partials, const activation* dz,
+    const activation* __restrict__ u, int rows, int width, float w0)
 {
     bias_activation_backward(du, partials, dz, u, rows, width, SineActivation(w0));
 }
 
-extern "C" __global__ void relu_forward(float* __restrict__ z, float* __restrict__ u, const float* __restrict__ bias,
+extern "C" __global__ void relu_forward(activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ bias,
     int rows, int width)
 {
     bias_activation_forward(z, u, bias, rows, width, ReluActivation());
 }
 
-extern "C" __global__ void relu_backward(float* du, float* __restrict__ partials, const float* dz,
-    const float* __restrict__ u, int rows, int width)
+extern "C" __global__ void relu_backward(activation* du, float* __restrict__ partials, const activation* dz,
+    const activation* __restrict__ u, int rows, int width)
 {
     bias_activation_backward(du, partials, dz, u, rows, width, ReluActivation());
 }
@@ -1175,7 +1284,7 @@ extern "C" __global__ void relu_backward(float* du, float* __restrict__ partials
 
 // h[N, 2F] = [cos(2 pi x B^T), sin(2 pi x B^T)] for x[N,d] (d <= 3) and the fixed B[F,d], the F
 // cosines first. Per-column launch shape over the F features.
-extern "C" __global__ void fourier_encoding(float* __restrict__ h, const float* __restrict__ x, const float* __restrict__ frequencies,
+extern "C" __global__ void fourier_encoding(activation* __restrict__ h, const float* __restrict__ x, const float* __restrict__ frequencies,
     int rows, int features, int dims)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -1193,8 +1302,8 @@ extern "C" __global__ void fourier_encoding(float* __restrict__ h, const float* 
         if (dims > 2) e += xr[2] * b2;
         float s, c;
         sine_cosine(two_pi * e, &s, &c);
-        h[row * 2 * features + j] = c;
-        h[row * 2 * features + features + j] = s;
+        store_activation(h, row * 2 * features + j, c);
+        store_activation(h, row * 2 * features + features + j, s);
     }
 }
 
@@ -1377,7 +1486,7 @@ __device__ __forceinline__ float window_half_distance(const WindowColumn& column
 // f[N,D] = sin(x F^T + c) * exp(-0.5 gamma (|x|^2 + |mu|^2 - 2 x . mu)), the window left out when
 // mu (and gamma) are null (FourierNet). Where u is not null, u[N,D] = h_prev L^T on entry becomes
 // u + l and h = f * u; where u is null (the first filter, bias null too), h = f.
-extern "C" __global__ void mfn_filter_forward(float* __restrict__ h, float* __restrict__ u, const float* __restrict__ x,
+extern "C" __global__ void mfn_filter_forward(activation* __restrict__ h, activation* __restrict__ u, const float* __restrict__ x,
     const float* __restrict__ bias, const float* __restrict__ filter_weight, const float* __restrict__ filter_bias,
     const float* __restrict__ mu, const float* __restrict__ gamma, int rows, int width, int dims)
 {
@@ -1398,11 +1507,11 @@ extern "C" __global__ void mfn_filter_forward(float* __restrict__ h, float* __re
             f = f * expf(window_half_distance(window, x_row, dims) * window.gamma);
         if (u)
         {
-            float uv = u[i] + l_j;
-            u[i] = uv;
+            float uv = load_activation(u, i) + l_j;
+            store_activation(u, i, uv);
             f = f * uv;
         }
-        h[i] = f;
+        store_activation(h, i, f);
     }
 }
 
@@ -1412,8 +1521,8 @@ extern "C" __global__ void mfn_filter_forward(float* __restrict__ h, float* __re
 // (3 + 2 dims), laid out [dl (= sum du) : width | dc (= sum dq) : width | dgamma (= sum dt t) :
 // width | dF (= sum dq x) : width * dims, as F | dmu (= sum dt gamma (x - mu)) : width * dims, as mu];
 // slots a filter has no tensor for are left unwritten.
-extern "C" __global__ void mfn_filter_backward(float* du, float* __restrict__ partials, const float* dh,
-    const float* __restrict__ u, const float* __restrict__ x, const float* __restrict__ filter_weight,
+extern "C" __global__ void mfn_filter_backward(activation* du, float* __restrict__ partials, const activation* dh,
+    const activation* __restrict__ u, const float* __restrict__ x, const float* __restrict__ filter_weight,
     const float* __restrict__ filter_bias, const float* __restrict__ mu, const float* __restrict__ gamma,
     int rows, int width, int dims)
 {
@@ -1440,13 +1549,13 @@ extern "C" __global__ void mfn_filter_backward(float* du, float* __restrict__ pa
                 t = window_half_distance(window, x_row, dims);
                 w = expf(t * window.gamma);
             }
-            float g = dh[i];
+            float g = load_activation(dh, i);
             float df = g;
             if (u)
             {
-                df = g * u[i];
+                df = g * load_activation(u, i);
                 float du_i = g * (s * w);
-                du[i] = du_i;
+                store_activation(du, i, du_i);
                 sums[0] += du_i;
             }
             float dq = df * w * c;
@@ -1497,7 +1606,7 @@ extern "C" __global__ void mfn_filter_backward(float* du, float* __restrict__ pa
 // b of t is 0, and t's imaginary half is neither read nor written.
 
 // t += bias; with t = a + ib, z = exp(-omega b - scale^2 (a^2 + b^2)) (cos(omega a) + i sin(omega a)).
-extern "C" __global__ void gabor_wavelet_forward(float* __restrict__ z, float* __restrict__ t, const float* __restrict__ bias,
+extern "C" __global__ void gabor_wavelet_forward(activation* __restrict__ z, activation* __restrict__ t, const float* __restrict__ bias,
     int rows, int width, float omega, float scale, int complex_argument)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -1509,19 +1618,19 @@ extern "C" __global__ void gabor_wavelet_forward(float* __restrict__ z, float* _
     for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
     {
         int re = 2 * row * width + j, im = re + width;
-        float a = t[re] + bias_re;
-        t[re] = a;
+        float a = load_activation(t, re) + bias_re;
+        store_activation(t, re, a);
         float b = 0.0f;
         if (complex_argument)
         {
-            b = t[im] + bias_im;
-            t[im] = b;
+            b = load_activation(t, im) + bias_im;
+            store_activation(t, im, b);
         }
         float envelope = expf(-(omega * b) - scale_squared * (a * a + b * b));
         float s, c;
         sine_cosine(omega * a, &s, &c);
-        z[re] = envelope * c;
-        z[im] = envelope * s;
+        store_activation(z, re, envelope * c);
+        store_activation(z, im, envelope * s);
     }
 }
 
@@ -1529,8 +1638,8 @@ extern "C" __global__ void gabor_wavelet_forward(float* __restrict__ z, float* _
 // Q = dz_i z_r - dz_r z_i, dt_r = omega Q - 2 scale^2 a P and dt_i = -(omega + 2 scale^2 b) P
 // (dt may be dz itself; dt_i only when complex_argument). This row block's sums of dt go to
 // partials + blockIdx.y * length, length = 2D (planar, as the bias) or D.
-extern "C" __global__ void gabor_wavelet_backward(float* dt, float* __restrict__ partials, const float* dz,
-    const float* __restrict__ t, const float* __restrict__ z, int rows, int width, float omega, float scale, int complex_argument)
+extern "C" __global__ void gabor_wavelet_backward(activation* dt, float* __restrict__ partials, const activation* dz,
+    const activation* __restrict__ t, const activation* __restrict__ z, int rows, int width, float omega, float scale, int complex_argument)
 {
     __shared__ float tile[2][ROW_TILE][COLUMN_TILE];
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -1540,16 +1649,17 @@ extern "C" __global__ void gabor_wavelet_backward(float* dt, float* __restrict__
         for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
         {
             int re = 2 * row * width + j, im = re + width;
-            float g_re = dz[re], g_im = dz[im];
-            float p = g_re * z[re] + g_im * z[im];
-            float q = g_im * z[re] - g_re * z[im];
-            float da = omega * q - two_scale_squared * t[re] * p;
-            dt[re] = da;
+            float g_re = load_activation(dz, re), g_im = load_activation(dz, im);
+            float z_re = load_activation(z, re), z_im = load_activation(z, im);
+            float p = g_re * z_re + g_im * z_im;
+            float q = g_im * z_re - g_re * z_im;
+            float da = omega * q - two_scale_squared * load_activation(t, re) * p;
+            store_activation(dt, re, da);
             sum_re += da;
             if (complex_argument)
             {
-                float db = -(omega + two_scale_squared * t[im]) * p;
-                dt[im] = db;
+                float db = -(omega + two_scale_squared * load_activation(t, im)) * p;
+                store_activation(dt, im, db);
                 sum_im += db;
             }
         }

@@ -33,6 +33,12 @@ public static class KernelNames
     public const string SineForward = "sine_forward";
     public const string SineBackward = "sine_backward";
     public const string Multiply = "multiply";
+
+    /// <summary>A float buffer rounded into an activation buffer (bfloat16 under KernelVariant.Bf16Activations).</summary>
+    public const string RoundActivations = "round_activations";
+
+    /// <summary>Row-major c = alpha op(a) op(b) + beta c of float operands into an activation c: the thin GEMMs cuBLAS cannot write as bfloat16.</summary>
+    public const string GemmNarrow = "gemm_narrow";
     public const string MaskScaleGradient = "mask_scale_gradient";
     public const string DivideAdd = "divide_add";
     public const string ReluForward = "relu_forward";
@@ -48,16 +54,10 @@ public static class KernelNames
     public const string GaborWaveletForward = "gabor_wavelet_forward";
     public const string GaborWaveletBackward = "gabor_wavelet_backward";
 
-    /// <summary>Full values rounded into bfloat16 activations (a GEMM operand's copy, a converting Copy).</summary>
-    public const string RoundActivations = "round_activations";
-
-    /// <summary>A GEMM of full operands into activations, for the thin ones (k of 2 or 3) that cuBLAS cannot write as bfloat16.</summary>
-    public const string GemmNarrow = "gemm_narrow";
-
     public static IReadOnlyList<string> All { get; } =
         [Fill, AddBias, ColumnSum, ReducePartials, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForward(m), CollageBackward(m), CoordinateCollageForward(m), CoordinateCollageBackward(m) }),
-         BasisTables, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForwardGrid(m), CollageBackwardGrid(m) }), Multiply, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
+         BasisTables, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForwardGrid(m), CollageBackwardGrid(m) }), Multiply, RoundActivations, GemmNarrow, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
          RandomIndices, GatherVideoPoints,
-         MfnFilterForward, MfnFilterBackward, GaborWaveletForward, GaborWaveletBackward, RoundActivations, GemmNarrow,
+         MfnFilterForward, MfnFilterBackward, GaborWaveletForward, GaborWaveletBackward,
          .. Enum.GetValues<MaskActivation>().Select(CollageTf32Forward)];
 }

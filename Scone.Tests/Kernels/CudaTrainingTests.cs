@@ -113,13 +113,21 @@ public class CudaTrainingTests
         var full = Train(new CpuBackend<float>(), model, lr);
         for (int step = 0; step < Steps; step++)
             TestContext.Out.WriteLine($"step {step}: loss gpu {gpu.Curve[step].Loss:R} cpu {cpu.Curve[step].Loss:R} float32 {full.Curve[step].Loss:R}");
-        Gpu.AssertClose("losses", gpu.Curve.Select(r => r.Loss).ToArray(), cpu.Curve.Select(r => r.Loss).ToArray(), BFloat16LossTolerance, Tolerances.Floor);
+        Gpu.AssertClose("losses", gpu.Curve.Select(r => r.Loss).ToArray(), cpu.Curve.Select(r => r.Loss).ToArray(),
+            model.Name == "wire" ? WireBFloat16LossTolerance : BFloat16LossTolerance, Tolerances.Floor);
         Assert.That(gpu.Curve[^1].Loss, Is.LessThan(gpu.Curve[0].Loss), "the loss falls");
         Assert.That(cpu.Curve[^1].Loss, Is.Not.EqualTo(full.Curve[^1].Loss), "bfloat16 storage changes the run");
     }
 
-    /// <summary>Per-step loss, relative, of the bfloat16 runs (see the test).</summary>
+    /// <summary>Per-step loss, relative, of the bfloat16 runs (see the test): the largest difference seen was 8e-4 (SCONE, SIREN, FFN, MFN, RBM, -L).</summary>
     private const double BFloat16LossTolerance = 2e-3;
+
+    /// <summary>
+    /// WIRE's: its underflowed wavelets' gradients are rounding noise (see <see cref="Models"/>),
+    /// and bfloat16 rounds them coarser; 3.3e-3 seen after 20 steps. (It also learns slower with
+    /// bfloat16: 0.261 against 0.244 in float32 at step 20 here, where the other models differ by 1e-4.)
+    /// </summary>
+    private const double WireBFloat16LossTolerance = 1e-2;
 
     /// <summary>
     /// The trainer replays one captured graph for every full-batch step, with the Adam schedule

@@ -203,7 +203,7 @@ public class KernelResourcesTests
     {
         if (!Cuda.IsEmulated)
             Assert.Ignore("SCONE_CUDA_EMULATOR is not set: these tests use the real NVRTC directly");
-        // Test cases count one each: four for the kernels.cu test, two for two others.
-        ChildTestRun.RerunWithRealNvrtc(typeof(KernelResourcesTests), RealNvrtcTests, RealNvrtcTests.Length + 5);
+        // Test cases count one each: six for the kernels.cu test, two each for two others.
+        ChildTestRun.RerunWithRealNvrtc(typeof(KernelResourcesTests), RealNvrtcTests, RealNvrtcTests.Length + 7);
     }
 }

@@ -209,6 +209,30 @@ inline CUmodule load_module(const char* source, std::vector<const char*> options
     return module;
 }
 
+#ifdef SCONE_KERNELS_CU
+// The repository's kernels.cu (SCONE_KERNELS_CU: emulator_tests only), as the C# side embeds it.
+inline std::string repository_kernels_source() {
+    std::string source;
+    FILE* f = fopen(SCONE_KERNELS_CU, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", SCONE_KERNELS_CU);
+        exit(1);
+    }
+    char chunk[4096];
+    for (size_t n; (n = fread(chunk, 1, sizeof chunk, f)) > 0;) source.append(chunk, n);
+    fclose(f);
+    return source;
+}
+#endif
+
+// The options KernelCompiler gives a variant of kernels.cu that the kernel tests need: float32
+// activations, or bfloat16 ones (KernelVariant.Bf16Activations).
+inline std::vector<const char*> repository_kernels_options(bool bf16_activations) {
+    std::vector<const char*> options = {"--gpu-architecture=sm_90", "-default-device", "--std=c++17"};
+    if (bf16_activations) options.push_back("-DSCONE_BF16_ACTIVATIONS");
+    return options;
+}
+
 inline CUfunction get_function(CUmodule module, const char* name) {
     CUfunction f;
     CU(cuModuleGetFunction(&f, module, name));

@@ -417,17 +417,12 @@ TEST(events) {
 }
 
 // The repository's kernels.cu (the one source that NVRTC compiles on a GPU) builds through the
-// emulated NVRTC, and every extern "C" kernel in it has an entry point.
-TEST(repository_kernels) {
-    FILE* f = fopen(SCONE_KERNELS_CU, "rb");
-    CHECK(f != nullptr);
-    if (!f) return;
-    std::string source;
-    char chunk[4096];
-    for (size_t n; (n = fread(chunk, 1, sizeof chunk, f)) > 0;) source.append(chunk, n);
-    fclose(f);
+// emulated NVRTC, in the float32 and the bfloat16 activation build, and every extern "C" kernel in
+// it has an entry point.
+static void check_repository_kernels(bool bf16_activations) {
+    std::string source = repository_kernels_source();
     setup_context();
-    CUmodule m = load_module(source.c_str(), {"--gpu-architecture=sm_90", "-default-device", "--std=c++17"});
+    CUmodule m = load_module(source.c_str(), repository_kernels_options(bf16_activations));
     int kernels = 0;
     const std::string marker = "extern \"C\" __global__ void ";
     for (size_t at = source.find(marker); at != std::string::npos; at = source.find(marker, at + 1)) {
@@ -443,6 +438,10 @@ TEST(repository_kernels) {
         CHECK_EQ(r, 0);
         kernels++;
     }
-    printf("kernels.cu: %d kernels\n", kernels);
+    printf("kernels.cu%s: %d kernels\n", bf16_activations ? " (bf16 activations)" : "", kernels);
     CU(cuModuleUnload(m));
 }
+
+TEST(repository_kernels) { check_repository_kernels(false); }
+
+TEST(repository_kernels_bf16) { check_repository_kernels(true); }
