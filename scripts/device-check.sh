@@ -24,14 +24,14 @@
 #   bench-paper-strict     35 s   90   SCONE 5x250 on kodim19 (768x512): 20 timed steps, PSNR at 2,000
 #   bench-paper-tf32       25 s   75   the same with TF32 GEMMs
 #   torch-eager            85 s  150   PyTorch eager on the same image: fp32 2,000 steps (~37 ms), TF32 300
-#   bench-variants         50 s  150   the TF32 bench again with --fast-math, and with SCONE_UNFUSED=1
+#   bench-variants         75 s  200   the TF32 bench again with --fast-math, with SCONE_UNFUSED=1, and with --activations bf16
 #   scone-kodim19          70 s  150   the paper's image protocol, 10,000 steps (TF32: ~6 ms a step)
 #   siren-kodim19          60 s  130   SIREN likewise
 #   scone-cat              60 s  130   the video protocol, 10,000 steps of 262,144 points, cat 256x256 x 72
 #   scone-bunny            80 s  180   the SDF protocol, 10,000 steps, 512^3 ground truth and evaluation
 #   sanitizer              60 s  120   compute-sanitizer memcheck and racecheck on the kernel tests, where it works
 #   torch-compile           -   rest   torch.compile in a child process, if time is left
-#   total                 590 s        (9.8 minutes: the budget skips the last stages)
+#   total                 615 s        (10.3 minutes: the budget skips the last stages)
 # The 10,000-step fits use TF32 GEMMs to fit the window (strict float32 would add about two
 # minutes); the two paper benches give the PSNR after 2,000 steps both ways, which shows what
 # TF32 costs. SCONE_DEVICE_FIT_PRECISION=strict runs them in strict float32.
@@ -388,6 +388,7 @@ bench_paper() {
     tf32) flags+=(--tf32) ;;
     tf32-fast) flags+=(--tf32 --fast-math) ;;
     tf32-unfused) flags+=(--tf32); unfused=1 ;;
+    tf32-bf16) flags+=(--tf32 --activations bf16) ;;
   esac
   need "$app/scone" "$data/kodim19.png" || return 1
   local out="$logs/bench-paper-$variant.json"
@@ -401,8 +402,13 @@ bench_paper() {
 }
 stage_bench_strict() { bench_paper strict; }
 stage_bench_tf32() { bench_paper tf32; }
-# The fused and unfused layers, and fast math, side by side with the TF32 bench above.
-stage_bench_variants() { bench_paper tf32-fast; local fast=$?; bench_paper tf32-unfused || return 1; return $fast; }
+# The fused and unfused layers, fast math, and bf16 activations (with its PSNR at 2,000 steps) side by side with the TF32 bench above.
+stage_bench_variants() {
+  bench_paper tf32-fast; local fast=$?
+  bench_paper tf32-unfused || return 1
+  bench_paper tf32-bf16 || return 1
+  return $fast
+}
 
 # scone_torch.py streams JSON lines; its summary is made from the stream, whether it ended or was cut.
 torch_reference() {
@@ -516,7 +522,7 @@ run() {
   stage bench-paper-strict  35  90 stage_bench_strict
   stage bench-paper-tf32    25  75 stage_bench_tf32
   stage torch-eager         85 150 stage_torch_eager
-  stage bench-variants      50 150 stage_bench_variants
+  stage bench-variants      75 200 stage_bench_variants
   stage scone-kodim19       70 150 stage_scone_kodim19
   stage siren-kodim19       60 130 stage_siren_kodim19
   stage scone-cat           60 130 stage_scone_cat
