@@ -17,7 +17,7 @@
 // collage_forward_grid_M CudaBackend.CollageForwardGrid CpuOps.CollageForwardGrid (Reference/CollageGrid.cs)
 // collage_backward_grid_M CudaBackend.CollageBackwardGrid CpuOps.CollageBackwardGrid (Reference/CollageGrid.cs)
 // multiply           CudaBackend.Multiply              CpuOps.Multiply
-// round_activations  CudaBackend.Gemm, .Copy           BFloat16.RoundInPlace (CpuBackend.Gemm's rounded operand)
+// round_activations  CudaBackend.Gemm                  BFloat16.RoundInPlace (CpuBackend.Gemm's rounded operand)
 // gemm_narrow        CudaBackend.Gemm                  CpuBackend.Gemm (full operands into activations)
 // sine_forward       CudaBackend.SineForward           CpuOps.SineForward
 // sine_backward      CudaBackend.SineBackward          CpuOps.SineBackward

@@ -233,19 +233,12 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         _staging.Download(MemoryMarshal.AsBytes(destination), Memory(source), ByteOffset(source));
     }
 
-    /// <summary>Between buffers of one storage a device copy; from full into bfloat16 activations rounded (round_activations).</summary>
     public void Copy(Slice<float> destination, Slice<float> source)
     {
+        if (destination.Storage != source.Storage)
+            throw new ArgumentException($"a copy from a {source.Storage} buffer into a {destination.Storage} one", nameof(destination));
         destination.Require(source.Length, nameof(destination));
-        if (source.Storage == destination.Storage)
-        {
-            Memory(destination).CopyFrom(Memory(source), ByteOffset(source), ByteOffset(destination), (long)source.Length * ElementBytes(source));
-            return;
-        }
-        if (source.Storage != ActivationStorage.Full)
-            throw new NotSupportedException("a copy from bfloat16 activations into a full buffer: download them instead");
-        Context.MakeCurrent();
-        Launch(_roundActivations, FlatBlocks(source.Length), 1, FlatBlock, 1, Act(destination), Address(source), source.Length);
+        Memory(destination).CopyFrom(Memory(source), ByteOffset(source), ByteOffset(destination), (long)source.Length * ElementBytes(source));
     }
 
     public void Fill(Slice<float> destination, float value)

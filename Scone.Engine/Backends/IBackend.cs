@@ -38,6 +38,7 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// <summary>Copies device data to the host; waits for the work that writes it.</summary>
     void Download<TElement>(Span<TElement> destination, Slice<TElement> source) where TElement : unmanaged;
 
+    /// <summary>Between buffers of the same storage.</summary>
     void Copy(Slice<T> destination, Slice<T> source);
 
     void Fill(Slice<T> destination, T value);

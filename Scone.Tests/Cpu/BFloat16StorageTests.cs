@@ -33,13 +33,23 @@ public class BFloat16StorageTests
         Assert.That(tensors.Download(tensors.Upload(values)), Is.EqualTo(Array.ConvertAll(values, v => (double)(float)v)), "full buffers are not rounded");
     }
 
+    [Test]
+    public void ACopyBetweenStoragesIsRefused()
+    {
+        using var tensors = new Tensors<float>(_narrow);
+        var (full, narrow) = (tensors.Zeros(4), tensors.ActivationZeros(4));
+        Assert.Throws<ArgumentException>(() => _narrow.Copy(narrow, full));
+        Assert.Throws<ArgumentException>(() => _narrow.Copy(full, narrow));
+        Assert.DoesNotThrow(() => _narrow.Copy(narrow, tensors.ActivationZeros(4)));
+    }
+
     [TestCase(false, false)]
     [TestCase(true, false)]
     [TestCase(false, true)]
     public void AGemmRoundsTheFullOperandThatMeetsABFloat16OneAndItsResult(bool transA, bool transB)
     {
         const int m = 37, n = 13, k = 29;
-        double[] a = Draw(m * k, 1), b = Array.ConvertAll(Gpu.Random(new Rng(2), k * n), v => v), prior = Draw(m * n, 3);
+        double[] a = Draw(m * k, 1), b = Gpu.Random(new Rng(2), k * n), prior = Draw(m * n, 3);
         using var narrow = new Tensors<float>(_narrow);
         using var full = new Tensors<float>(_full);
         // a is an activation (u = z W^T's z), b a weight; c an activation with beta = 0.5.

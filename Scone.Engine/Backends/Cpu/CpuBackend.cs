@@ -33,8 +33,9 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
 
     public void Copy(Slice<T> destination, Slice<T> source)
     {
+        if (destination.Storage != source.Storage)
+            throw new ArgumentException($"a copy from a {source.Storage} buffer into a {destination.Storage} one", nameof(destination));
         source.Span().CopyTo(destination.Require(source.Length, nameof(destination)).Span());
-        Stored(destination.Sub(0, source.Length));
     }
 
     public void Fill(Slice<T> destination, T value)
@@ -66,13 +67,8 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
     /// <summary>Rounds a slice the backend just wrote to bfloat16 where it is stored so (rounding is idempotent: values already stored stay).</summary>
     private static void Stored(Slice<T>? written)
     {
-        if (written is not { Storage: ActivationStorage.BFloat16 } slice) return;
-        const int Block = 1 << 16;
-        CpuParallel.ForChunks((slice.Length + Block - 1) / Block, (_, start, count) =>
-        {
-            int first = start * Block;
-            BFloat16.RoundInPlace(slice.Span().Slice(first, Math.Min(count * Block, slice.Length - first)));
-        });
+        if (written is { Storage: ActivationStorage.BFloat16 } slice)
+            CpuParallel.ForRange(slice.Length, (start, count) => BFloat16.RoundInPlace(slice.Span().Slice(start, count)));
     }
 
     public void AddBias(Slice<T> y, Slice<T> bias, int rows, int cols)
