@@ -27,6 +27,7 @@
 // relu_backward      CudaBackend.ReluBackward          CpuOps.ReluBackward
 // fourier_encoding   CudaBackend.FourierEncoding       CpuOps.FourierEncoding
 // mse_loss           CudaBackend.MseLoss               CpuOps.MseLoss
+// linear_mse_loss    CudaBackend.LinearMseLoss         CpuBackend.LinearMseLoss (the output layer's GEMMs, AddBias, MseLoss, ColumnSum)
 // adam_step          CudaBackend.AdamStep              CpuOps.AdamStep
 // gather_rows        CudaBackend.GatherRows            CpuOps.GatherRows
 // random_indices     CudaBackend.RandomIndices         CpuOps.RandomIndices (CounterRng.Index)
@@ -1346,6 +1347,148 @@ extern "C" __global__ void mse_loss(float* __restrict__ dy, float* __restrict__ 
         partials[2 * blockIdx.x] = squared[0];
         partials[2 * blockIdx.x + 1] = clipped[0];
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The output chain: linear_mse_loss (the output layer, the loss and the layer's backward)
+// ---------------------------------------------------------------------------------------------
+
+#define LINEAR_MSE_THREADS 1024
+#define LINEAR_MSE_WARPS (LINEAR_MSE_THREADS / 32)
+// A row of z lives in registers: 8 values a lane, so at most 256 inputs; and at most 3 outputs.
+#define LINEAR_MSE_PER_LANE 8
+#define LINEAR_MSE_MAX_INPUTS (32 * LINEAR_MSE_PER_LANE)
+#define LINEAR_MSE_MAX_OUTPUTS 3
+#define LINEAR_MSE_TOTALS (LINEAR_MSE_MAX_OUTPUTS * LINEAR_MSE_MAX_INPUTS + LINEAR_MSE_MAX_OUTPUTS + 2)
+
+// The network's last layer y = z W^T + b (z[rows, in] an activation, W[cols, in], b[cols]), the
+// loss dy = scale (y - target) (scale = 2 / (rows cols)) and the layer's backward dz = dy W
+// (overwritten) in one pass that reads z once; y and dy stay in registers. Each block writes one
+// partial of [dW : cols in | db : cols | squared, clipped] (mse_loss's two sums) at
+// partials[blockIdx.x * (cols in + cols + 2)], which reduce_partials adds up.
+// A warp per row: lane l holds z[row, l + 32 j] in registers, the dot products are summed by
+// butterfly shuffles (so every lane holds the same y), and each lane's share of dW accumulates in
+// registers; at the end the warps add theirs in order of warp. W sits in shared memory with a
+// pitch of LINEAR_MSE_MAX_INPUTS, zero beyond cols x in, so that no inner loop needs a bound.
+// With bfloat16 activations W enters y, and dy enters dW, rounded to bfloat16: what the unfused
+// path's GEMMs take where they meet z. Blocks of LINEAR_MSE_THREADS threads.
+extern "C" __global__ void __launch_bounds__(LINEAR_MSE_THREADS) linear_mse_loss(activation* __restrict__ dz, float* __restrict__ partials,
+    const activation* __restrict__ z, const float* __restrict__ target, const float* __restrict__ weight, const float* __restrict__ bias,
+    int rows, int in_width, int cols, float scale)
+{
+    __shared__ float w[LINEAR_MSE_MAX_OUTPUTS * LINEAR_MSE_MAX_INPUTS];
+    __shared__ float w_product[LINEAR_MSE_MAX_OUTPUTS * LINEAR_MSE_MAX_INPUTS];
+    __shared__ float totals[LINEAR_MSE_TOTALS];
+    int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    for (int i = threadIdx.x; i < LINEAR_MSE_MAX_OUTPUTS * LINEAR_MSE_MAX_INPUTS; i += blockDim.x)
+    {
+        int c = i / LINEAR_MSE_MAX_INPUTS, k = i % LINEAR_MSE_MAX_INPUTS;
+        float value = c < cols && k < in_width ? weight[c * in_width + k] : 0.0f;
+        w[i] = value;
+        w_product[i] = stored_value(value);
+    }
+    __syncthreads();
+
+    float b[LINEAR_MSE_MAX_OUTPUTS], db[LINEAR_MSE_MAX_OUTPUTS], dw[LINEAR_MSE_PER_LANE][LINEAR_MSE_MAX_OUTPUTS];
+    float squared = 0.0f, clipped = 0.0f;
+#pragma unroll
+    for (int c = 0; c < LINEAR_MSE_MAX_OUTPUTS; c++)
+    {
+        b[c] = c < cols ? bias[c] : 0.0f;
+        db[c] = 0.0f;
+#pragma unroll
+        for (int j = 0; j < LINEAR_MSE_PER_LANE; j++)
+            dw[j][c] = 0.0f;
+    }
+    for (int row = blockIdx.x * LINEAR_MSE_WARPS + warp; row < rows; row += gridDim.x * LINEAR_MSE_WARPS)
+    {
+        float zr[LINEAR_MSE_PER_LANE], y[LINEAR_MSE_MAX_OUTPUTS], dy[LINEAR_MSE_MAX_OUTPUTS];
+#pragma unroll
+        for (int j = 0; j < LINEAR_MSE_PER_LANE; j++)
+        {
+            int k = lane + 32 * j;
+            zr[j] = k < in_width ? load_activation(z, row * in_width + k) : 0.0f;
+        }
+#pragma unroll
+        for (int c = 0; c < LINEAR_MSE_MAX_OUTPUTS; c++)
+        {
+            float sum = 0.0f;
+#pragma unroll
+            for (int j = 0; j < LINEAR_MSE_PER_LANE; j++)
+                sum += zr[j] * w_product[c * LINEAR_MSE_MAX_INPUTS + lane + 32 * j];
+            y[c] = sum;
+        }
+        // Each lane adds its partner's sum to its own: the same two numbers, so every lane ends with the same bits.
+#pragma unroll
+        for (int offset = 16; offset > 0; offset /= 2)
+#pragma unroll
+            for (int c = 0; c < LINEAR_MSE_MAX_OUTPUTS; c++)
+                y[c] += __shfl_xor_sync(0xffffffffu, y[c], offset);
+#pragma unroll
+        for (int c = 0; c < LINEAR_MSE_MAX_OUTPUTS; c++)
+        {
+            dy[c] = 0.0f;
+            if (c < cols)
+            {
+                float value = y[c] + b[c], t = target[row * cols + c];
+                float diff = value - t;
+                dy[c] = scale * diff;
+                squared += diff * diff;
+                float p = fminf(fmaxf((value + 1.0f) * 0.5f, 0.0f), 1.0f);
+                float q = fminf(fmaxf((t + 1.0f) * 0.5f, 0.0f), 1.0f);
+                clipped += (p - q) * (p - q);
+                db[c] += dy[c];
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < LINEAR_MSE_PER_LANE; j++)
+        {
+            int k = lane + 32 * j;
+            float sum = 0.0f;
+#pragma unroll
+            for (int c = 0; c < LINEAR_MSE_MAX_OUTPUTS; c++)
+            {
+                dw[j][c] += stored_value(dy[c]) * zr[j];
+                sum += dy[c] * w[c * LINEAR_MSE_MAX_INPUTS + k];
+            }
+            if (k < in_width)
+                store_activation(dz, row * in_width + k, sum);
+        }
+    }
+
+    // The block's sums, warp by warp in order (deterministic), then its partial.
+    for (int turn = 0; turn < LINEAR_MSE_WARPS; turn++)
+    {
+        if (warp == turn)
+        {
+#pragma unroll
+            for (int c = 0; c < LINEAR_MSE_MAX_OUTPUTS; c++)
+#pragma unroll
+                for (int j = 0; j < LINEAR_MSE_PER_LANE; j++)
+                {
+                    int i = c * LINEAR_MSE_MAX_INPUTS + lane + 32 * j;
+                    totals[i] = turn == 0 ? dw[j][c] : totals[i] + dw[j][c];
+                }
+            if (lane == 0)
+            {
+                float* sums = totals + LINEAR_MSE_MAX_OUTPUTS * LINEAR_MSE_MAX_INPUTS;
+#pragma unroll
+                for (int c = 0; c < LINEAR_MSE_MAX_OUTPUTS; c++)
+                    sums[c] = turn == 0 ? db[c] : sums[c] + db[c];
+                sums[LINEAR_MSE_MAX_OUTPUTS] = turn == 0 ? squared : sums[LINEAR_MSE_MAX_OUTPUTS] + squared;
+                sums[LINEAR_MSE_MAX_OUTPUTS + 1] = turn == 0 ? clipped : sums[LINEAR_MSE_MAX_OUTPUTS + 1] + clipped;
+            }
+        }
+        __syncthreads();
+    }
+    int stride = cols * in_width + cols + 2;
+    float* partial = partials + blockIdx.x * stride;
+    for (int i = threadIdx.x; i < cols * in_width; i += blockDim.x)
+        partial[i] = totals[(i / in_width) * LINEAR_MSE_MAX_INPUTS + i % in_width];
+    if ((int)threadIdx.x < cols)
+        partial[cols * in_width + threadIdx.x] = totals[LINEAR_MSE_MAX_OUTPUTS * LINEAR_MSE_MAX_INPUTS + threadIdx.x];
+    if ((int)threadIdx.x < 2)
+        partial[cols * in_width + cols + threadIdx.x] = totals[LINEAR_MSE_MAX_OUTPUTS * LINEAR_MSE_MAX_INPUTS + LINEAR_MSE_MAX_OUTPUTS + threadIdx.x];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -56,6 +56,9 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     /// <summary>The flat kernels' block: kernels.cu's REDUCE_BLOCK (mse_loss's tree reduction needs exactly this).</summary>
     internal const int FlatBlock = 256;
 
+    /// <summary>linear_mse_loss's block (a warp per row, 32 warps) and its limits: kernels.cu's LINEAR_MSE_THREADS, LINEAR_MSE_MAX_INPUTS and LINEAR_MSE_MAX_OUTPUTS.</summary>
+    private const int LinearMseThreads = 1024, LinearMseMaxInputs = 256, LinearMseMaxOutputs = 3;
+
     /// <summary>
     /// The threads of the block each kernel is launched with here, by name: what the static check
     /// of registers and occupancy (KernelResourceReport) sizes each kernel for. Launch refuses a
@@ -79,6 +82,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         foreach (string name in perColumn)
             blocks.Add(name, ColumnTile * RowTile);
         blocks.Add(KernelNames.DivideAdd, 1);
+        blocks.Add(KernelNames.LinearMseLoss, LinearMseThreads);
         foreach (var mask in Enum.GetValues<MaskActivation>())
             blocks.Add(KernelNames.CollageTf32Forward(mask), Tf32Threads);
         return blocks;
@@ -98,7 +102,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private readonly bool _synchronizeEachLaunch;
     private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials,
         _sineForward, _sineBackward, _multiply, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints,
-        _mfnFilterForward, _mfnFilterBackward, _gaborWaveletForward, _gaborWaveletBackward, _roundActivations, _gemmNarrow;
+        _mfnFilterForward, _mfnFilterBackward, _gaborWaveletForward, _gaborWaveletBackward, _roundActivations, _gemmNarrow, _linearMseLoss;
     private readonly Dictionary<MaskActivation, CudaKernel> _collageForward = [], _collageBackward = [], _coordinateCollageForward = [], _coordinateCollageBackward = [];
     /// <summary>collage_tf32_forward per mask, with TF32 on a device of compute capability 8.0 or later; else empty.</summary>
     private readonly Dictionary<MaskActivation, CudaKernel> _collageTf32Forward = [];
@@ -150,6 +154,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _reluBackward = _module.Kernel(KernelNames.ReluBackward);
             _fourierEncoding = _module.Kernel(KernelNames.FourierEncoding);
             _mseLoss = _module.Kernel(KernelNames.MseLoss);
+            _linearMseLoss = _module.Kernel(KernelNames.LinearMseLoss);
             _adamStep = _module.Kernel(KernelNames.AdamStep);
             _gatherRows = _module.Kernel(KernelNames.GatherRows);
             _randomIndices = _module.Kernel(KernelNames.RandomIndices);
@@ -569,6 +574,38 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         int parts = Math.Min(FlatBlocks(n), MaxParts);
         Launch(_mseLoss, parts, 1, FlatBlock, 1, Address(dy), Partials(0), Address(y), Address(target), n, (float)(2.0 / n));
         ReducePartials(sums, 0, parts, 2, 2, accumulate: false);
+    }
+
+    public bool TakesLinearMseLoss(int inWidth, int cols) => inWidth is >= 1 and <= LinearMseMaxInputs && cols is >= 1 and <= LinearMseMaxOutputs;
+
+    /// <summary>
+    /// linear_mse_loss: one pass over z (a warp per row, y and dy in registers) that writes dz and
+    /// one partial per block of dW, db and the loss sums, then reduce_partials thrice.
+    /// </summary>
+    public void LinearMseLoss(Slice<float> dz, Slice<float> dWeight, Slice<float> dBias, Slice<float> sums, Slice<float> z, Slice<float> target,
+        Slice<float> weight, Slice<float> bias, int rows, int inWidth, int cols)
+    {
+        if (!TakesLinearMseLoss(inWidth, cols))
+            throw new ArgumentOutOfRangeException(nameof(inWidth), $"linear_mse_loss takes 1 to {LinearMseMaxInputs} inputs and 1 to {LinearMseMaxOutputs} outputs, not {inWidth} and {cols}");
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        int n = Elements(rows, inWidth);
+        dz.Require(n, nameof(dz));
+        z.Require(n, nameof(z));
+        target.Require(Elements(rows, cols), nameof(target));
+        weight.Require(cols * inWidth, nameof(weight));
+        bias.Require(cols, nameof(bias));
+        dWeight.Require(cols * inWidth, nameof(dWeight));
+        dBias.Require(cols, nameof(dBias));
+        sums.Require(2, nameof(sums));
+        Context.MakeCurrent();
+        // One partial per block: [dW : cols * inWidth | db : cols | squared, clipped] (kernels.cu).
+        int stride = cols * inWidth + cols + 2;
+        int parts = Math.Min(ReductionParts(rows, 1, stride), (rows + LinearMseThreads / 32 - 1) / (LinearMseThreads / 32));
+        Launch(_linearMseLoss, parts, 1, LinearMseThreads, 1, Act(dz), Partials(0), Act(z), Address(target), Address(weight), Address(bias),
+            rows, inWidth, cols, (float)(2.0 / ((double)rows * cols)));
+        ReducePartials(dWeight, 0, parts, cols * inWidth, stride);
+        ReducePartials(dBias, cols * inWidth, parts, cols, stride);
+        ReducePartials(sums, cols * inWidth + cols, parts, 2, stride, accumulate: false);
     }
 
     public void AdamStep(Slice<float> parameters, Slice<float> m, Slice<float> v, Slice<float> gradients, Slice<float> schedule, AdamArguments arguments)

@@ -45,6 +45,9 @@ public static class KernelNames
     public const string ReluBackward = "relu_backward";
     public const string FourierEncoding = "fourier_encoding";
     public const string MseLoss = "mse_loss";
+
+    /// <summary>The output layer, the MSE loss and the layer's backward in one pass over its input.</summary>
+    public const string LinearMseLoss = "linear_mse_loss";
     public const string AdamStep = "adam_step";
     public const string GatherRows = "gather_rows";
     public const string RandomIndices = "random_indices";
@@ -59,5 +62,5 @@ public static class KernelNames
          BasisTables, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForwardGrid(m), CollageBackwardGrid(m) }), Multiply, RoundActivations, GemmNarrow, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
          RandomIndices, GatherVideoPoints,
          MfnFilterForward, MfnFilterBackward, GaborWaveletForward, GaborWaveletBackward,
-         .. Enum.GetValues<MaskActivation>().Select(CollageTf32Forward)];
+         .. Enum.GetValues<MaskActivation>().Select(CollageTf32Forward), LinearMseLoss];
 }

@@ -187,6 +187,21 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
     public void MseLoss(Slice<float> dy, Slice<float> sums, Slice<float> y, Slice<float> target, int rows, int cols) =>
         Time("mse_loss", Of(dy, (double)rows * cols) + Of(y, (double)rows * cols) + Of(target, (double)rows * cols), 5.0 * rows * cols, () => inner.MseLoss(dy, sums, y, target, rows, cols));
 
+    public bool TakesLinearMseLoss(int inWidth, int cols) => inner.TakesLinearMseLoss(inWidth, cols);
+
+    /// <summary>
+    /// Its three GEMMs count among the step's GEMMs (the CPU runs them as such; CUDA's kernel does
+    /// their FLOPs); its bytes are one kernel's: z, target, W and b in, dz out, dW and db read and written.
+    /// </summary>
+    public void LinearMseLoss(Slice<float> dz, Slice<float> dWeight, Slice<float> dBias, Slice<float> sums, Slice<float> z, Slice<float> target,
+        Slice<float> weight, Slice<float> bias, int rows, int inWidth, int cols)
+    {
+        if (Recording)
+            Gemms.AddRange([new GemmShape(false, true, rows, cols, inWidth, 0), new GemmShape(true, false, cols, inWidth, rows, 1), new GemmShape(false, false, rows, inWidth, cols, 0)]);
+        Time("linear_mse_loss", Of(z, (double)rows * inWidth) + Of(dz, (double)rows * inWidth) + Floats((double)rows * cols + 3.0 * (cols * inWidth + cols)),
+            3 * 2.0 * rows * inWidth * cols + 7.0 * rows * cols, () => inner.LinearMseLoss(dz, dWeight, dBias, sums, z, target, weight, bias, rows, inWidth, cols));
+    }
+
     public void AdamStep(Slice<float> parameters, Slice<float> m, Slice<float> v, Slice<float> gradients, Slice<float> schedule, AdamArguments arguments) =>
         Time("adam", Floats(7.0 * parameters.Length), 15.0 * parameters.Length, () => inner.AdamStep(parameters, m, v, gradients, schedule, arguments));
 

@@ -204,6 +204,19 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// </summary>
     void MseLoss(Slice<T> dy, Slice<T> sums, Slice<T> y, Slice<T> target, int rows, int cols);
 
+    /// <summary>Whether <see cref="LinearMseLoss"/> takes an output layer of these widths (the CPU any; CUDA's kernel at most 256 inputs and 3 outputs).</summary>
+    bool TakesLinearMseLoss(int inWidth, int cols) => true;
+
+    /// <summary>
+    /// A network's output layer with the MSE loss and the layer's backward: y[N,C] = z[N,K] W[C,K]^T + b[C],
+    /// dy = 2 (y - target) / (N C), sums[0..2] as <see cref="MseLoss"/> writes them (overwritten),
+    /// dW += dy^T z, db += sum dy and dz[N,K] = dy W (overwritten). z and dz are activations; y and
+    /// dy are not stored. Its results are those of the six primitives (Gemm, AddBias, MseLoss, Gemm,
+    /// ColumnSum, Gemm) to rounding: the CPU runs exactly those; CUDA runs one kernel that reads z once.
+    /// </summary>
+    void LinearMseLoss(Slice<T> dz, Slice<T> dWeight, Slice<T> dBias, Slice<T> sums, Slice<T> z, Slice<T> target, Slice<T> weight, Slice<T> bias,
+        int rows, int inWidth, int cols);
+
     /// <summary>
     /// One Adam step over a flat parameter buffer with its gradients and moments; the step's
     /// schedule[0..2] (<see cref="AdamArguments.Schedule"/>) is read from device memory.

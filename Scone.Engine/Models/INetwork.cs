@@ -31,6 +31,16 @@ public interface INetwork<T> : IDisposable where T : unmanaged, IFloatingPointIe
     void Backward(Slice<T> gradients, Slice<T> dy, Slice<T> x, Slice<T> parameters, int rows, GridRows? grid = null);
 
     /// <summary>
+    /// A training step's network work under the MSE loss: Forward of x, the loss of its y against
+    /// target[rows, out] into sums[0..2] (as <see cref="IBackend{T}.MseLoss"/> writes them) and Backward
+    /// from its dy, adding into gradients. Where the last layer is a plain linear one that the backend
+    /// fuses with the loss (<see cref="IBackend{T}.LinearMseLoss"/>), y and dy are never formed; else
+    /// this is Forward, MseLoss and Backward into y[rows, out] and dy[rows, out]. Either way the
+    /// stored activations are spent, as after a Backward.
+    /// </summary>
+    void TrainMse(Slice<T> gradients, Slice<T> sums, Slice<T> y, Slice<T> dy, Slice<T> x, Slice<T> target, Slice<T> parameters, int rows, GridRows? grid = null);
+
+    /// <summary>
     /// Allocates what a Forward over this grid needs, which the first such Forward would do
     /// otherwise: so that the forwards a backend captures (CUDA graphs) allocate nothing.
     /// </summary>

@@ -216,16 +216,17 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         LowestLoss = state.LowestLoss;
     }
 
-    /// <summary>The step's batch, forward, loss, zero grad, backward and Adam: all queued, nothing read back.</summary>
+    /// <summary>
+    /// The step's batch, zero grad, then forward, loss and backward (in one call, so that the network
+    /// can fuse its output layer with the loss), and Adam: all queued, nothing read back.
+    /// </summary>
     private void Train()
     {
         var (x, target) = _source.Batch();
         var y = _y.Slice(0, BatchRows * _source.Channels);
         var dy = _dy.Slice(0, BatchRows * _source.Channels);
-        _network.Forward(y, x, _parameters.All, BatchRows, _grid);
-        _backend.MseLoss(dy, _sums.All, y, target, BatchRows, _source.Channels);
         _backend.Fill(_gradients.All, T.Zero);
-        _network.Backward(_gradients.All, dy, x, _parameters.All, BatchRows, _grid);
+        _network.TrainMse(_gradients.All, _sums.All, y, dy, x, target, _parameters.All, BatchRows, _grid);
         int trained = _network.Layout.TrainedLength;
         _backend.AdamStep(_parameters.Slice(0, trained), _m.Slice(0, trained), _v.Slice(0, trained), _gradients.Slice(0, trained), _schedule.All, _adam);
     }

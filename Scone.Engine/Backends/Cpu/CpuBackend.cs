@@ -404,6 +404,23 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
         s[1] = T.CreateTruncating(totalClipped);
     }
 
+    /// <summary>
+    /// The output layer's primitives in the order its forward, the trainer's loss and its backward
+    /// run them, on a y and dy of its own: the same numbers, bit for bit, as the unfused path.
+    /// </summary>
+    public void LinearMseLoss(Slice<T> dz, Slice<T> dWeight, Slice<T> dBias, Slice<T> sums, Slice<T> z, Slice<T> target, Slice<T> weight, Slice<T> bias,
+        int rows, int inWidth, int cols)
+    {
+        var y = new CpuBuffer<T>(rows * cols).All;
+        var dy = new CpuBuffer<T>(rows * cols).All;
+        Gemm(false, true, rows, cols, inWidth, T.One, z, inWidth, weight, inWidth, T.Zero, y, cols);
+        AddBias(y, bias, rows, cols);
+        MseLoss(dy, sums, y, target, rows, cols);
+        Gemm(true, false, cols, inWidth, rows, T.One, dy, cols, z, inWidth, T.One, dWeight, inWidth);
+        ColumnSum(dBias, dy, rows, cols);
+        Gemm(false, false, rows, inWidth, cols, T.One, dy, cols, weight, inWidth, T.Zero, dz, inWidth);
+    }
+
     public void AdamStep(Slice<T> parameters, Slice<T> m, Slice<T> v, Slice<T> gradients, Slice<T> schedule, AdamArguments arguments)
     {
         int length = parameters.Length;

@@ -50,21 +50,56 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
         CheckRows(rows, grid);
         _y = y;
         _forwardRows = rows;
+        ForwardLayers(_layers.Length, y, x, parameters, rows, grid);
+    }
+
+    /// <summary>The forward of the first <paramref name="count"/> layers; returns the last one's output.</summary>
+    private Slice<T> ForwardLayers(int count, Slice<T> y, Slice<T> x, Slice<T> parameters, int rows, GridRows? grid)
+    {
         var input = x;
-        for (int i = 0; i < _layers.Length; i++)
+        for (int i = 0; i < count; i++)
         {
             var output = Output(i, y, rows);
             _layers[i].Forward(output, input, x, parameters, rows, grid);
             input = output;
         }
+        return input;
     }
 
     public void Backward(Slice<T> gradients, Slice<T> dy, Slice<T> x, Slice<T> parameters, int rows, GridRows? grid = null)
     {
         CheckRows(rows, grid);
+        BackwardFrom(_layers.Length - 1, gradients, dy, x, parameters, rows, grid);
+    }
+
+    /// <summary>
+    /// With the output layer fused with the loss (<see cref="LinearLayer{T}.FusesMseLoss"/>, unless
+    /// SCONE_UNFUSED=1): the hidden layers' forward, the fused output layer, and the hidden layers'
+    /// backward from its dz. It needs a hidden layer that takes dz (FFN with no trained hidden layer would not).
+    /// </summary>
+    public void TrainMse(Slice<T> gradients, Slice<T> sums, Slice<T> y, Slice<T> dy, Slice<T> x, Slice<T> target, Slice<T> parameters, int rows,
+        GridRows? grid = null)
+    {
+        int last = _layers.Length - 1;
+        if (!(LayerFusion.Enabled && _layers[last] is LinearLayer<T> { FusesMseLoss: true } output && last > _firstTrained))
+        {
+            Forward(y, x, parameters, rows, grid);
+            _backend.MseLoss(dy, sums, y, target, rows, Model.OutputDims);
+            Backward(gradients, dy, x, parameters, rows, grid);
+            return;
+        }
+        CheckRows(rows, grid);
+        var input = ForwardLayers(last, y, x, parameters, rows, grid);
+        var dz = _gradients[last % 2].Slice(0, rows * output.InputWidth);
+        output.TrainMse(dz, sums, gradients, input, target, parameters, rows);
+        BackwardFrom(last - 1, gradients, dz, x, parameters, rows, grid);
+    }
+
+    /// <summary>The backward of layers <paramref name="from"/> down to the first trained one, from that layer's output gradient.</summary>
+    private void BackwardFrom(int from, Slice<T> gradients, Slice<T> dOutput, Slice<T> x, Slice<T> parameters, int rows, GridRows? grid)
+    {
         _forwardRows = null;
-        var dOutput = dy;
-        for (int i = _layers.Length - 1; i >= _firstTrained; i--)
+        for (int i = from; i >= _firstTrained; i--)
         {
             Slice<T>? dInput = i > _firstTrained ? _gradients[i % 2].Slice(0, rows * _layers[i].InputWidth) : null;
             var input = i > 0 ? Output(i - 1, _y, rows) : x;

@@ -32,6 +32,17 @@ internal sealed class LinearLayer<T>(IBackend<T> backend, ParameterTensor weight
             Linear.InputGradient(backend, dz, dOutput, parameters.Of(weight), rows, InputWidth, OutputWidth);
     }
 
+    /// <summary>
+    /// As a network's last layer under the MSE loss: Forward, the loss into sums and Backward in one
+    /// primitive (<see cref="IBackend{T}.LinearMseLoss"/>), where the backend takes its widths; y and dy are never stored.
+    /// </summary>
+    public bool FusesMseLoss => backend.TakesLinearMseLoss(InputWidth, OutputWidth);
+
+    /// <summary>dW += dy^T z; db += sum dy; dz = dy W (overwritten); sums as MseLoss writes them; dy from y = z W^T + b and target[N,out].</summary>
+    public void TrainMse(Slice<T> dInput, Slice<T> sums, Slice<T> gradients, Slice<T> input, Slice<T> target, Slice<T> parameters, int rows) =>
+        backend.LinearMseLoss(dInput, gradients.Of(weight), gradients.Of(bias), sums, input, target, parameters.Of(weight), parameters.Of(bias), rows,
+            InputWidth, OutputWidth);
+
     public void Dispose()
     {
     }
