@@ -130,6 +130,37 @@ public class CudaTrainingTests
     private const double WireBFloat16LossTolerance = 1e-2;
 
     /// <summary>
+    /// A training step runs the output layer and the loss as linear_mse_loss, one kernel, where the
+    /// last layer is a plain linear one (no mse_loss, add_bias or column_sum launched), and as
+    /// before where it is not (WIRE's real part of a complex layer).
+    /// </summary>
+    [TestCase("scone", true)]
+    [TestCase("wire", false)]
+    public void TheOutputLayerAndTheLossRunAsOneKernel(string name, bool fused)
+    {
+        var model = name == "scone" ? Small : SmallWire;
+        var data = Image();
+        // Not disposed: a TimedBackend disposes the backend it wraps, which the fixture owns.
+        var timed = new Scone.Cli.Bench.TimedBackend(_gpu);
+        using var network = model.CreateNetwork(timed, data.Rows);
+        using var trainer = new Trainer<float>(timed, network, data, new TrainerOptions(Steps, 1e-3), model.InitialParameters(7));
+        timed.Recording = true;
+        trainer.Step();
+        var launched = timed.Costs.Keys.ToHashSet();
+        TestContext.Out.WriteLine(string.Join(", ", timed.Costs.Select(entry => $"{entry.Key} x{entry.Value.Calls.Count}")));
+        if (fused)
+        {
+            Assert.That(timed.Costs["linear_mse_loss"].Calls, Has.Count.EqualTo(1), "one linear_mse_loss a step");
+            Assert.That(launched, Does.Not.Contain("mse_loss").And.Not.Contain("add_bias").And.Not.Contain("column_sum"));
+        }
+        else
+        {
+            Assert.That(launched, Does.Not.Contain("linear_mse_loss"));
+            Assert.That(timed.Costs["mse_loss"].Calls, Has.Count.EqualTo(1));
+        }
+    }
+
+    /// <summary>
     /// The trainer replays one captured graph for every full-batch step, with the Adam schedule
     /// read from device memory: it must give the step-by-step launches' losses, step for step
     /// (cuBLAS may pick other GEMM kernels under capture, hence float32 rounding, not equal bits).
