@@ -6,8 +6,8 @@ using Scone.Engine.Models;
 namespace Scone.Engine.Training;
 
 /// <summary>
-/// The autograd-free training loop: sample, forward, loss, zero grad, backward, Adam with the
-/// cosine rate. Parameters, gradients and both Adam moments are flat buffers with the network's
+/// The autograd-free training loop: sample, zero grad, forward, loss and backward (one call to the
+/// network, which may fuse its output layer with the loss), Adam with the cosine rate. Parameters, gradients and both Adam moments are flat buffers with the network's
 /// layout; Adam updates its trained prefix, never the fixed tensors after it. The trainer also
 /// keeps a copy of the parameters that gave the best PSNR seen so far,
 /// since the paper reports the best PSNR of a run, and, for runs not scored every step, of those
