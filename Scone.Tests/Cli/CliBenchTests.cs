@@ -26,8 +26,11 @@ public class CliBenchTests
         bool separable = new Engine.Training.TrainerOptions(1, 1).SeparableBasis;
         Assert.That((bool)result["grid_steps"]!, Is.EqualTo(separable));
         string[] collage = separable ? ["basis_tables", "collage_forward_grid", "collage_backward_grid"] : ["collage_forward", "collage_backward"];
-        foreach (string primitive in new[] { "gemm", "mse_loss", "adam" }.Concat(collage))
+        // The output layer and the loss: one primitive (the CPU's composition timed as one), unless SCONE_UNFUSED=1.
+        bool fused = Engine.Models.Layers.LayerFusion.Enabled;
+        foreach (string primitive in new[] { "gemm", fused ? "linear_mse_loss" : "mse_loss", "adam" }.Concat(collage))
             Assert.That(split.ContainsKey(primitive), primitive);
+        Assert.That(split.ContainsKey(fused ? "mse_loss" : "linear_mse_loss"), Is.False, "one of the two paths");
         Assert.That(result["floor_ms"], Is.Null, "the floor is measured on a GPU only");
         // The cores' peak FMA rate, measured in the same run, and the GEMMs' share of it.
         Assert.That((double)result["cpu_peak_gflops_fma256"]!, Is.GreaterThan(0));
