@@ -379,10 +379,10 @@ struct SoftMask
     __device__ __forceinline__ float du(float gs, const MaskValue& m) const { return gs * w0 * m.derivative; }
 };
 
-// On entry u[N,D] = z_prev A^T; on exit u = u + a and z[N,D] = m(u) * sin(omega (x B^T + c)),
-// with x[N,d], a[D], B[D,d], c[D].
+// From u[N,D] = z_prev A^T (read, not written: the backward adds a again rather than a pass
+// storing u + a): z[N,D] = m(u + a) * sin(omega (x B^T + c)), with x[N,d], a[D], B[D,d], c[D].
 template <typename Mask>
-__device__ __forceinline__ void collage_forward_body(activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ x,
+__device__ __forceinline__ void collage_forward_body(activation* __restrict__ z, const activation* __restrict__ u, const float* __restrict__ x,
     const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
     int rows, int width, int dims, float omega, Mask mask)
 {
@@ -395,9 +395,7 @@ __device__ __forceinline__ void collage_forward_body(activation* __restrict__ z,
     {
         int i = row * width + j;
         float q = basis_argument(column, x + row * dims, dims);
-        float uv = load_activation(u, i) + a_j;
-        store_activation(u, i, uv);
-        store_activation(z, i, mask.at(uv).value * sine(omega * q));
+        store_activation(z, i, mask.at(load_activation(u, i) + a_j).value * sine(omega * q));
     }
 }
 
@@ -428,12 +426,12 @@ __device__ __forceinline__ void collage_partials(float* __restrict__ partials, f
     }
 }
 
-// From dz[N,D]: du = dz * sin(omega q) * dm/du (du may be dz itself), and per row block the
+// From dz[N,D] and the forward's u (without a): du = dz * sin(omega q) * dm/du at u + a (du may be dz itself), and per row block the
 // partial sums [da : width | dc : width | dB : width * dims] into partials + blockIdx.y * width * (2 + dims),
 // with dq = dz * m * omega * cos(omega q).
 template <typename Mask>
 __device__ __forceinline__ void collage_backward_body(activation* du, float* __restrict__ partials, const activation* dz,
-    const activation* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight,
+    const activation* __restrict__ u, const float* __restrict__ a, const float* __restrict__ x, const float* __restrict__ basis_weight,
     const float* __restrict__ basis_bias, int rows, int width, int dims, float omega, Mask mask)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -442,12 +440,13 @@ __device__ __forceinline__ void collage_backward_body(activation* du, float* __r
     float sum_dB[3] = {0.0f, 0.0f, 0.0f};
     if (active)
     {
+        float a_j = a[j];
         BasisColumn column = load_basis_column(basis_weight, basis_bias, j, dims);
         for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
         {
             int i = row * width + j;
             const float* x_row = x + row * dims;
-            MaskValue m = mask.at(load_activation(u, i));
+            MaskValue m = mask.at(load_activation(u, i) + a_j);
             float s, c;
             sine_cosine(omega * basis_argument(column, x_row, dims), &s, &c);
             float g = load_activation(dz, i);
@@ -470,11 +469,11 @@ __device__ __forceinline__ void collage_backward_body(activation* du, float* __r
 // The sin2, nsin and ncos backwards also ask for 8 resident blocks (32 registers, the grid's
 // 8 blocks a multiprocessor): ptxas fits them without a spill; the other masks' backwards spill
 // at 32 (scone kernels shows both), so they keep 37-46 registers and 5-6 blocks.
-#define COLLAGE_FORWARD_ARGUMENTS activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ x, \
+#define COLLAGE_FORWARD_ARGUMENTS activation* __restrict__ z, const activation* __restrict__ u, const float* __restrict__ x, \
     const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, \
     const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega
 #define COLLAGE_BACKWARD_ARGUMENTS activation* du, float* __restrict__ partials, const activation* dz, \
-    const activation* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight, \
+    const activation* __restrict__ u, const float* __restrict__ a, const float* __restrict__ x, const float* __restrict__ basis_weight, \
     const float* __restrict__ basis_bias, const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_sin2(COLLAGE_FORWARD_ARGUMENTS)
@@ -484,7 +483,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE, 8) collage_backward_sin2(COLLAGE_BACKWARD_ARGUMENTS)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIN_SQUARED>(scaled_w0(w0, scale)));
+    collage_backward_body(du, partials, dz, u, a, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIN_SQUARED>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_sigmoid(COLLAGE_FORWARD_ARGUMENTS)
@@ -494,7 +493,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_sigmoid(COLLAGE_BACKWARD_ARGUMENTS)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIGMOID>(scaled_w0(w0, scale)));
+    collage_backward_body(du, partials, dz, u, a, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIGMOID>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_gauss(COLLAGE_FORWARD_ARGUMENTS)
@@ -504,7 +503,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_gauss(COLLAGE_BACKWARD_ARGUMENTS)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_GAUSSIAN>(scaled_w0(w0, scale)));
+    collage_backward_body(du, partials, dz, u, a, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_GAUSSIAN>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_nsin(COLLAGE_FORWARD_ARGUMENTS)
@@ -514,7 +513,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE, 8) collage_backward_nsin(COLLAGE_BACKWARD_ARGUMENTS)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_SIN>(scaled_w0(w0, scale)));
+    collage_backward_body(du, partials, dz, u, a, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_SIN>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_ncos(COLLAGE_FORWARD_ARGUMENTS)
@@ -524,7 +523,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE, 8) collage_backward_ncos(COLLAGE_BACKWARD_ARGUMENTS)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_COS>(scaled_w0(w0, scale)));
+    collage_backward_body(du, partials, dz, u, a, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_COS>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_ntanh(COLLAGE_FORWARD_ARGUMENTS)
@@ -534,7 +533,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_ntanh(COLLAGE_BACKWARD_ARGUMENTS)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_TANH>(scaled_w0(w0, scale)));
+    collage_backward_body(du, partials, dz, u, a, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_TANH>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_linear(COLLAGE_FORWARD_ARGUMENTS)
@@ -544,7 +543,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_linear(COLLAGE_BACKWARD_ARGUMENTS)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_LINEAR>(scaled_w0(w0, scale)));
+    collage_backward_body(du, partials, dz, u, a, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_LINEAR>(scaled_w0(w0, scale)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -717,15 +716,16 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_
     coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_LINEAR>(w0));
 }
 
-// The -L variants' scale gradient: partials[blockIdx.x] = this block's sum of du[i] u[i] (the
-// caller divides the total by k: du = dm k w0 sigma'(k w0 u)). Blocks of REDUCE_BLOCK threads.
+// The -L variants' scale gradient: partials[blockIdx.x] = this block's sum of du[i] (u[i] + a[j])
+// over du, u [n / width, width], j the column (the caller divides the total by k:
+// du = dm k w0 sigma'(k w0 (u + a))). Blocks of REDUCE_BLOCK threads.
 extern "C" __global__ void mask_scale_gradient(float* __restrict__ partials, const activation* __restrict__ du,
-    const activation* __restrict__ u, int n)
+    const activation* __restrict__ u, const float* __restrict__ a, int n, int width)
 {
     __shared__ float sums[REDUCE_BLOCK];
     float sum = 0.0f;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
-        sum += load_activation(du, i) * load_activation(u, i);
+        sum += load_activation(du, i) * (load_activation(u, i) + a[i % width]);
     sums[threadIdx.x] = sum;
     __syncthreads();
     for (int half = REDUCE_BLOCK / 2; half > 0; half /= 2)
@@ -880,7 +880,7 @@ __device__ __forceinline__ bool rows_aligned_16(const void* m, int k)
     return k % 4 == 0 && reinterpret_cast<unsigned long long>(m) % 16 == 0;
 }
 
-// u[N,D] = input[N,K] A[D,K]^T + a, z = m(u) * sin(omega (x B^T + c)): what Linear.Forward and
+// u[N,D] = input[N,K] A[D,K]^T, z = m(u + a) * sin(omega (x B^T + c)): what Linear.Forward and
 // collage_forward_body leave, with the products in TF32 (inputs rounded by cvt.rna, FP32
 // accumulation). Blocks of TC_THREADS over a grid of (row tiles, column tiles): x has room for any rows.
 template <typename Mask>
@@ -962,10 +962,10 @@ __device__ __forceinline__ void collage_tf32_forward_body(activation* __restrict
                     continue;
                 BasisColumn column = load_basis_column(basis_weight, basis_bias, j_col, dims);
                 float q = basis_argument(column, x + row * dims, dims);
-                // The GEMM's u as it would have been stored (CollageLinearForward is the GEMM, then the collage).
-                float uv = stored_value(acc[i][j][r]) + a[j_col];
+                // The GEMM's u as it is stored (CollageLinearForward is the GEMM, then the collage).
+                float uv = stored_value(acc[i][j][r]);
                 store_activation(u, row * width + j_col, uv);
-                store_activation(z, row * width + j_col, mask.at(uv).value * sine(omega * q));
+                store_activation(z, row * width + j_col, mask.at(uv + a[j_col]).value * sine(omega * q));
             }
 }
 
@@ -1056,7 +1056,7 @@ __device__ __forceinline__ const float* grid_column_line(const float* tables, in
 
 // As collage_forward_body on the H W rows of a grid, with the basis read from the tables.
 template <typename Mask>
-__device__ __forceinline__ void collage_forward_grid_body(activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ tables,
+__device__ __forceinline__ void collage_forward_grid_body(activation* __restrict__ z, const activation* __restrict__ u, const float* __restrict__ tables,
     const float* __restrict__ a, int grid_height, int grid_width, int width, int stride, Mask mask)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -1070,9 +1070,7 @@ __device__ __forceinline__ void collage_forward_grid_body(activation* __restrict
         const float* p = grid_row_line(tables, row, grid_width, stride);
         const float* q = grid_column_line(tables, row, grid_height, grid_width, stride);
         float g = p[j] * q[stride + j] + p[stride + j] * q[j];
-        float uv = load_activation(u, i) + a_j;
-        store_activation(u, i, uv);
-        store_activation(z, i, mask.at(uv).value * g);
+        store_activation(z, i, mask.at(load_activation(u, i) + a_j).value * g);
     }
 }
 
@@ -1080,7 +1078,7 @@ __device__ __forceinline__ void collage_forward_grid_body(activation* __restrict
 // tables; x[H W, 2] for dB. Partials as collage_partials writes them (dims 2).
 template <typename Mask>
 __device__ __forceinline__ void collage_backward_grid_body(activation* du, float* __restrict__ partials, const activation* dz,
-    const activation* __restrict__ u, const float* __restrict__ x, const float* __restrict__ tables,
+    const activation* __restrict__ u, const float* __restrict__ a, const float* __restrict__ x, const float* __restrict__ tables,
     int grid_height, int grid_width, int width, int stride, float omega, Mask mask)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -1089,6 +1087,7 @@ __device__ __forceinline__ void collage_backward_grid_body(activation* du, float
     float sum_dB[3] = {0.0f, 0.0f, 0.0f};
     if (active)
     {
+        float a_j = a[j];
         int rows = grid_height * grid_width;
         for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
         {
@@ -1097,7 +1096,7 @@ __device__ __forceinline__ void collage_backward_grid_body(activation* du, float
             const float* q = grid_column_line(tables, row, grid_height, grid_width, stride);
             float s = p[j] * q[stride + j] + p[stride + j] * q[j];
             float c = p[stride + j] * q[stride + j] - p[j] * q[j];
-            MaskValue m = mask.at(load_activation(u, i));
+            MaskValue m = mask.at(load_activation(u, i) + a_j);
             float g = load_activation(dz, i);
             float du_i = mask.du(g * s, m);
             float dq = g * m.value * omega * c;
@@ -1113,10 +1112,11 @@ __device__ __forceinline__ void collage_backward_grid_body(activation* du, float
 
 // One kernel pair per mask activation, as the collage kernels: collage_forward_grid_NAME and
 // collage_backward_grid_NAME. At most COLUMN_TILE x ROW_TILE threads a block.
-#define COLLAGE_FORWARD_GRID_ARGUMENTS activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ tables, \
+#define COLLAGE_FORWARD_GRID_ARGUMENTS activation* __restrict__ z, const activation* __restrict__ u, const float* __restrict__ tables, \
     const float* __restrict__ a, const float* __restrict__ scale, int grid_height, int grid_width, int width, int stride, float w0
 #define COLLAGE_BACKWARD_GRID_ARGUMENTS activation* du, float* __restrict__ partials, const activation* dz, \
-    const activation* __restrict__ u, const float* __restrict__ x, const float* __restrict__ tables, const float* __restrict__ scale, \
+    const activation* __restrict__ u, const float* __restrict__ a, const float* __restrict__ x, const float* __restrict__ tables, \
+    const float* __restrict__ scale, \
     int grid_height, int grid_width, int width, int stride, float w0, float omega
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_sin2(COLLAGE_FORWARD_GRID_ARGUMENTS)
@@ -1126,7 +1126,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_sin2(COLLAGE_BACKWARD_GRID_ARGUMENTS)
 {
-    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_SIN_SQUARED>(scaled_w0(w0, scale)));
+    collage_backward_grid_body(du, partials, dz, u, a, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_SIN_SQUARED>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_sigmoid(COLLAGE_FORWARD_GRID_ARGUMENTS)
@@ -1136,7 +1136,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_sigmoid(COLLAGE_BACKWARD_GRID_ARGUMENTS)
 {
-    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_SIGMOID>(scaled_w0(w0, scale)));
+    collage_backward_grid_body(du, partials, dz, u, a, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_SIGMOID>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_gauss(COLLAGE_FORWARD_GRID_ARGUMENTS)
@@ -1146,7 +1146,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_gauss(COLLAGE_BACKWARD_GRID_ARGUMENTS)
 {
-    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_GAUSSIAN>(scaled_w0(w0, scale)));
+    collage_backward_grid_body(du, partials, dz, u, a, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_GAUSSIAN>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_nsin(COLLAGE_FORWARD_GRID_ARGUMENTS)
@@ -1156,7 +1156,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_nsin(COLLAGE_BACKWARD_GRID_ARGUMENTS)
 {
-    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_NORMALIZED_SIN>(scaled_w0(w0, scale)));
+    collage_backward_grid_body(du, partials, dz, u, a, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_NORMALIZED_SIN>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_ncos(COLLAGE_FORWARD_GRID_ARGUMENTS)
@@ -1166,7 +1166,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_ncos(COLLAGE_BACKWARD_GRID_ARGUMENTS)
 {
-    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_NORMALIZED_COS>(scaled_w0(w0, scale)));
+    collage_backward_grid_body(du, partials, dz, u, a, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_NORMALIZED_COS>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_ntanh(COLLAGE_FORWARD_GRID_ARGUMENTS)
@@ -1176,7 +1176,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_ntanh(COLLAGE_BACKWARD_GRID_ARGUMENTS)
 {
-    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_NORMALIZED_TANH>(scaled_w0(w0, scale)));
+    collage_backward_grid_body(du, partials, dz, u, a, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_NORMALIZED_TANH>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_linear(COLLAGE_FORWARD_GRID_ARGUMENTS)
@@ -1186,7 +1186,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_linear(COLLAGE_BACKWARD_GRID_ARGUMENTS)
 {
-    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_LINEAR>(scaled_w0(w0, scale)));
+    collage_backward_grid_body(du, partials, dz, u, a, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_LINEAR>(scaled_w0(w0, scale)));
 }
 
 // ---------------------------------------------------------------------------------------------

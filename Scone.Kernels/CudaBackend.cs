@@ -350,10 +350,11 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     }
 
     public void CollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias,
-        Slice<float> dz, Slice<float> u, Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale,
+        Slice<float> dz, Slice<float> u, Slice<float> a, Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale,
         int rows, int width, int dims, float w0, float omega, MaskActivation mask)
     {
-        CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
+        CheckLayer(rows, width, dims, du, u, x, a, basisWeight, basisBias);
+        da.Require(width, nameof(da));
         dz.Require(Elements(rows, width), nameof(dz));
         dBasisWeight.Require((long)width * dims, nameof(dBasisWeight));
         dBasisBias.Require(width, nameof(dBasisBias));
@@ -362,7 +363,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         int stride = width * (2 + dims);
         int parts = ReductionParts(rows, width, stride);
         Launch(_collageBackward[mask], ColumnTiles(width), parts, ColumnTile, RowTile,
-            Act(du), Partials(0), Act(dz), Act(u), Address(x), Address(basisWeight), Address(basisBias), OptionalAddress(scale),
+            Act(du), Partials(0), Act(dz), Act(u), Address(a), Address(x), Address(basisWeight), Address(basisBias), OptionalAddress(scale),
             rows, width, dims, w0, omega);
         ReducePartials(da, 0, parts, width, stride);
         ReducePartials(dBasisBias, width, parts, width, stride);
@@ -425,13 +426,14 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     }
 
     public void CollageBackwardGrid(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
-        Slice<float> x, Slice<float> tables, Slice<float>? scale, int gridHeight, int gridWidth, int width, float w0, float omega, MaskActivation mask)
+        Slice<float> a, Slice<float> x, Slice<float> tables, Slice<float>? scale, int gridHeight, int gridWidth, int width, float w0, float omega, MaskActivation mask)
     {
         int rows = CheckGrid(gridHeight, gridWidth, width, tables);
         du.Require(Elements(rows, width), nameof(du));
         dz.Require(Elements(rows, width), nameof(dz));
         u.Require(Elements(rows, width), nameof(u));
         x.Require(Elements(rows, 2), nameof(x));
+        a.Require(width, nameof(a));
         da.Require(width, nameof(da));
         dBasisWeight.Require(2L * width, nameof(dBasisWeight));
         dBasisBias.Require(width, nameof(dBasisBias));
@@ -440,7 +442,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         int stride = width * 4;
         int parts = ReductionParts(rows, width, stride);
         Launch(_collageBackwardGrid[mask], ColumnTiles(width), parts, ColumnTile, RowTile,
-            Act(du), Partials(0), Act(dz), Act(u), Address(x), Address(tables), OptionalAddress(scale),
+            Act(du), Partials(0), Act(dz), Act(u), Address(a), Address(x), Address(tables), OptionalAddress(scale),
             gridHeight, gridWidth, width, BasisTableLayout.Stride(width), w0, omega);
         ReducePartials(da, 0, parts, width, stride);
         ReducePartials(dBasisBias, width, parts, width, stride);
@@ -515,15 +517,17 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         Launch(_multiply, FlatBlocks(count), 1, FlatBlock, 1, Act(y), Address(factor), count);
     }
 
-    public void MaskScaleGradient(Slice<float> dScale, Slice<float> du, Slice<float> u, Slice<float> scale, int count)
+    public void MaskScaleGradient(Slice<float> dScale, Slice<float> du, Slice<float> u, Slice<float> a, Slice<float> scale, int rows, int width)
     {
+        int count = Elements(rows, width);
         du.Require(count, nameof(du));
         u.Require(count, nameof(u));
+        a.Require(width, nameof(a));
         scale.Require(1, nameof(scale));
         dScale.Require(1, nameof(dScale));
         Context.MakeCurrent();
         int parts = Math.Min(FlatBlocks(count), MaxParts);
-        Launch(_maskScaleGradient, parts, 1, FlatBlock, 1, Partials(0), Act(du), Act(u), count);
+        Launch(_maskScaleGradient, parts, 1, FlatBlock, 1, Partials(0), Act(du), Act(u), Address(a), count, width);
         // The sum of the parts goes to the partials' last slot, then dScale += it / k, both on the device.
         int last = MaxParts * MaxPartialLength - 1;
         Launch(_reducePartials, 1, 1, FlatBlock, 1, Partials(last), Partials(0), parts, 1, 1, 0);

@@ -98,7 +98,6 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
             x.Span().Slice(start * dims, count * dims), a.Span()[..width], basisWeight.Span()[..(width * dims)],
             basisBias.Span()[..width], count, width, dims, w0, omega, mask));
         Stored(z);
-        Stored(u);
     }
 
     public void CollageLinearForward(Slice<T> z, Slice<T> u, Slice<T> input, Slice<T> x, Slice<T> maskWeight, Slice<T> a,
@@ -109,15 +108,16 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
     }
 
     public void CollageBackward(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias,
-        Slice<T> dz, Slice<T> u, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale,
+        Slice<T> dz, Slice<T> u, Slice<T> a, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale,
         int rows, int width, int dims, T w0, T omega, MaskActivation mask)
     {
-        CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
+        CheckLayer(rows, width, dims, du, u, x, a, basisWeight, basisBias);
+        da.Require(width, nameof(da));
         w0 = Scaled(w0, scale);
         dz.Require((long)rows * width, nameof(dz));
         ReduceCollage(da, dBasisWeight, dBasisBias, rows, width, dims, (das, dBs, dcs, start, count) => CpuOps.CollageBackward(
             du.Span().Slice(start * width, count * width), das, dBs, dcs,
-            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width),
+            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), a.Span()[..width],
             x.Span().Slice(start * dims, count * dims), basisWeight.Span()[..(width * dims)], basisBias.Span()[..width],
             count, width, dims, w0, omega, mask));
         Stored(du);
@@ -206,10 +206,9 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
             z.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), tables.Span(), a.Span()[..width],
             start, count, gridHeight, gridWidth, width, w0, mask));
         Stored(z);
-        Stored(u);
     }
 
-    public void CollageBackwardGrid(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, Slice<T> dz, Slice<T> u, Slice<T> x,
+    public void CollageBackwardGrid(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, Slice<T> dz, Slice<T> u, Slice<T> a, Slice<T> x,
         Slice<T> tables, Slice<T>? scale, int gridHeight, int gridWidth, int width, T w0, T omega, MaskActivation mask)
     {
         int rows = CheckGrid(gridHeight, gridWidth, width, tables);
@@ -217,11 +216,12 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
         dz.Require((long)rows * width, nameof(dz));
         u.Require((long)rows * width, nameof(u));
         x.Require(2L * rows, nameof(x));
+        a.Require(width, nameof(a));
         da.Require(width, nameof(da));
         w0 = Scaled(w0, scale);
         ReduceCollage(da, dBasisWeight, dBasisBias, rows, width, 2, (das, dBs, dcs, start, count) => CpuOps.CollageBackwardGrid(
             du.Span().Slice(start * width, count * width), das, dBs, dcs,
-            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), x.Span().Slice(2 * start, 2 * count),
+            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), a.Span()[..width], x.Span().Slice(2 * start, 2 * count),
             tables.Span(), start, count, gridHeight, gridWidth, width, w0, omega, mask));
         Stored(du);
     }
@@ -253,14 +253,17 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
     /// <summary>w0 times the -L scale where there is one (the CPU reads it at once: its work is synchronous).</summary>
     private static T Scaled(T w0, Slice<T>? scale) => scale is { } k ? w0 * k.Require(1, nameof(scale)).Span()[0] : w0;
 
-    public void MaskScaleGradient(Slice<T> dScale, Slice<T> du, Slice<T> u, Slice<T> scale, int count)
+    public void MaskScaleGradient(Slice<T> dScale, Slice<T> du, Slice<T> u, Slice<T> a, Slice<T> scale, int rows, int width)
     {
+        long count = (long)rows * width;
         du.Require(count, nameof(du));
         u.Require(count, nameof(u));
+        a.Require(width, nameof(a));
         scale.Require(1, nameof(scale));
         dScale.Require(1, nameof(dScale));
         Span<T> total = stackalloc T[1];
-        ReduceByChunks(count, 1, total, (partial, start, length) => partial[0] += CpuOps.Dot<T>(du.Span().Slice(start, length), u.Span().Slice(start, length)));
+        ReduceByChunks(rows, 1, total, (partial, start, length) => partial[0] += CpuOps.BiasedDot<T>(du.Span().Slice(start * width, length * width),
+            u.Span().Slice(start * width, length * width), a.Span(), length, width));
         dScale.Span()[0] += total[0] / scale.Span()[0];
     }
 
