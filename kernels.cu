@@ -1208,9 +1208,9 @@ struct ReluActivation
     __device__ __forceinline__ float slope(float u) const { return u > 0.0f ? 1.0f : 0.0f; } // 0 at 0, as PyTorch
 };
 
-// u[N,D] += b[D]; z = act(u).
+// z[N,D] = act(u + b) from u[N,D] = z_prev W^T (read, not written: the backward adds b again).
 template <typename Activation>
-__device__ __forceinline__ void bias_activation_forward(activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ bias,
+__device__ __forceinline__ void bias_activation_forward(activation* __restrict__ z, const activation* __restrict__ u, const float* __restrict__ bias,
     int rows, int width, Activation act)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -1220,29 +1220,30 @@ __device__ __forceinline__ void bias_activation_forward(activation* __restrict__
     for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
     {
         int i = row * width + j;
-        float uv = load_activation(u, i) + b_j;
-        store_activation(u, i, uv);
-        store_activation(z, i, act.value(uv));
+        store_activation(z, i, act.value(load_activation(u, i) + b_j));
     }
 }
 
-// du[N,D] = dz * act'(u) (du may be dz itself); partials + blockIdx.y * width gets this row
+// du[N,D] = dz * act'(u + b) (du may be dz itself); partials + blockIdx.y * width gets this row
 // block's sum of du (the bias gradient).
 template <typename Activation>
 __device__ __forceinline__ void bias_activation_backward(activation* du, float* __restrict__ partials, const activation* dz,
-    const activation* __restrict__ u, int rows, int width, Activation act)
+    const activation* __restrict__ u, const float* __restrict__ bias, int rows, int width, Activation act)
 {
     __shared__ float tile[ROW_TILE][COLUMN_TILE];
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
     float sum = 0.0f;
     if (j < width)
+    {
+        float b_j = bias[j];
         for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
         {
             int i = row * width + j;
-            float du_i = load_activation(dz, i) * act.slope(load_activation(u, i));
+            float du_i = load_activation(dz, i) * act.slope(load_activation(u, i) + b_j);
             store_activation(du, i, du_i);
             sum += du_i;
         }
+    }
     tile[threadIdx.y][threadIdx.x] = sum;
     __syncthreads();
     if (threadIdx.y == 0 && j < width)
@@ -1254,28 +1255,28 @@ __device__ __forceinline__ void bias_activation_backward(activation* du, float* 
     }
 }
 
-extern "C" __global__ void sine_forward(activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ bias,
+extern "C" __global__ void sine_forward(activation* __restrict__ z, const activation* __restrict__ u, const float* __restrict__ bias,
     int rows, int width, float w0)
 {
     bias_activation_forward(z, u, bias, rows, width, SineActivation(w0));
 }
 
 extern "C" __global__ void sine_backward(activation* du, float* __restrict__ partials, const activation* dz,
-    const activation* __restrict__ u, int rows, int width, float w0)
+    const activation* __restrict__ u, const float* __restrict__ bias, int rows, int width, float w0)
 {
-    bias_activation_backward(du, partials, dz, u, rows, width, SineActivation(w0));
+    bias_activation_backward(du, partials, dz, u, bias, rows, width, SineActivation(w0));
 }
 
-extern "C" __global__ void relu_forward(activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ bias,
+extern "C" __global__ void relu_forward(activation* __restrict__ z, const activation* __restrict__ u, const float* __restrict__ bias,
     int rows, int width)
 {
     bias_activation_forward(z, u, bias, rows, width, ReluActivation());
 }
 
 extern "C" __global__ void relu_backward(activation* du, float* __restrict__ partials, const activation* dz,
-    const activation* __restrict__ u, int rows, int width)
+    const activation* __restrict__ u, const float* __restrict__ bias, int rows, int width)
 {
-    bias_activation_backward(du, partials, dz, u, rows, width, ReluActivation());
+    bias_activation_backward(du, partials, dz, u, bias, rows, width, ReluActivation());
 }
 
 // ---------------------------------------------------------------------------------------------

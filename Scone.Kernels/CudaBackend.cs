@@ -462,14 +462,14 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>
         LayerForward(_sineForward, z, u, bias, rows, width, w0);
 
-    public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float w0) =>
-        LayerBackward(_sineBackward, du, dBias, dz, u, rows, width, w0);
+    public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>
+        LayerBackward(_sineBackward, du, dBias, dz, u, bias, rows, width, w0);
 
     public void ReluForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width) =>
         LayerForward(_reluForward, z, u, bias, rows, width, null);
 
-    public void ReluBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width) =>
-        LayerBackward(_reluBackward, du, dBias, dz, u, rows, width, null);
+    public void ReluBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, Slice<float> bias, int rows, int width) =>
+        LayerBackward(_reluBackward, du, dBias, dz, u, bias, rows, width, null);
 
     /// <summary>A bias-and-activation forward kernel; w0 is the sine's frequency (ReLU takes none).</summary>
     private void LayerForward(in CudaKernel kernel, Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float? w0)
@@ -485,18 +485,20 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     }
 
     /// <summary>Its backward: du, and the bias gradient through the partials.</summary>
-    private void LayerBackward(in CudaKernel kernel, Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float? w0)
+    private void LayerBackward(in CudaKernel kernel, Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, Slice<float> bias, int rows, int width,
+        float? w0)
     {
         du.Require(Elements(rows, width), nameof(du));
         dz.Require(Elements(rows, width), nameof(dz));
         u.Require(Elements(rows, width), nameof(u));
+        bias.Require(width, nameof(bias));
         dBias.Require(width, nameof(dBias));
         Context.MakeCurrent();
         int parts = ReductionParts(rows, width, width);
         if (w0 is float frequency)
-            Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, Act(du), Partials(0), Act(dz), Act(u), rows, width, frequency);
+            Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, Act(du), Partials(0), Act(dz), Act(u), Address(bias), rows, width, frequency);
         else
-            Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, Act(du), Partials(0), Act(dz), Act(u), rows, width);
+            Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, Act(du), Partials(0), Act(dz), Act(u), Address(bias), rows, width);
         ReducePartials(dBias, 0, parts, width, width);
     }
 

@@ -148,10 +148,10 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
             (double)gridHeight * gridWidth * width * (20 + Trig), () => inner.CollageBackwardGrid(du, da, dBasisWeight, dBasisBias, dz, u, a, x, tables, scale, gridHeight, gridWidth, width, w0, omega, mask));
 
     public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>
-        Time("sine_forward", Of(z, (double)rows * width) + Of(u, 2.0 * rows * width), (double)rows * width * (2 + Trig), () => inner.SineForward(z, u, bias, rows, width, w0));
+        Time("sine_forward", Of(z, (double)rows * width) + Of(u, (double)rows * width), (double)rows * width * (2 + Trig), () => inner.SineForward(z, u, bias, rows, width, w0));
 
-    public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float w0) =>
-        Time("sine_backward", Of(du, (double)rows * width) + Of(dz, (double)rows * width) + Of(u, (double)rows * width), (double)rows * width * (5 + Trig), () => inner.SineBackward(du, dBias, dz, u, rows, width, w0));
+    public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>
+        Time("sine_backward", Of(du, (double)rows * width) + Of(dz, (double)rows * width) + Of(u, (double)rows * width), (double)rows * width * (6 + Trig), () => inner.SineBackward(du, dBias, dz, u, bias, rows, width, w0));
 
     public void Multiply(Slice<float> y, Slice<float> factor, int count) => Time("multiply", Of(y, 2.0 * count) + Of(factor, count), count, () => inner.Multiply(y, factor, count));
 
@@ -159,10 +159,10 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
         Time("mask_scale_gradient", Of(du, (double)rows * width) + Of(u, (double)rows * width), 3.0 * rows * width, () => inner.MaskScaleGradient(dScale, du, u, a, scale, rows, width));
 
     public void ReluForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width) =>
-        Time("relu_forward", Of(z, (double)rows * width) + Of(u, 2.0 * rows * width), 2.0 * rows * width, () => inner.ReluForward(z, u, bias, rows, width));
+        Time("relu_forward", Of(z, (double)rows * width) + Of(u, (double)rows * width), 2.0 * rows * width, () => inner.ReluForward(z, u, bias, rows, width));
 
-    public void ReluBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width) =>
-        Time("relu_backward", Of(du, (double)rows * width) + Of(dz, (double)rows * width) + Of(u, (double)rows * width), 3.0 * rows * width, () => inner.ReluBackward(du, dBias, dz, u, rows, width));
+    public void ReluBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, Slice<float> bias, int rows, int width) =>
+        Time("relu_backward", Of(du, (double)rows * width) + Of(dz, (double)rows * width) + Of(u, (double)rows * width), 4.0 * rows * width, () => inner.ReluBackward(du, dBias, dz, u, bias, rows, width));
 
     public void FourierEncoding(Slice<float> h, Slice<float> x, Slice<float> frequencies, int rows, int features, int dims) =>
         Time("fourier_encoding", Of(h, 2.0 * rows * features) + Floats((double)rows * dims), (double)rows * features * (2 * dims + 1 + Trig), () => inner.FourierEncoding(h, x, frequencies, rows, features, dims));

@@ -141,17 +141,17 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// <summary>y[i] *= factor[i] for i below count (the RBM ablation's fixed masks, forward and backward).</summary>
     void Multiply(Slice<T> y, Slice<T> factor, int count);
 
-    /// <summary>SIREN's layer after its GEMM: u[N,D] += b; z = sin(w0 u).</summary>
+    /// <summary>SIREN's layer after its GEMM: z[N,D] = sin(w0 (u + b)) from u[N,D] = z_prev W^T, which it reads and leaves (as the collage does).</summary>
     void SineForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, T w0);
 
-    /// <summary>du[N,D] = dz * w0 cos(w0 u) (du may be dz itself); db[D] += sum du.</summary>
-    void SineBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width, T w0);
+    /// <summary>du[N,D] = dz * w0 cos(w0 (u + b)) (du may be dz itself), u the forward's; db[D] += sum du.</summary>
+    void SineBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, Slice<T> bias, int rows, int width, T w0);
 
-    /// <summary>FFN's ReLU layer after its GEMM: u[N,D] += b; z = max(u, 0).</summary>
+    /// <summary>FFN's ReLU layer after its GEMM: z[N,D] = max(u + b, 0) from u[N,D] = z_prev W^T, which it reads and leaves.</summary>
     void ReluForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width);
 
-    /// <summary>du[N,D] = dz where u > 0, else 0 (du may be dz itself); db[D] += sum du.</summary>
-    void ReluBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width);
+    /// <summary>du[N,D] = dz where u + b > 0, else 0 (du may be dz itself), u the forward's; db[D] += sum du.</summary>
+    void ReluBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, Slice<T> bias, int rows, int width);
 
     /// <summary>
     /// FFN's fixed Gaussian Fourier features: h[N, 2F] = [cos(2 pi x B^T), sin(2 pi x B^T)] for

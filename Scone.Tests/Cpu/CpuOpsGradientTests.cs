@@ -124,7 +124,7 @@ public class CpuOpsGradientTests
         using var dz = Upload(weights);
         using var du = _backend.Allocate<double>(Rows * Width);
         using var db = _backend.Allocate<double>(Width);
-        _backend.SineBackward(du.All, db.All, dz.All, uBuffer.All, Rows, Width, W0);
+        _backend.SineBackward(du.All, db.All, dz.All, uBuffer.All, bBuffer.All, Rows, Width, W0);
 
         GradientCheck.Check("du", uPre, Download(du), Loss, stride: 29);
         GradientCheck.Check("db", bias, Download(db), Loss);

@@ -247,8 +247,8 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
     public void SineForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, T w0) =>
         LayerForward(z, u, bias, rows, width, (zs, us, b, count) => CpuOps.SineForward(zs, us, b, count, width, w0));
 
-    public void SineBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width, T w0) =>
-        LayerBackward(du, dBias, dz, u, rows, width, (dus, partial, dzs, us, count) => CpuOps.SineBackward(dus, partial, dzs, us, count, width, w0));
+    public void SineBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, Slice<T> bias, int rows, int width, T w0) =>
+        LayerBackward(du, dBias, dz, u, bias, rows, width, (dus, partial, dzs, us, b, count) => CpuOps.SineBackward(dus, partial, dzs, us, b, count, width, w0));
 
     /// <summary>w0 times the -L scale where there is one (the CPU reads it at once: its work is synchronous).</summary>
     private static T Scaled(T w0, Slice<T>? scale) => scale is { } k ? w0 * k.Require(1, nameof(scale)).Span()[0] : w0;
@@ -270,12 +270,12 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
     public void ReluForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width) =>
         LayerForward(z, u, bias, rows, width, (zs, us, b, count) => CpuOps.ReluForward(zs, us, b, count, width));
 
-    public void ReluBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width) =>
-        LayerBackward(du, dBias, dz, u, rows, width, (dus, partial, dzs, us, count) => CpuOps.ReluBackward(dus, partial, dzs, us, count, width));
+    public void ReluBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, Slice<T> bias, int rows, int width) =>
+        LayerBackward(du, dBias, dz, u, bias, rows, width, (dus, partial, dzs, us, b, count) => CpuOps.ReluBackward(dus, partial, dzs, us, b, count, width));
 
-    private delegate void LayerForwardBlock(Span<T> z, Span<T> u, ReadOnlySpan<T> bias, int rows);
+    private delegate void LayerForwardBlock(Span<T> z, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows);
 
-    private delegate void LayerBackwardBlock(Span<T> du, Span<T> partial, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, int rows);
+    private delegate void LayerBackwardBlock(Span<T> du, Span<T> partial, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows);
 
     /// <summary>A bias-and-activation layer's forward over blocks of rows on every core.</summary>
     private static void LayerForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, LayerForwardBlock block)
@@ -286,18 +286,19 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
         CpuParallel.ForChunks(rows, (_, start, count) =>
             block(z.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), bias.Span()[..width], count));
         Stored(z);
-        Stored(u);
     }
 
     /// <summary>Its backward, with the bias gradient reduced deterministically over the blocks.</summary>
-    private void LayerBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width, LayerBackwardBlock block)
+    private void LayerBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, Slice<T> bias, int rows, int width, LayerBackwardBlock block)
     {
         du.Require((long)rows * width, nameof(du));
         dz.Require((long)rows * width, nameof(dz));
         u.Require((long)rows * width, nameof(u));
+        bias.Require(width, nameof(bias));
         dBias.Require(width, nameof(dBias));
         ReduceByChunks(rows, width, dBias.Span()[..width], (partial, start, count) => block(
-            du.Span().Slice(start * width, count * width), partial, dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), count));
+            du.Span().Slice(start * width, count * width), partial, dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width),
+            bias.Span()[..width], count));
         Stored(du);
     }
 

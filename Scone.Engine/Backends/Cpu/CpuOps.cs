@@ -409,21 +409,21 @@ public static partial class CpuOps
         ArrayPool<T>.Shared.Return(bias);
     }
 
-    public static void SineForward<T>(Span<T> z, Span<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
+    public static void SineForward<T>(Span<T> z, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
         where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationForward<T, SineActivation>(z, u, bias, rows, width, w0);
 
-    public static void SineBackward<T>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, int rows, int width, T w0)
-        where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationBackward<T, SineActivation>(du, dBias, dz, u, rows, width, w0);
+    public static void SineBackward<T>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
+        where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationBackward<T, SineActivation>(du, dBias, dz, u, bias, rows, width, w0);
 
-    public static void ReluForward<T>(Span<T> z, Span<T> u, ReadOnlySpan<T> bias, int rows, int width)
+    public static void ReluForward<T>(Span<T> z, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows, int width)
         where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationForward<T, ReluActivation>(z, u, bias, rows, width, T.One);
 
-    public static void ReluBackward<T>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, int rows, int width)
-        where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationBackward<T, ReluActivation>(du, dBias, dz, u, rows, width, T.One);
+    public static void ReluBackward<T>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows, int width)
+        where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationBackward<T, ReluActivation>(du, dBias, dz, u, bias, rows, width, T.One);
 
-    /// <summary>u[N,D] += b; z = act(u) (<see cref="ILayerActivation"/>; w0 is the sine's frequency).</summary>
+    /// <summary>z[N,D] = act(u + b) (<see cref="ILayerActivation"/>; w0 is the sine's frequency); u is read.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BiasActivationForward<T, TAct>(Span<T> z, Span<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
+    private static void BiasActivationForward<T, TAct>(Span<T> z, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TAct : ILayerActivation
     {
@@ -433,17 +433,13 @@ public static partial class CpuOps
             var uRow = u.Slice(row * width, width);
             var zRow = z.Slice(row * width, width);
             for (int j = 0; j < width; j += Vector256<T>.Count)
-            {
-                var uv = Vectors.Load(uRow, j) + Vectors.Load(bias, j);
-                Vectors.Store(uv, uRow, j);
-                Vectors.Store(TAct.Value(uv, w0v), zRow, j);
-            }
+                Vectors.Store(TAct.Value(Vectors.Load(uRow, j) + Vectors.Load(bias, j), w0v), zRow, j);
         }
     }
 
-    /// <summary>du[N,D] = dz act'(u) (du may be dz itself); dBias[D] += sum du.</summary>
+    /// <summary>du[N,D] = dz act'(u + b) (du may be dz itself); dBias[D] += sum du.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BiasActivationBackward<T, TAct>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, int rows, int width, T w0)
+    private static void BiasActivationBackward<T, TAct>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TAct : ILayerActivation
     {
@@ -455,7 +451,7 @@ public static partial class CpuOps
             var duRow = du.Slice(row * width, width);
             for (int j = 0; j < width; j += Vector256<T>.Count)
             {
-                var duv = Vectors.Load(dzRow, j) * TAct.Slope(Vectors.Load(uRow, j), w0v);
+                var duv = Vectors.Load(dzRow, j) * TAct.Slope(Vectors.Load(uRow, j) + Vectors.Load(bias, j), w0v);
                 Vectors.Store(duv, duRow, j);
                 Vectors.Store(Vectors.Load(dBias, j) + duv, dBias, j);
             }
