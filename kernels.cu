@@ -330,16 +330,27 @@ __device__ __forceinline__ float warp_strided_sum(float v, int stride)
 // the flat x[rows * cols] (coalesced, every lane busy), striding by a multiple of cols so that a
 // thread stays on column t % cols; partials[blockIdx.x * cols + j] = the block's sum of column j,
 // its threads' sums met in a tree over the block's REDUCE_BLOCK / cols rows. Blocks of REDUCE_BLOCK.
+// Four loads at a time into four sums: a thread waits for memory once per four elements, not per element.
 #define NARROW_COLUMNS 32
 extern "C" __global__ void column_sum_narrow(float* __restrict__ partials, const float* __restrict__ x, int rows, int cols)
 {
     __shared__ float sums[REDUCE_BLOCK];
-    int t = threadIdx.x, tile_rows = REDUCE_BLOCK / cols, span = tile_rows * cols, n = rows * cols;
-    float sum = 0.0f;
+    int t = threadIdx.x, tile_rows = REDUCE_BLOCK / cols, span = tile_rows * cols, n = rows * cols, step = span * gridDim.x;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
     if (t < span)
-        for (int i = blockIdx.x * span + t; i < n; i += span * gridDim.x)
-            sum += x[i];
-    sums[t] = sum;
+    {
+        int i = blockIdx.x * span + t;
+        for (; i + 3 * step < n; i += 4 * step)
+        {
+            s0 += x[i];
+            s1 += x[i + step];
+            s2 += x[i + 2 * step];
+            s3 += x[i + 3 * step];
+        }
+        for (; i < n; i += step)
+            s0 += x[i];
+    }
+    sums[t] = (s0 + s1) + (s2 + s3);
     __syncthreads();
     int half = 1;
     while (2 * half < tile_rows)
