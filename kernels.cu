@@ -1389,8 +1389,9 @@ extern "C" __global__ void fourier_encoding(activation* __restrict__ h, const fl
 // dy[n] = scale * (y - target), scale = 2 / n; partials[2 * blockIdx.x + 0] = this block's sum of
 // squared errors, partials[2 * blockIdx.x + 1] = its sum of squared errors of both mapped from
 // [-1, 1] to [0, 1] and clipped there (PSNR, spec §4). Blocks of REDUCE_BLOCK threads, the grid
-// sized to fill the device (each thread then has a few elements, all its loads in flight at
-// once); the block's sums meet in shuffle trees, then the warps' sums in warp order.
+// sized to fill the device (each thread then has a few elements, and every warp slot of a
+// multiprocessor has loads in flight); the block's sums meet in shuffle trees, then the warps'
+// sums in warp order.
 extern "C" __global__ void mse_loss(float* __restrict__ dy, float* __restrict__ partials, const float* __restrict__ y,
     const float* __restrict__ target, int n, float scale)
 {
