@@ -7,6 +7,7 @@
 // fill               CudaBackend.Fill                  CpuBackend.Fill (Span.Fill)
 // add_bias           CudaBackend.AddBias               CpuOps.AddBias
 // column_sum         CudaBackend.ColumnSum             CpuOps.ColumnSum
+// column_sum_narrow  CudaBackend.ColumnSum (cols <= 32) CpuOps.ColumnSum
 // reduce_partials    CudaBackend.ReducePartials        CpuBackend.ReduceByChunks (the chunk sums)
 // collage_forward_M  CudaBackend.CollageForward        CpuOps.CollageForward   (M: each mask's --mask name)
 // collage_backward_M CudaBackend.CollageBackward       CpuOps.CollageBackward
@@ -49,8 +50,9 @@
 //
 // Reductions over samples (bias and basis gradients, the loss sums) are deterministic: pass one
 // writes one partial per block of rows into a workspace (partials[part * stride + i]), and
-// reduce_partials adds the parts up in order. Results do not depend on scheduling, and no
-// accumulator needs zeroing before a launch.
+// reduce_partials adds the parts up in a fixed tree (its launch shape follows from parts and
+// length alone). Results do not depend on scheduling, and no accumulator needs zeroing before a
+// launch.
 //
 // Launch shapes (the launchers choose them): the per-column kernels run blocks of
 // COLUMN_TILE x ROW_TILE threads (threadIdx.x is the column within a tile of columns, threadIdx.y
@@ -59,7 +61,7 @@
 // blocks of REDUCE_BLOCK threads with grid-stride loops.
 //
 // Portability (one source for NVRTC and g++): no headers; threadIdx/blockIdx/blockDim/gridDim,
-// static __shared__ arrays, __syncthreads, precise sinf/cosf/sincosf (through sine_cosine),
+// static __shared__ arrays, __syncthreads, __shfl_down_sync over full warps, precise sinf/cosf/sincosf (through sine_cosine),
 // expf/tanhf/sqrtf/fminf/fmaxf, fmaf/rintf, double sincos (basis_tables: its tables are float64-
 // accurate in both modes), __restrict__ and __device__ __forceinline__ helpers only. NVRTC 11.2 (Debian's, in CI) compiles
 // it as C++03: templates and structs with constructors, but no nullptr and no braced temporaries.
@@ -268,7 +270,7 @@ __device__ __forceinline__ float basis_argument(const BasisColumn& column, const
 }
 
 // ---------------------------------------------------------------------------------------------
-// Memory and bias: fill, add_bias, column_sum, reduce_partials, multiply
+// Memory and bias: fill, add_bias, column_sum, column_sum_narrow, reduce_partials, multiply
 // ---------------------------------------------------------------------------------------------
 
 // destination[n] = value.
@@ -313,17 +315,90 @@ extern "C" __global__ void column_sum(float* __restrict__ partials, const float*
     }
 }
 
-// out[length] (+)= sum over p < parts of partials[p * stride + i], in order of p; overwrites
-// when accumulate is 0, adds when it is 1.
+// The sum of v over the lanes of this warp congruent to this one modulo stride (a power of two,
+// 1 to 32), complete in lanes below stride: a shuffle tree of log2(32 / stride) steps. Every lane
+// of the warp must call it.
+__device__ __forceinline__ float warp_strided_sum(float v, int stride)
+{
+    for (int offset = 16; offset >= stride; offset /= 2)
+        v += __shfl_down_sync(0xffffffffu, v, offset);
+    return v;
+}
+
+// column_sum for cols <= NARROW_COLUMNS, where one column per lane would leave most lanes idle:
+// the first span = (REDUCE_BLOCK / cols) * cols threads of a block read consecutive elements of
+// the flat x[rows * cols] (coalesced, every lane busy), striding by a multiple of cols so that a
+// thread stays on column t % cols; partials[blockIdx.x * cols + j] = the block's sum of column j,
+// its threads' sums met in a tree over the block's REDUCE_BLOCK / cols rows. Blocks of REDUCE_BLOCK.
+// Four loads at a time into four sums: a thread waits for memory once per four elements, not per element.
+#define NARROW_COLUMNS 32
+extern "C" __global__ void column_sum_narrow(float* __restrict__ partials, const float* __restrict__ x, int rows, int cols)
+{
+    __shared__ float sums[REDUCE_BLOCK];
+    int t = threadIdx.x, tile_rows = REDUCE_BLOCK / cols, span = tile_rows * cols, n = rows * cols, step = span * gridDim.x;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    if (t < span)
+    {
+        int i = blockIdx.x * span + t;
+        for (; i + 3 * step < n; i += 4 * step)
+        {
+            s0 += x[i];
+            s1 += x[i + step];
+            s2 += x[i + 2 * step];
+            s3 += x[i + 3 * step];
+        }
+        for (; i < n; i += step)
+            s0 += x[i];
+    }
+    sums[t] = (s0 + s1) + (s2 + s3);
+    __syncthreads();
+    int half = 1;
+    while (2 * half < tile_rows)
+        half *= 2;
+    // Row r folds in row r + half while that exists; then the rows below half remain.
+    for (; half > 0; half /= 2)
+    {
+        int r = t / cols;
+        if (r < half && r + half < tile_rows)
+            sums[t] += sums[t + half * cols];
+        __syncthreads();
+    }
+    if (t < cols)
+        partials[blockIdx.x * cols + t] = sums[t];
+}
+
+// out[length] (+)= sum over p < parts of partials[p * stride + i]; overwrites when accumulate is
+// 0, adds when it is 1. Blocks of REDUCE_BLOCK threads shaped blockDim.x x blockDim.y by the
+// launcher, blockDim.x a power of two up to 32: threadIdx.x is the output within a tile of
+// blockDim.x (consecutive outputs, coalesced), threadIdx.y a lane over the parts, which adds parts
+// y, y + blockDim.y, ...; the lanes' sums meet in a shuffle tree within each warp, then the
+// REDUCE_BLOCK / 32 warps' sums are added in warp order. A fixed order for a given shape, so the
+// result does not depend on scheduling; many parts of a short output take few serial steps.
 extern "C" __global__ void reduce_partials(float* __restrict__ out, const float* __restrict__ partials,
     int parts, int length, int stride, int accumulate)
 {
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < length; i += blockDim.x * gridDim.x)
+    __shared__ float warp_sums[REDUCE_BLOCK / 32][32];
+    int x = threadIdx.x, width = blockDim.x, t = threadIdx.y * width + x, lane = t % 32, warp = t / 32;
+    // The tile loop's bound is the same for the whole block: every thread reaches the shuffles and barriers.
+    for (int tile = blockIdx.x * width; tile < length; tile += width * gridDim.x)
     {
+        int i = tile + x;
         float total = 0.0f;
-        for (int p = 0; p < parts; p++)
-            total += partials[p * stride + i];
-        out[i] = accumulate ? out[i] + total : total;
+        if (i < length)
+            for (int p = threadIdx.y; p < parts; p += blockDim.y)
+                total += partials[p * stride + i];
+        total = warp_strided_sum(total, width);
+        if (lane < width)
+            warp_sums[warp][lane] = total;
+        __syncthreads();
+        if (t < width && i < length)
+        {
+            float sum = 0.0f;
+            for (int w = 0; w < REDUCE_BLOCK / 32; w++)
+                sum += warp_sums[w][x];
+            out[i] = accumulate ? out[i] + sum : sum;
+        }
+        __syncthreads();
     }
 }
 
@@ -1314,12 +1389,15 @@ extern "C" __global__ void fourier_encoding(activation* __restrict__ h, const fl
 
 // dy[n] = scale * (y - target), scale = 2 / n; partials[2 * blockIdx.x + 0] = this block's sum of
 // squared errors, partials[2 * blockIdx.x + 1] = its sum of squared errors of both mapped from
-// [-1, 1] to [0, 1] and clipped there (PSNR, spec §4). Blocks of REDUCE_BLOCK threads.
+// [-1, 1] to [0, 1] and clipped there (PSNR, spec §4). Blocks of REDUCE_BLOCK threads, the grid
+// sized to fill the device (each thread then has a few elements, and every warp slot of a
+// multiprocessor has loads in flight); the block's sums meet in shuffle trees, then the warps'
+// sums in warp order.
 extern "C" __global__ void mse_loss(float* __restrict__ dy, float* __restrict__ partials, const float* __restrict__ y,
     const float* __restrict__ target, int n, float scale)
 {
-    __shared__ float squared[REDUCE_BLOCK];
-    __shared__ float clipped[REDUCE_BLOCK];
+    __shared__ float squared[REDUCE_BLOCK / 32];
+    __shared__ float clipped[REDUCE_BLOCK / 32];
     float sum_squared = 0.0f, sum_clipped = 0.0f;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
     {
@@ -1330,22 +1408,24 @@ extern "C" __global__ void mse_loss(float* __restrict__ dy, float* __restrict__ 
         float t = fminf(fmaxf((target[i] + 1.0f) * 0.5f, 0.0f), 1.0f);
         sum_clipped += (p - t) * (p - t);
     }
-    squared[threadIdx.x] = sum_squared;
-    clipped[threadIdx.x] = sum_clipped;
-    __syncthreads();
-    for (int half = REDUCE_BLOCK / 2; half > 0; half /= 2)
+    sum_squared = warp_strided_sum(sum_squared, 1);
+    sum_clipped = warp_strided_sum(sum_clipped, 1);
+    if (threadIdx.x % 32 == 0)
     {
-        if ((int)threadIdx.x < half)
-        {
-            squared[threadIdx.x] += squared[threadIdx.x + half];
-            clipped[threadIdx.x] += clipped[threadIdx.x + half];
-        }
-        __syncthreads();
+        squared[threadIdx.x / 32] = sum_squared;
+        clipped[threadIdx.x / 32] = sum_clipped;
     }
+    __syncthreads();
     if (threadIdx.x == 0)
     {
-        partials[2 * blockIdx.x] = squared[0];
-        partials[2 * blockIdx.x + 1] = clipped[0];
+        float block_squared = 0.0f, block_clipped = 0.0f;
+        for (int w = 0; w < REDUCE_BLOCK / 32; w++)
+        {
+            block_squared += squared[w];
+            block_clipped += clipped[w];
+        }
+        partials[2 * blockIdx.x] = block_squared;
+        partials[2 * blockIdx.x + 1] = block_clipped;
     }
 }
 

@@ -56,6 +56,12 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     /// <summary>The flat kernels' block: kernels.cu's REDUCE_BLOCK (mse_loss's tree reduction needs exactly this).</summary>
     internal const int FlatBlock = 256;
 
+    /// <summary>The widest matrix column_sum_narrow sums: kernels.cu's NARROW_COLUMNS.</summary>
+    private const int NarrowColumns = 32;
+
+    /// <summary>The most parts one lane of reduce_partials adds in turn before the tree, where the output is short enough to spread its parts over more lanes.</summary>
+    private const int PartsPerLane = 4;
+
     /// <summary>
     /// The threads of the block each kernel is launched with here, by name: what the static check
     /// of registers and occupancy (KernelResourceReport) sizes each kernel for. Launch refuses a
@@ -65,7 +71,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 
     private static Dictionary<string, int> BlockSizes()
     {
-        string[] flat = [KernelNames.BasisTables, KernelNames.Fill, KernelNames.AddBias, KernelNames.ReducePartials, KernelNames.Multiply, KernelNames.MaskScaleGradient,
+        string[] flat = [KernelNames.BasisTables, KernelNames.Fill, KernelNames.AddBias, KernelNames.ReducePartials, KernelNames.ColumnSumNarrow, KernelNames.Multiply, KernelNames.MaskScaleGradient,
             KernelNames.MseLoss, KernelNames.AdamStep, KernelNames.GatherRows, KernelNames.RandomIndices, KernelNames.GatherVideoPoints,
             KernelNames.RoundActivations, KernelNames.GemmNarrow];
         string[] perColumn = [KernelNames.ColumnSum, KernelNames.SineForward, KernelNames.SineBackward, KernelNames.ReluForward, KernelNames.ReluBackward,
@@ -96,7 +102,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private readonly CudaModule _module;
     private readonly DeviceMemory _partials;
     private readonly bool _synchronizeEachLaunch;
-    private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials,
+    private readonly CudaKernel _fill, _addBias, _columnSum, _columnSumNarrow, _reducePartials,
         _sineForward, _sineBackward, _multiply, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints,
         _mfnFilterForward, _mfnFilterBackward, _gaborWaveletForward, _gaborWaveletBackward, _roundActivations, _gemmNarrow;
     private readonly Dictionary<MaskActivation, CudaKernel> _collageForward = [], _collageBackward = [], _coordinateCollageForward = [], _coordinateCollageBackward = [];
@@ -128,6 +134,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _fill = _module.Kernel(KernelNames.Fill);
             _addBias = _module.Kernel(KernelNames.AddBias);
             _columnSum = _module.Kernel(KernelNames.ColumnSum);
+            _columnSumNarrow = _module.Kernel(KernelNames.ColumnSumNarrow);
             _reducePartials = _module.Kernel(KernelNames.ReducePartials);
             foreach (var mask in Enum.GetValues<MaskActivation>())
             {
@@ -309,9 +316,19 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 
     public void ColumnSum(Slice<float> sum, Slice<float> x, int rows, int cols)
     {
+        int n = Elements(rows, cols);
         sum.Require(cols, nameof(sum));
-        x.Require(Elements(rows, cols), nameof(x));
+        x.Require(n, nameof(x));
         Context.MakeCurrent();
+        if (cols is >= 1 and <= NarrowColumns)
+        {
+            // A block per span of whole rows (kernels.cu) up to a full device, each writing a partial of cols values.
+            int span = FlatBlock / cols * cols;
+            int blocks = Math.Min((n + span - 1) / span, Math.Min(_maxBlocks, MaxParts * MaxPartialLength / cols));
+            Launch(_columnSumNarrow, blocks, 1, FlatBlock, 1, Partials(0), Address(x), rows, cols);
+            ReducePartials(sum, 0, blocks, cols, cols);
+            return;
+        }
         int parts = ReductionParts(rows, cols, cols);
         Launch(_columnSum, ColumnTiles(cols), parts, ColumnTile, RowTile, Partials(0), Address(x), rows, cols);
         ReducePartials(sum, 0, parts, cols, cols);
@@ -532,7 +549,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         Launch(_maskScaleGradient, parts, 1, FlatBlock, 1, Partials(0), Act(du), Act(u), Address(a), count, width);
         // The sum of the parts goes to the partials' last slot, then dScale += it / k, both on the device.
         int last = MaxParts * MaxPartialLength - 1;
-        Launch(_reducePartials, 1, 1, FlatBlock, 1, Partials(last), Partials(0), parts, 1, 1, 0);
+        ReducePartials(Partials(last), Partials(0), parts, 1, 1, accumulate: false);
         Launch(_divideAdd, 1, 1, 1, 1, Address(dScale), Partials(last), Address(scale));
     }
 
@@ -572,7 +589,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         target.Require(n, nameof(target));
         sums.Require(2, nameof(sums));
         Context.MakeCurrent();
-        int parts = Math.Min(FlatBlocks(n), MaxParts);
+        int parts = Math.Min(FlatBlocks(n), MaxParts * MaxPartialLength / 2);
         Launch(_mseLoss, parts, 1, FlatBlock, 1, Address(dy), Partials(0), Address(y), Address(target), n, (float)(2.0 / n));
         ReducePartials(sums, 0, parts, 2, 2, accumulate: false);
     }
@@ -694,7 +711,31 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 
     /// <summary>out (+)= the sum of <paramref name="parts"/> partials of <paramref name="length"/> values at workspace offset <paramref name="offset"/>, <paramref name="stride"/> apart.</summary>
     private void ReducePartials(Slice<float> output, int offset, int parts, int length, int stride, bool accumulate = true) =>
-        Launch(_reducePartials, FlatBlocks(length), 1, FlatBlock, 1, Address(output), Partials(offset), parts, length, stride, accumulate ? 1 : 0);
+        ReducePartials(Address(output), Partials(offset), parts, length, stride, accumulate);
+
+    /// <summary>reduce_partials over <paramref name="partials"/> rather than the workspace: what the tests compare with a float64 sum.</summary>
+    internal void ReducePartials(Slice<float> output, Slice<float> partials, int parts, int length, int stride, bool accumulate)
+    {
+        output.Require(length, nameof(output));
+        if (parts > 0 && length > 0)
+            partials.Require((long)(parts - 1) * stride + length, nameof(partials));
+        Context.MakeCurrent();
+        ReducePartials(Address(output), Address(partials), parts, length, stride, accumulate);
+    }
+
+    /// <summary>
+    /// out (+)= the sum of the parts, by reduce_partials. Its block is shaped outputs x lanes over the
+    /// parts: as many outputs (a power of two up to 32, no more than the length needs) as leave each
+    /// lane at most <see cref="PartsPerLane"/> parts, so that a short output's parts are added by many lanes and a tree.
+    /// </summary>
+    private void ReducePartials(KernelArgument output, KernelArgument partials, int parts, int length, int stride, bool accumulate)
+    {
+        int outputs = 32;
+        while (outputs > 1 && (outputs >= 2 * length || (long)parts * outputs > (long)PartsPerLane * FlatBlock))
+            outputs /= 2;
+        int tiles = (int)Math.Min(((long)length + outputs - 1) / outputs, _maxBlocks);
+        Launch(_reducePartials, tiles, 1, outputs, FlatBlock / outputs, output, partials, parts, length, stride, accumulate ? 1 : 0);
+    }
 
     private void Launch(in CudaKernel kernel, int gridX, int gridY, int blockX, int blockY, params ReadOnlySpan<KernelArgument> arguments)
     {
