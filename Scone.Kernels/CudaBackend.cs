@@ -545,7 +545,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         scale.Require(1, nameof(scale));
         dScale.Require(1, nameof(dScale));
         Context.MakeCurrent();
-        int parts = Math.Min(FlatBlocks(count), MaxParts);
+        // Up to a full device of blocks (each thread otherwise walks thousands of dependent loads); the workspace's last slot is the total's.
+        int parts = Math.Min(FlatBlocks(count), MaxParts * MaxPartialLength - 1);
         Launch(_maskScaleGradient, parts, 1, FlatBlock, 1, Partials(0), Act(du), Act(u), Address(a), count, width);
         // The sum of the parts goes to the partials' last slot, then dScale += it / k, both on the device.
         int last = MaxParts * MaxPartialLength - 1;
