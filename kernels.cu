@@ -7,6 +7,7 @@
 // fill               CudaBackend.Fill                  CpuBackend.Fill (Span.Fill)
 // add_bias           CudaBackend.AddBias               CpuOps.AddBias
 // column_sum         CudaBackend.ColumnSum             CpuOps.ColumnSum
+// column_sum_narrow  CudaBackend.ColumnSum (cols <= 32) CpuOps.ColumnSum
 // reduce_partials    CudaBackend.ReducePartials        CpuBackend.ReduceByChunks (the chunk sums)
 // collage_forward_M  CudaBackend.CollageForward        CpuOps.CollageForward   (M: each mask's --mask name)
 // collage_backward_M CudaBackend.CollageBackward       CpuOps.CollageBackward
@@ -50,8 +51,9 @@
 //
 // Reductions over samples (bias and basis gradients, the loss sums) are deterministic: pass one
 // writes one partial per block of rows into a workspace (partials[part * stride + i]), and
-// reduce_partials adds the parts up in order. Results do not depend on scheduling, and no
-// accumulator needs zeroing before a launch.
+// reduce_partials adds the parts up in a fixed tree (its launch shape follows from parts and
+// length alone). Results do not depend on scheduling, and no accumulator needs zeroing before a
+// launch.
 //
 // Launch shapes (the launchers choose them): the per-column kernels run blocks of
 // COLUMN_TILE x ROW_TILE threads (threadIdx.x is the column within a tile of columns, threadIdx.y
@@ -60,7 +62,7 @@
 // blocks of REDUCE_BLOCK threads with grid-stride loops.
 //
 // Portability (one source for NVRTC and g++): no headers; threadIdx/blockIdx/blockDim/gridDim,
-// static __shared__ arrays, __syncthreads, precise sinf/cosf/sincosf (through sine_cosine),
+// static __shared__ arrays, __syncthreads, __shfl_down_sync over full warps, precise sinf/cosf/sincosf (through sine_cosine),
 // expf/tanhf/sqrtf/fminf/fmaxf, fmaf/rintf, double sincos (basis_tables: its tables are float64-
 // accurate in both modes), __restrict__ and __device__ __forceinline__ helpers only. NVRTC 11.2 (Debian's, in CI) compiles
 // it as C++03: templates and structs with constructors, but no nullptr and no braced temporaries.
@@ -269,7 +271,7 @@ __device__ __forceinline__ float basis_argument(const BasisColumn& column, const
 }
 
 // ---------------------------------------------------------------------------------------------
-// Memory and bias: fill, add_bias, column_sum, reduce_partials, multiply
+// Memory and bias: fill, add_bias, column_sum, column_sum_narrow, reduce_partials, multiply
 // ---------------------------------------------------------------------------------------------
 
 // destination[n] = value.
@@ -314,17 +316,90 @@ extern "C" __global__ void column_sum(float* __restrict__ partials, const float*
     }
 }
 
-// out[length] (+)= sum over p < parts of partials[p * stride + i], in order of p; overwrites
-// when accumulate is 0, adds when it is 1.
+// The sum of v over the lanes of this warp congruent to this one modulo stride (a power of two,
+// 1 to 32), complete in lanes below stride: a shuffle tree of log2(32 / stride) steps. Every lane
+// of the warp must call it.
+__device__ __forceinline__ float warp_strided_sum(float v, int stride)
+{
+    for (int offset = 16; offset >= stride; offset /= 2)
+        v += __shfl_down_sync(0xffffffffu, v, offset);
+    return v;
+}
+
+// column_sum for cols <= NARROW_COLUMNS, where one column per lane would leave most lanes idle:
+// the first span = (REDUCE_BLOCK / cols) * cols threads of a block read consecutive elements of
+// the flat x[rows * cols] (coalesced, every lane busy), striding by a multiple of cols so that a
+// thread stays on column t % cols; partials[blockIdx.x * cols + j] = the block's sum of column j,
+// its threads' sums met in a tree over the block's REDUCE_BLOCK / cols rows. Blocks of REDUCE_BLOCK.
+// Four loads at a time into four sums: a thread waits for memory once per four elements, not per element.
+#define NARROW_COLUMNS 32
+extern "C" __global__ void column_sum_narrow(float* __restrict__ partials, const float* __restrict__ x, int rows, int cols)
+{
+    __shared__ float sums[REDUCE_BLOCK];
+    int t = threadIdx.x, tile_rows = REDUCE_BLOCK / cols, span = tile_rows * cols, n = rows * cols, step = span * gridDim.x;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    if (t < span)
+    {
+        int i = blockIdx.x * span + t;
+        for (; i + 3 * step < n; i += 4 * step)
+        {
+            s0 += x[i];
+            s1 += x[i + step];
+            s2 += x[i + 2 * step];
+            s3 += x[i + 3 * step];
+        }
+        for (; i < n; i += step)
+            s0 += x[i];
+    }
+    sums[t] = (s0 + s1) + (s2 + s3);
+    __syncthreads();
+    int half = 1;
+    while (2 * half < tile_rows)
+        half *= 2;
+    // Row r folds in row r + half while that exists; then the rows below half remain.
+    for (; half > 0; half /= 2)
+    {
+        int r = t / cols;
+        if (r < half && r + half < tile_rows)
+            sums[t] += sums[t + half * cols];
+        __syncthreads();
+    }
+    if (t < cols)
+        partials[blockIdx.x * cols + t] = sums[t];
+}
+
+// out[length] (+)= sum over p < parts of partials[p * stride + i]; overwrites when accumulate is
+// 0, adds when it is 1. Blocks of REDUCE_BLOCK threads shaped blockDim.x x blockDim.y by the
+// launcher, blockDim.x a power of two up to 32: threadIdx.x is the output within a tile of
+// blockDim.x (consecutive outputs, coalesced), threadIdx.y a lane over the parts, which adds parts
+// y, y + blockDim.y, ...; the lanes' sums meet in a shuffle tree within each warp, then the
+// REDUCE_BLOCK / 32 warps' sums are added in warp order. A fixed order for a given shape, so the
+// result does not depend on scheduling; many parts of a short output take few serial steps.
 extern "C" __global__ void reduce_partials(float* __restrict__ out, const float* __restrict__ partials,
     int parts, int length, int stride, int accumulate)
 {
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < length; i += blockDim.x * gridDim.x)
+    __shared__ float warp_sums[REDUCE_BLOCK / 32][32];
+    int x = threadIdx.x, width = blockDim.x, t = threadIdx.y * width + x, lane = t % 32, warp = t / 32;
+    // The tile loop's bound is the same for the whole block: every thread reaches the shuffles and barriers.
+    for (int tile = blockIdx.x * width; tile < length; tile += width * gridDim.x)
     {
+        int i = tile + x;
         float total = 0.0f;
-        for (int p = 0; p < parts; p++)
-            total += partials[p * stride + i];
-        out[i] = accumulate ? out[i] + total : total;
+        if (i < length)
+            for (int p = threadIdx.y; p < parts; p += blockDim.y)
+                total += partials[p * stride + i];
+        total = warp_strided_sum(total, width);
+        if (lane < width)
+            warp_sums[warp][lane] = total;
+        __syncthreads();
+        if (t < width && i < length)
+        {
+            float sum = 0.0f;
+            for (int w = 0; w < REDUCE_BLOCK / 32; w++)
+                sum += warp_sums[w][x];
+            out[i] = accumulate ? out[i] + sum : sum;
+        }
+        __syncthreads();
     }
 }
 
@@ -380,10 +455,10 @@ struct SoftMask
     __device__ __forceinline__ float du(float gs, const MaskValue& m) const { return gs * w0 * m.derivative; }
 };
 
-// On entry u[N,D] = z_prev A^T; on exit u = u + a and z[N,D] = m(u) * sin(omega (x B^T + c)),
-// with x[N,d], a[D], B[D,d], c[D].
+// From u[N,D] = z_prev A^T (read, not written: the backward adds a again rather than a pass
+// storing u + a): z[N,D] = m(u + a) * sin(omega (x B^T + c)), with x[N,d], a[D], B[D,d], c[D].
 template <typename Mask>
-__device__ __forceinline__ void collage_forward_body(activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ x,
+__device__ __forceinline__ void collage_forward_body(activation* __restrict__ z, const activation* __restrict__ u, const float* __restrict__ x,
     const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
     int rows, int width, int dims, float omega, Mask mask)
 {
@@ -396,9 +471,7 @@ __device__ __forceinline__ void collage_forward_body(activation* __restrict__ z,
     {
         int i = row * width + j;
         float q = basis_argument(column, x + row * dims, dims);
-        float uv = load_activation(u, i) + a_j;
-        store_activation(u, i, uv);
-        store_activation(z, i, mask.at(uv).value * sine(omega * q));
+        store_activation(z, i, mask.at(load_activation(u, i) + a_j).value * sine(omega * q));
     }
 }
 
@@ -429,12 +502,12 @@ __device__ __forceinline__ void collage_partials(float* __restrict__ partials, f
     }
 }
 
-// From dz[N,D]: du = dz * sin(omega q) * dm/du (du may be dz itself), and per row block the
+// From dz[N,D] and the forward's u (without a): du = dz * sin(omega q) * dm/du at u + a (du may be dz itself), and per row block the
 // partial sums [da : width | dc : width | dB : width * dims] into partials + blockIdx.y * width * (2 + dims),
 // with dq = dz * m * omega * cos(omega q).
 template <typename Mask>
 __device__ __forceinline__ void collage_backward_body(activation* du, float* __restrict__ partials, const activation* dz,
-    const activation* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight,
+    const activation* __restrict__ u, const float* __restrict__ a, const float* __restrict__ x, const float* __restrict__ basis_weight,
     const float* __restrict__ basis_bias, int rows, int width, int dims, float omega, Mask mask)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -443,12 +516,13 @@ __device__ __forceinline__ void collage_backward_body(activation* du, float* __r
     float sum_dB[3] = {0.0f, 0.0f, 0.0f};
     if (active)
     {
+        float a_j = a[j];
         BasisColumn column = load_basis_column(basis_weight, basis_bias, j, dims);
         for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
         {
             int i = row * width + j;
             const float* x_row = x + row * dims;
-            MaskValue m = mask.at(load_activation(u, i));
+            MaskValue m = mask.at(load_activation(u, i) + a_j);
             float s, c;
             sine_cosine(omega * basis_argument(column, x_row, dims), &s, &c);
             float g = load_activation(dz, i);
@@ -471,11 +545,11 @@ __device__ __forceinline__ void collage_backward_body(activation* du, float* __r
 // The sin2, nsin and ncos backwards also ask for 8 resident blocks (32 registers, the grid's
 // 8 blocks a multiprocessor): ptxas fits them without a spill; the other masks' backwards spill
 // at 32 (scone kernels shows both), so they keep 37-46 registers and 5-6 blocks.
-#define COLLAGE_FORWARD_ARGUMENTS activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ x, \
+#define COLLAGE_FORWARD_ARGUMENTS activation* __restrict__ z, const activation* __restrict__ u, const float* __restrict__ x, \
     const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, \
     const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega
 #define COLLAGE_BACKWARD_ARGUMENTS activation* du, float* __restrict__ partials, const activation* dz, \
-    const activation* __restrict__ u, const float* __restrict__ x, const float* __restrict__ basis_weight, \
+    const activation* __restrict__ u, const float* __restrict__ a, const float* __restrict__ x, const float* __restrict__ basis_weight, \
     const float* __restrict__ basis_bias, const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_sin2(COLLAGE_FORWARD_ARGUMENTS)
@@ -485,7 +559,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE, 8) collage_backward_sin2(COLLAGE_BACKWARD_ARGUMENTS)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIN_SQUARED>(scaled_w0(w0, scale)));
+    collage_backward_body(du, partials, dz, u, a, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIN_SQUARED>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_sigmoid(COLLAGE_FORWARD_ARGUMENTS)
@@ -495,7 +569,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_sigmoid(COLLAGE_BACKWARD_ARGUMENTS)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIGMOID>(scaled_w0(w0, scale)));
+    collage_backward_body(du, partials, dz, u, a, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIGMOID>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_gauss(COLLAGE_FORWARD_ARGUMENTS)
@@ -505,7 +579,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_gauss(COLLAGE_BACKWARD_ARGUMENTS)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_GAUSSIAN>(scaled_w0(w0, scale)));
+    collage_backward_body(du, partials, dz, u, a, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_GAUSSIAN>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_nsin(COLLAGE_FORWARD_ARGUMENTS)
@@ -515,7 +589,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE, 8) collage_backward_nsin(COLLAGE_BACKWARD_ARGUMENTS)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_SIN>(scaled_w0(w0, scale)));
+    collage_backward_body(du, partials, dz, u, a, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_SIN>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_ncos(COLLAGE_FORWARD_ARGUMENTS)
@@ -525,7 +599,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE, 8) collage_backward_ncos(COLLAGE_BACKWARD_ARGUMENTS)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_COS>(scaled_w0(w0, scale)));
+    collage_backward_body(du, partials, dz, u, a, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_COS>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_ntanh(COLLAGE_FORWARD_ARGUMENTS)
@@ -535,7 +609,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_ntanh(COLLAGE_BACKWARD_ARGUMENTS)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_TANH>(scaled_w0(w0, scale)));
+    collage_backward_body(du, partials, dz, u, a, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_NORMALIZED_TANH>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_linear(COLLAGE_FORWARD_ARGUMENTS)
@@ -545,7 +619,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_linear(COLLAGE_BACKWARD_ARGUMENTS)
 {
-    collage_backward_body(du, partials, dz, u, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_LINEAR>(scaled_w0(w0, scale)));
+    collage_backward_body(du, partials, dz, u, a, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_LINEAR>(scaled_w0(w0, scale)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -718,15 +792,16 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) coordinate_
     coordinate_collage_backward_body(partials, dz, x, mask_weight, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_LINEAR>(w0));
 }
 
-// The -L variants' scale gradient: partials[blockIdx.x] = this block's sum of du[i] u[i] (the
-// caller divides the total by k: du = dm k w0 sigma'(k w0 u)). Blocks of REDUCE_BLOCK threads.
+// The -L variants' scale gradient: partials[blockIdx.x] = this block's sum of du[i] (u[i] + a[j])
+// over du, u [n / width, width], j the column (the caller divides the total by k:
+// du = dm k w0 sigma'(k w0 (u + a))). Blocks of REDUCE_BLOCK threads.
 extern "C" __global__ void mask_scale_gradient(float* __restrict__ partials, const activation* __restrict__ du,
-    const activation* __restrict__ u, int n)
+    const activation* __restrict__ u, const float* __restrict__ a, int n, int width)
 {
     __shared__ float sums[REDUCE_BLOCK];
     float sum = 0.0f;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
-        sum += load_activation(du, i) * load_activation(u, i);
+        sum += load_activation(du, i) * (load_activation(u, i) + a[i % width]);
     sums[threadIdx.x] = sum;
     __syncthreads();
     for (int half = REDUCE_BLOCK / 2; half > 0; half /= 2)
@@ -881,7 +956,7 @@ __device__ __forceinline__ bool rows_aligned_16(const void* m, int k)
     return k % 4 == 0 && reinterpret_cast<unsigned long long>(m) % 16 == 0;
 }
 
-// u[N,D] = input[N,K] A[D,K]^T + a, z = m(u) * sin(omega (x B^T + c)): what Linear.Forward and
+// u[N,D] = input[N,K] A[D,K]^T, z = m(u + a) * sin(omega (x B^T + c)): what Linear.Forward and
 // collage_forward_body leave, with the products in TF32 (inputs rounded by cvt.rna, FP32
 // accumulation). Blocks of TC_THREADS over a grid of (row tiles, column tiles): x has room for any rows.
 template <typename Mask>
@@ -963,10 +1038,10 @@ __device__ __forceinline__ void collage_tf32_forward_body(activation* __restrict
                     continue;
                 BasisColumn column = load_basis_column(basis_weight, basis_bias, j_col, dims);
                 float q = basis_argument(column, x + row * dims, dims);
-                // The GEMM's u as it would have been stored (CollageLinearForward is the GEMM, then the collage).
-                float uv = stored_value(acc[i][j][r]) + a[j_col];
+                // The GEMM's u as it is stored (CollageLinearForward is the GEMM, then the collage).
+                float uv = stored_value(acc[i][j][r]);
                 store_activation(u, row * width + j_col, uv);
-                store_activation(z, row * width + j_col, mask.at(uv).value * sine(omega * q));
+                store_activation(z, row * width + j_col, mask.at(uv + a[j_col]).value * sine(omega * q));
             }
 }
 
@@ -1057,7 +1132,7 @@ __device__ __forceinline__ const float* grid_column_line(const float* tables, in
 
 // As collage_forward_body on the H W rows of a grid, with the basis read from the tables.
 template <typename Mask>
-__device__ __forceinline__ void collage_forward_grid_body(activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ tables,
+__device__ __forceinline__ void collage_forward_grid_body(activation* __restrict__ z, const activation* __restrict__ u, const float* __restrict__ tables,
     const float* __restrict__ a, int grid_height, int grid_width, int width, int stride, Mask mask)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -1071,9 +1146,7 @@ __device__ __forceinline__ void collage_forward_grid_body(activation* __restrict
         const float* p = grid_row_line(tables, row, grid_width, stride);
         const float* q = grid_column_line(tables, row, grid_height, grid_width, stride);
         float g = p[j] * q[stride + j] + p[stride + j] * q[j];
-        float uv = load_activation(u, i) + a_j;
-        store_activation(u, i, uv);
-        store_activation(z, i, mask.at(uv).value * g);
+        store_activation(z, i, mask.at(load_activation(u, i) + a_j).value * g);
     }
 }
 
@@ -1081,7 +1154,7 @@ __device__ __forceinline__ void collage_forward_grid_body(activation* __restrict
 // tables; x[H W, 2] for dB. Partials as collage_partials writes them (dims 2).
 template <typename Mask>
 __device__ __forceinline__ void collage_backward_grid_body(activation* du, float* __restrict__ partials, const activation* dz,
-    const activation* __restrict__ u, const float* __restrict__ x, const float* __restrict__ tables,
+    const activation* __restrict__ u, const float* __restrict__ a, const float* __restrict__ x, const float* __restrict__ tables,
     int grid_height, int grid_width, int width, int stride, float omega, Mask mask)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -1090,6 +1163,7 @@ __device__ __forceinline__ void collage_backward_grid_body(activation* du, float
     float sum_dB[3] = {0.0f, 0.0f, 0.0f};
     if (active)
     {
+        float a_j = a[j];
         int rows = grid_height * grid_width;
         for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
         {
@@ -1098,7 +1172,7 @@ __device__ __forceinline__ void collage_backward_grid_body(activation* du, float
             const float* q = grid_column_line(tables, row, grid_height, grid_width, stride);
             float s = p[j] * q[stride + j] + p[stride + j] * q[j];
             float c = p[stride + j] * q[stride + j] - p[j] * q[j];
-            MaskValue m = mask.at(load_activation(u, i));
+            MaskValue m = mask.at(load_activation(u, i) + a_j);
             float g = load_activation(dz, i);
             float du_i = mask.du(g * s, m);
             float dq = g * m.value * omega * c;
@@ -1114,10 +1188,11 @@ __device__ __forceinline__ void collage_backward_grid_body(activation* du, float
 
 // One kernel pair per mask activation, as the collage kernels: collage_forward_grid_NAME and
 // collage_backward_grid_NAME. At most COLUMN_TILE x ROW_TILE threads a block.
-#define COLLAGE_FORWARD_GRID_ARGUMENTS activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ tables, \
+#define COLLAGE_FORWARD_GRID_ARGUMENTS activation* __restrict__ z, const activation* __restrict__ u, const float* __restrict__ tables, \
     const float* __restrict__ a, const float* __restrict__ scale, int grid_height, int grid_width, int width, int stride, float w0
 #define COLLAGE_BACKWARD_GRID_ARGUMENTS activation* du, float* __restrict__ partials, const activation* dz, \
-    const activation* __restrict__ u, const float* __restrict__ x, const float* __restrict__ tables, const float* __restrict__ scale, \
+    const activation* __restrict__ u, const float* __restrict__ a, const float* __restrict__ x, const float* __restrict__ tables, \
+    const float* __restrict__ scale, \
     int grid_height, int grid_width, int width, int stride, float w0, float omega
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_sin2(COLLAGE_FORWARD_GRID_ARGUMENTS)
@@ -1127,7 +1202,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_sin2(COLLAGE_BACKWARD_GRID_ARGUMENTS)
 {
-    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_SIN_SQUARED>(scaled_w0(w0, scale)));
+    collage_backward_grid_body(du, partials, dz, u, a, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_SIN_SQUARED>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_sigmoid(COLLAGE_FORWARD_GRID_ARGUMENTS)
@@ -1137,7 +1212,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_sigmoid(COLLAGE_BACKWARD_GRID_ARGUMENTS)
 {
-    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_SIGMOID>(scaled_w0(w0, scale)));
+    collage_backward_grid_body(du, partials, dz, u, a, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_SIGMOID>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_gauss(COLLAGE_FORWARD_GRID_ARGUMENTS)
@@ -1147,7 +1222,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_gauss(COLLAGE_BACKWARD_GRID_ARGUMENTS)
 {
-    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_GAUSSIAN>(scaled_w0(w0, scale)));
+    collage_backward_grid_body(du, partials, dz, u, a, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_GAUSSIAN>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_nsin(COLLAGE_FORWARD_GRID_ARGUMENTS)
@@ -1157,7 +1232,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_nsin(COLLAGE_BACKWARD_GRID_ARGUMENTS)
 {
-    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_NORMALIZED_SIN>(scaled_w0(w0, scale)));
+    collage_backward_grid_body(du, partials, dz, u, a, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_NORMALIZED_SIN>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_ncos(COLLAGE_FORWARD_GRID_ARGUMENTS)
@@ -1167,7 +1242,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_ncos(COLLAGE_BACKWARD_GRID_ARGUMENTS)
 {
-    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_NORMALIZED_COS>(scaled_w0(w0, scale)));
+    collage_backward_grid_body(du, partials, dz, u, a, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_NORMALIZED_COS>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_ntanh(COLLAGE_FORWARD_GRID_ARGUMENTS)
@@ -1177,7 +1252,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_ntanh(COLLAGE_BACKWARD_GRID_ARGUMENTS)
 {
-    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_NORMALIZED_TANH>(scaled_w0(w0, scale)));
+    collage_backward_grid_body(du, partials, dz, u, a, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_NORMALIZED_TANH>(scaled_w0(w0, scale)));
 }
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_forward_grid_linear(COLLAGE_FORWARD_GRID_ARGUMENTS)
@@ -1187,7 +1262,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
 
 extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_grid_linear(COLLAGE_BACKWARD_GRID_ARGUMENTS)
 {
-    collage_backward_grid_body(du, partials, dz, u, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_LINEAR>(scaled_w0(w0, scale)));
+    collage_backward_grid_body(du, partials, dz, u, a, x, tables, grid_height, grid_width, width, stride, omega, SoftMask<MASK_LINEAR>(scaled_w0(w0, scale)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1209,9 +1284,9 @@ struct ReluActivation
     __device__ __forceinline__ float slope(float u) const { return u > 0.0f ? 1.0f : 0.0f; } // 0 at 0, as PyTorch
 };
 
-// u[N,D] += b[D]; z = act(u).
+// z[N,D] = act(u + b) from u[N,D] = z_prev W^T (read, not written: the backward adds b again).
 template <typename Activation>
-__device__ __forceinline__ void bias_activation_forward(activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ bias,
+__device__ __forceinline__ void bias_activation_forward(activation* __restrict__ z, const activation* __restrict__ u, const float* __restrict__ bias,
     int rows, int width, Activation act)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -1221,29 +1296,30 @@ __device__ __forceinline__ void bias_activation_forward(activation* __restrict__
     for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
     {
         int i = row * width + j;
-        float uv = load_activation(u, i) + b_j;
-        store_activation(u, i, uv);
-        store_activation(z, i, act.value(uv));
+        store_activation(z, i, act.value(load_activation(u, i) + b_j));
     }
 }
 
-// du[N,D] = dz * act'(u) (du may be dz itself); partials + blockIdx.y * width gets this row
+// du[N,D] = dz * act'(u + b) (du may be dz itself); partials + blockIdx.y * width gets this row
 // block's sum of du (the bias gradient).
 template <typename Activation>
 __device__ __forceinline__ void bias_activation_backward(activation* du, float* __restrict__ partials, const activation* dz,
-    const activation* __restrict__ u, int rows, int width, Activation act)
+    const activation* __restrict__ u, const float* __restrict__ bias, int rows, int width, Activation act)
 {
     __shared__ float tile[ROW_TILE][COLUMN_TILE];
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
     float sum = 0.0f;
     if (j < width)
+    {
+        float b_j = bias[j];
         for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
         {
             int i = row * width + j;
-            float du_i = load_activation(dz, i) * act.slope(load_activation(u, i));
+            float du_i = load_activation(dz, i) * act.slope(load_activation(u, i) + b_j);
             store_activation(du, i, du_i);
             sum += du_i;
         }
+    }
     tile[threadIdx.y][threadIdx.x] = sum;
     __syncthreads();
     if (threadIdx.y == 0 && j < width)
@@ -1255,28 +1331,28 @@ __device__ __forceinline__ void bias_activation_backward(activation* du, float* 
     }
 }
 
-extern "C" __global__ void sine_forward(activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ bias,
+extern "C" __global__ void sine_forward(activation* __restrict__ z, const activation* __restrict__ u, const float* __restrict__ bias,
     int rows, int width, float w0)
 {
     bias_activation_forward(z, u, bias, rows, width, SineActivation(w0));
 }
 
 extern "C" __global__ void sine_backward(activation* du, float* __restrict__ partials, const activation* dz,
-    const activation* __restrict__ u, int rows, int width, float w0)
+    const activation* __restrict__ u, const float* __restrict__ bias, int rows, int width, float w0)
 {
-    bias_activation_backward(du, partials, dz, u, rows, width, SineActivation(w0));
+    bias_activation_backward(du, partials, dz, u, bias, rows, width, SineActivation(w0));
 }
 
-extern "C" __global__ void relu_forward(activation* __restrict__ z, activation* __restrict__ u, const float* __restrict__ bias,
+extern "C" __global__ void relu_forward(activation* __restrict__ z, const activation* __restrict__ u, const float* __restrict__ bias,
     int rows, int width)
 {
     bias_activation_forward(z, u, bias, rows, width, ReluActivation());
 }
 
 extern "C" __global__ void relu_backward(activation* du, float* __restrict__ partials, const activation* dz,
-    const activation* __restrict__ u, int rows, int width)
+    const activation* __restrict__ u, const float* __restrict__ bias, int rows, int width)
 {
-    bias_activation_backward(du, partials, dz, u, rows, width, ReluActivation());
+    bias_activation_backward(du, partials, dz, u, bias, rows, width, ReluActivation());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1314,12 +1390,15 @@ extern "C" __global__ void fourier_encoding(activation* __restrict__ h, const fl
 
 // dy[n] = scale * (y - target), scale = 2 / n; partials[2 * blockIdx.x + 0] = this block's sum of
 // squared errors, partials[2 * blockIdx.x + 1] = its sum of squared errors of both mapped from
-// [-1, 1] to [0, 1] and clipped there (PSNR, spec §4). Blocks of REDUCE_BLOCK threads.
+// [-1, 1] to [0, 1] and clipped there (PSNR, spec §4). Blocks of REDUCE_BLOCK threads, the grid
+// sized to fill the device (each thread then has a few elements, and every warp slot of a
+// multiprocessor has loads in flight); the block's sums meet in shuffle trees, then the warps'
+// sums in warp order.
 extern "C" __global__ void mse_loss(float* __restrict__ dy, float* __restrict__ partials, const float* __restrict__ y,
     const float* __restrict__ target, int n, float scale)
 {
-    __shared__ float squared[REDUCE_BLOCK];
-    __shared__ float clipped[REDUCE_BLOCK];
+    __shared__ float squared[REDUCE_BLOCK / 32];
+    __shared__ float clipped[REDUCE_BLOCK / 32];
     float sum_squared = 0.0f, sum_clipped = 0.0f;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
     {
@@ -1330,22 +1409,24 @@ extern "C" __global__ void mse_loss(float* __restrict__ dy, float* __restrict__ 
         float t = fminf(fmaxf((target[i] + 1.0f) * 0.5f, 0.0f), 1.0f);
         sum_clipped += (p - t) * (p - t);
     }
-    squared[threadIdx.x] = sum_squared;
-    clipped[threadIdx.x] = sum_clipped;
-    __syncthreads();
-    for (int half = REDUCE_BLOCK / 2; half > 0; half /= 2)
+    sum_squared = warp_strided_sum(sum_squared, 1);
+    sum_clipped = warp_strided_sum(sum_clipped, 1);
+    if (threadIdx.x % 32 == 0)
     {
-        if ((int)threadIdx.x < half)
-        {
-            squared[threadIdx.x] += squared[threadIdx.x + half];
-            clipped[threadIdx.x] += clipped[threadIdx.x + half];
-        }
-        __syncthreads();
+        squared[threadIdx.x / 32] = sum_squared;
+        clipped[threadIdx.x / 32] = sum_clipped;
     }
+    __syncthreads();
     if (threadIdx.x == 0)
     {
-        partials[2 * blockIdx.x] = squared[0];
-        partials[2 * blockIdx.x + 1] = clipped[0];
+        float block_squared = 0.0f, block_clipped = 0.0f;
+        for (int w = 0; w < REDUCE_BLOCK / 32; w++)
+        {
+            block_squared += squared[w];
+            block_clipped += clipped[w];
+        }
+        partials[2 * blockIdx.x] = block_squared;
+        partials[2 * blockIdx.x + 1] = block_clipped;
     }
 }
 

@@ -56,6 +56,12 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     /// <summary>The flat kernels' block: kernels.cu's REDUCE_BLOCK (mse_loss's tree reduction needs exactly this).</summary>
     internal const int FlatBlock = 256;
 
+    /// <summary>The widest matrix column_sum_narrow sums: kernels.cu's NARROW_COLUMNS.</summary>
+    private const int NarrowColumns = 32;
+
+    /// <summary>The most parts one lane of reduce_partials adds in turn before the tree, where the output is short enough to spread its parts over more lanes.</summary>
+    private const int PartsPerLane = 4;
+
     /// <summary>linear_mse_loss's block (a warp per row, 32 warps) and its limits: kernels.cu's LINEAR_MSE_THREADS, LINEAR_MSE_MAX_INPUTS and LINEAR_MSE_MAX_OUTPUTS.</summary>
     private const int LinearMseThreads = 1024, LinearMseMaxInputs = 256, LinearMseMaxOutputs = 3;
 
@@ -68,7 +74,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 
     private static Dictionary<string, int> BlockSizes()
     {
-        string[] flat = [KernelNames.BasisTables, KernelNames.Fill, KernelNames.AddBias, KernelNames.ReducePartials, KernelNames.Multiply, KernelNames.MaskScaleGradient,
+        string[] flat = [KernelNames.BasisTables, KernelNames.Fill, KernelNames.AddBias, KernelNames.ReducePartials, KernelNames.ColumnSumNarrow, KernelNames.Multiply, KernelNames.MaskScaleGradient,
             KernelNames.MseLoss, KernelNames.AdamStep, KernelNames.GatherRows, KernelNames.RandomIndices, KernelNames.GatherVideoPoints,
             KernelNames.RoundActivations, KernelNames.GemmNarrow];
         string[] perColumn = [KernelNames.ColumnSum, KernelNames.SineForward, KernelNames.SineBackward, KernelNames.ReluForward, KernelNames.ReluBackward,
@@ -100,7 +106,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private readonly CudaModule _module;
     private readonly DeviceMemory _partials;
     private readonly bool _synchronizeEachLaunch;
-    private readonly CudaKernel _fill, _addBias, _columnSum, _reducePartials,
+    private readonly CudaKernel _fill, _addBias, _columnSum, _columnSumNarrow, _reducePartials,
         _sineForward, _sineBackward, _multiply, _maskScaleGradient, _divideAdd, _reluForward, _reluBackward, _fourierEncoding, _mseLoss, _adamStep, _gatherRows, _randomIndices, _gatherVideoPoints,
         _mfnFilterForward, _mfnFilterBackward, _gaborWaveletForward, _gaborWaveletBackward, _roundActivations, _gemmNarrow, _linearMseLoss;
     private readonly Dictionary<MaskActivation, CudaKernel> _collageForward = [], _collageBackward = [], _coordinateCollageForward = [], _coordinateCollageBackward = [];
@@ -132,6 +138,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             _fill = _module.Kernel(KernelNames.Fill);
             _addBias = _module.Kernel(KernelNames.AddBias);
             _columnSum = _module.Kernel(KernelNames.ColumnSum);
+            _columnSumNarrow = _module.Kernel(KernelNames.ColumnSumNarrow);
             _reducePartials = _module.Kernel(KernelNames.ReducePartials);
             foreach (var mask in Enum.GetValues<MaskActivation>())
             {
@@ -314,9 +321,19 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 
     public void ColumnSum(Slice<float> sum, Slice<float> x, int rows, int cols)
     {
+        int n = Elements(rows, cols);
         sum.Require(cols, nameof(sum));
-        x.Require(Elements(rows, cols), nameof(x));
+        x.Require(n, nameof(x));
         Context.MakeCurrent();
+        if (cols is >= 1 and <= NarrowColumns)
+        {
+            // A block per span of whole rows (kernels.cu) up to a full device, each writing a partial of cols values.
+            int span = FlatBlock / cols * cols;
+            int blocks = Math.Min((n + span - 1) / span, Math.Min(_maxBlocks, MaxParts * MaxPartialLength / cols));
+            Launch(_columnSumNarrow, blocks, 1, FlatBlock, 1, Partials(0), Address(x), rows, cols);
+            ReducePartials(sum, 0, blocks, cols, cols);
+            return;
+        }
         int parts = ReductionParts(rows, cols, cols);
         Launch(_columnSum, ColumnTiles(cols), parts, ColumnTile, RowTile, Partials(0), Address(x), rows, cols);
         ReducePartials(sum, 0, parts, cols, cols);
@@ -355,10 +372,11 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     }
 
     public void CollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias,
-        Slice<float> dz, Slice<float> u, Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale,
+        Slice<float> dz, Slice<float> u, Slice<float> a, Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale,
         int rows, int width, int dims, float w0, float omega, MaskActivation mask)
     {
-        CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
+        CheckLayer(rows, width, dims, du, u, x, a, basisWeight, basisBias);
+        da.Require(width, nameof(da));
         dz.Require(Elements(rows, width), nameof(dz));
         dBasisWeight.Require((long)width * dims, nameof(dBasisWeight));
         dBasisBias.Require(width, nameof(dBasisBias));
@@ -367,7 +385,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         int stride = width * (2 + dims);
         int parts = ReductionParts(rows, width, stride);
         Launch(_collageBackward[mask], ColumnTiles(width), parts, ColumnTile, RowTile,
-            Act(du), Partials(0), Act(dz), Act(u), Address(x), Address(basisWeight), Address(basisBias), OptionalAddress(scale),
+            Act(du), Partials(0), Act(dz), Act(u), Address(a), Address(x), Address(basisWeight), Address(basisBias), OptionalAddress(scale),
             rows, width, dims, w0, omega);
         ReducePartials(da, 0, parts, width, stride);
         ReducePartials(dBasisBias, width, parts, width, stride);
@@ -430,13 +448,14 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     }
 
     public void CollageBackwardGrid(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
-        Slice<float> x, Slice<float> tables, Slice<float>? scale, int gridHeight, int gridWidth, int width, float w0, float omega, MaskActivation mask)
+        Slice<float> a, Slice<float> x, Slice<float> tables, Slice<float>? scale, int gridHeight, int gridWidth, int width, float w0, float omega, MaskActivation mask)
     {
         int rows = CheckGrid(gridHeight, gridWidth, width, tables);
         du.Require(Elements(rows, width), nameof(du));
         dz.Require(Elements(rows, width), nameof(dz));
         u.Require(Elements(rows, width), nameof(u));
         x.Require(Elements(rows, 2), nameof(x));
+        a.Require(width, nameof(a));
         da.Require(width, nameof(da));
         dBasisWeight.Require(2L * width, nameof(dBasisWeight));
         dBasisBias.Require(width, nameof(dBasisBias));
@@ -445,7 +464,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         int stride = width * 4;
         int parts = ReductionParts(rows, width, stride);
         Launch(_collageBackwardGrid[mask], ColumnTiles(width), parts, ColumnTile, RowTile,
-            Act(du), Partials(0), Act(dz), Act(u), Address(x), Address(tables), OptionalAddress(scale),
+            Act(du), Partials(0), Act(dz), Act(u), Address(a), Address(x), Address(tables), OptionalAddress(scale),
             gridHeight, gridWidth, width, BasisTableLayout.Stride(width), w0, omega);
         ReducePartials(da, 0, parts, width, stride);
         ReducePartials(dBasisBias, width, parts, width, stride);
@@ -465,14 +484,14 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>
         LayerForward(_sineForward, z, u, bias, rows, width, w0);
 
-    public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float w0) =>
-        LayerBackward(_sineBackward, du, dBias, dz, u, rows, width, w0);
+    public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>
+        LayerBackward(_sineBackward, du, dBias, dz, u, bias, rows, width, w0);
 
     public void ReluForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width) =>
         LayerForward(_reluForward, z, u, bias, rows, width, null);
 
-    public void ReluBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width) =>
-        LayerBackward(_reluBackward, du, dBias, dz, u, rows, width, null);
+    public void ReluBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, Slice<float> bias, int rows, int width) =>
+        LayerBackward(_reluBackward, du, dBias, dz, u, bias, rows, width, null);
 
     /// <summary>A bias-and-activation forward kernel; w0 is the sine's frequency (ReLU takes none).</summary>
     private void LayerForward(in CudaKernel kernel, Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float? w0)
@@ -488,18 +507,20 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     }
 
     /// <summary>Its backward: du, and the bias gradient through the partials.</summary>
-    private void LayerBackward(in CudaKernel kernel, Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float? w0)
+    private void LayerBackward(in CudaKernel kernel, Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, Slice<float> bias, int rows, int width,
+        float? w0)
     {
         du.Require(Elements(rows, width), nameof(du));
         dz.Require(Elements(rows, width), nameof(dz));
         u.Require(Elements(rows, width), nameof(u));
+        bias.Require(width, nameof(bias));
         dBias.Require(width, nameof(dBias));
         Context.MakeCurrent();
         int parts = ReductionParts(rows, width, width);
         if (w0 is float frequency)
-            Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, Act(du), Partials(0), Act(dz), Act(u), rows, width, frequency);
+            Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, Act(du), Partials(0), Act(dz), Act(u), Address(bias), rows, width, frequency);
         else
-            Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, Act(du), Partials(0), Act(dz), Act(u), rows, width);
+            Launch(kernel, ColumnTiles(width), parts, ColumnTile, RowTile, Act(du), Partials(0), Act(dz), Act(u), Address(bias), rows, width);
         ReducePartials(dBias, 0, parts, width, width);
     }
 
@@ -520,18 +541,21 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         Launch(_multiply, FlatBlocks(count), 1, FlatBlock, 1, Act(y), Address(factor), count);
     }
 
-    public void MaskScaleGradient(Slice<float> dScale, Slice<float> du, Slice<float> u, Slice<float> scale, int count)
+    public void MaskScaleGradient(Slice<float> dScale, Slice<float> du, Slice<float> u, Slice<float> a, Slice<float> scale, int rows, int width)
     {
+        int count = Elements(rows, width);
         du.Require(count, nameof(du));
         u.Require(count, nameof(u));
+        a.Require(width, nameof(a));
         scale.Require(1, nameof(scale));
         dScale.Require(1, nameof(dScale));
         Context.MakeCurrent();
-        int parts = Math.Min(FlatBlocks(count), MaxParts);
-        Launch(_maskScaleGradient, parts, 1, FlatBlock, 1, Partials(0), Act(du), Act(u), count);
+        // Up to a full device of blocks (each thread otherwise walks thousands of dependent loads); the workspace's last slot is the total's.
+        int parts = Math.Min(FlatBlocks(count), MaxParts * MaxPartialLength - 1);
+        Launch(_maskScaleGradient, parts, 1, FlatBlock, 1, Partials(0), Act(du), Act(u), Address(a), count, width);
         // The sum of the parts goes to the partials' last slot, then dScale += it / k, both on the device.
         int last = MaxParts * MaxPartialLength - 1;
-        Launch(_reducePartials, 1, 1, FlatBlock, 1, Partials(last), Partials(0), parts, 1, 1, 0);
+        ReducePartials(Partials(last), Partials(0), parts, 1, 1, accumulate: false);
         Launch(_divideAdd, 1, 1, 1, 1, Address(dScale), Partials(last), Address(scale));
     }
 
@@ -571,7 +595,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         target.Require(n, nameof(target));
         sums.Require(2, nameof(sums));
         Context.MakeCurrent();
-        int parts = Math.Min(FlatBlocks(n), MaxParts);
+        int parts = Math.Min(FlatBlocks(n), MaxParts * MaxPartialLength / 2);
         Launch(_mseLoss, parts, 1, FlatBlock, 1, Address(dy), Partials(0), Address(y), Address(target), n, (float)(2.0 / n));
         ReducePartials(sums, 0, parts, 2, 2, accumulate: false);
     }
@@ -600,7 +624,9 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         Context.MakeCurrent();
         // One partial per block: [dW : cols * inWidth | db : cols | squared, clipped] (kernels.cu).
         int stride = cols * inWidth + cols + 2;
-        int parts = Math.Min(ReductionParts(rows, 1, stride), (rows + LinearMseThreads / 32 - 1) / (LinearMseThreads / 32));
+        // One block of 32 warps fills a multiprocessor's registers: one block each, no more than the rows (a warp each) or the workspace need.
+        int warps = LinearMseThreads / 32;
+        int parts = Math.Min(Math.Min(Context.MultiprocessorCount, MaxParts * MaxPartialLength / stride), (rows + warps - 1) / warps);
         Launch(_linearMseLoss, parts, 1, LinearMseThreads, 1, Act(dz), Partials(0), Act(z), Address(target), Address(weight), Address(bias),
             rows, inWidth, cols, (float)(2.0 / ((double)rows * cols)));
         ReducePartials(dWeight, 0, parts, cols * inWidth, stride);
@@ -725,7 +751,31 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 
     /// <summary>out (+)= the sum of <paramref name="parts"/> partials of <paramref name="length"/> values at workspace offset <paramref name="offset"/>, <paramref name="stride"/> apart.</summary>
     private void ReducePartials(Slice<float> output, int offset, int parts, int length, int stride, bool accumulate = true) =>
-        Launch(_reducePartials, FlatBlocks(length), 1, FlatBlock, 1, Address(output), Partials(offset), parts, length, stride, accumulate ? 1 : 0);
+        ReducePartials(Address(output), Partials(offset), parts, length, stride, accumulate);
+
+    /// <summary>reduce_partials over <paramref name="partials"/> rather than the workspace: what the tests compare with a float64 sum.</summary>
+    internal void ReducePartials(Slice<float> output, Slice<float> partials, int parts, int length, int stride, bool accumulate)
+    {
+        output.Require(length, nameof(output));
+        if (parts > 0 && length > 0)
+            partials.Require((long)(parts - 1) * stride + length, nameof(partials));
+        Context.MakeCurrent();
+        ReducePartials(Address(output), Address(partials), parts, length, stride, accumulate);
+    }
+
+    /// <summary>
+    /// out (+)= the sum of the parts, by reduce_partials. Its block is shaped outputs x lanes over the
+    /// parts: as many outputs (a power of two up to 32, no more than the length needs) as leave each
+    /// lane at most <see cref="PartsPerLane"/> parts, so that a short output's parts are added by many lanes and a tree.
+    /// </summary>
+    private void ReducePartials(KernelArgument output, KernelArgument partials, int parts, int length, int stride, bool accumulate)
+    {
+        int outputs = 32;
+        while (outputs > 1 && (outputs >= 2 * length || (long)parts * outputs > (long)PartsPerLane * FlatBlock))
+            outputs /= 2;
+        int tiles = (int)Math.Min(((long)length + outputs - 1) / outputs, _maxBlocks);
+        Launch(_reducePartials, tiles, 1, outputs, FlatBlock / outputs, output, partials, parts, length, stride, accumulate ? 1 : 0);
+    }
 
     private void Launch(in CudaKernel kernel, int gridX, int gridY, int blockX, int blockY, params ReadOnlySpan<KernelArgument> arguments)
     {

@@ -8,6 +8,9 @@ public static class KernelNames
     public const string Fill = "fill";
     public const string AddBias = "add_bias";
     public const string ColumnSum = "column_sum";
+
+    /// <summary>column_sum for narrow matrices (up to 32 columns): lanes over consecutive elements of the flat matrix.</summary>
+    public const string ColumnSumNarrow = "column_sum_narrow";
     public const string ReducePartials = "reduce_partials";
 
     /// <summary>The collage forward compiled for one mask activation: collage_forward_sin2, ...</summary>
@@ -58,7 +61,7 @@ public static class KernelNames
     public const string GaborWaveletBackward = "gabor_wavelet_backward";
 
     public static IReadOnlyList<string> All { get; } =
-        [Fill, AddBias, ColumnSum, ReducePartials, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForward(m), CollageBackward(m), CoordinateCollageForward(m), CoordinateCollageBackward(m) }),
+        [Fill, AddBias, ColumnSum, ColumnSumNarrow, ReducePartials, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForward(m), CollageBackward(m), CoordinateCollageForward(m), CoordinateCollageBackward(m) }),
          BasisTables, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForwardGrid(m), CollageBackwardGrid(m) }), Multiply, RoundActivations, GemmNarrow, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
          RandomIndices, GatherVideoPoints,
          MfnFilterForward, MfnFilterBackward, GaborWaveletForward, GaborWaveletBackward,

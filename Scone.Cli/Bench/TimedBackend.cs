@@ -98,7 +98,7 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
 
     public void CollageForward(Slice<float> z, Slice<float> u, Slice<float> x, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale,
         int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
-        Time("collage_forward", Of(z, (double)rows * width) + Of(u, 2.0 * rows * width) + Floats((double)rows * dims), (double)rows * width * (2 * dims + 5 + 2 * Trig), () => inner.CollageForward(z, u, x, a, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask));
+        Time("collage_forward", Of(z, (double)rows * width) + Of(u, (double)rows * width) + Floats((double)rows * dims), (double)rows * width * (2 * dims + 5 + 2 * Trig), () => inner.CollageForward(z, u, x, a, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask));
 
     public void CollageLinearForward(Slice<float> z, Slice<float> u, Slice<float> input, Slice<float> x, Slice<float> maskWeight, Slice<float> a,
         Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale, int rows, int inWidth, int width, int dims, float w0, float omega, MaskActivation mask)
@@ -118,8 +118,8 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
     }
 
     public void CollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
-        Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale, int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
-        Time("collage_backward", Of(du, (double)rows * width) + Of(dz, (double)rows * width) + Of(u, (double)rows * width) + Floats((double)rows * dims), (double)rows * width * (3 * dims + 12 + 2 * Trig), () => inner.CollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask));
+        Slice<float> a, Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale, int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
+        Time("collage_backward", Of(du, (double)rows * width) + Of(dz, (double)rows * width) + Of(u, (double)rows * width) + Floats((double)rows * dims), (double)rows * width * (3 * dims + 13 + 2 * Trig), () => inner.CollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, a, x, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask));
 
     public void CoordinateCollageForward(Slice<float> z, Slice<float> x, Slice<float> maskWeight, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias,
         int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
@@ -138,31 +138,31 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
 
     public void CollageForwardGrid(Slice<float> z, Slice<float> u, Slice<float> tables, Slice<float> a, Slice<float>? scale, int gridHeight, int gridWidth,
         int width, float w0, MaskActivation mask) =>
-        Time("collage_forward_grid", Of(z, (double)gridHeight * gridWidth * width) + Of(u, 2.0 * gridHeight * gridWidth * width) + Floats(BasisTableLayout.Length(gridHeight + gridWidth, width)),
+        Time("collage_forward_grid", Of(z, (double)gridHeight * gridWidth * width) + Of(u, (double)gridHeight * gridWidth * width) + Floats(BasisTableLayout.Length(gridHeight + gridWidth, width)),
             (double)gridHeight * gridWidth * width * (7 + Trig), () => inner.CollageForwardGrid(z, u, tables, a, scale, gridHeight, gridWidth, width, w0, mask));
 
     public void CollageBackwardGrid(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
-        Slice<float> x, Slice<float> tables, Slice<float>? scale, int gridHeight, int gridWidth, int width, float w0, float omega, MaskActivation mask) =>
+        Slice<float> a, Slice<float> x, Slice<float> tables, Slice<float>? scale, int gridHeight, int gridWidth, int width, float w0, float omega, MaskActivation mask) =>
         Time("collage_backward_grid", Of(du, (double)gridHeight * gridWidth * width) + Of(dz, (double)gridHeight * gridWidth * width) + Of(u, (double)gridHeight * gridWidth * width)
             + Floats(2.0 * gridHeight * gridWidth + BasisTableLayout.Length(gridHeight + gridWidth, width)),
-            (double)gridHeight * gridWidth * width * (19 + Trig), () => inner.CollageBackwardGrid(du, da, dBasisWeight, dBasisBias, dz, u, x, tables, scale, gridHeight, gridWidth, width, w0, omega, mask));
+            (double)gridHeight * gridWidth * width * (20 + Trig), () => inner.CollageBackwardGrid(du, da, dBasisWeight, dBasisBias, dz, u, a, x, tables, scale, gridHeight, gridWidth, width, w0, omega, mask));
 
     public void SineForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>
-        Time("sine_forward", Of(z, (double)rows * width) + Of(u, 2.0 * rows * width), (double)rows * width * (2 + Trig), () => inner.SineForward(z, u, bias, rows, width, w0));
+        Time("sine_forward", Of(z, (double)rows * width) + Of(u, (double)rows * width), (double)rows * width * (2 + Trig), () => inner.SineForward(z, u, bias, rows, width, w0));
 
-    public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width, float w0) =>
-        Time("sine_backward", Of(du, (double)rows * width) + Of(dz, (double)rows * width) + Of(u, (double)rows * width), (double)rows * width * (5 + Trig), () => inner.SineBackward(du, dBias, dz, u, rows, width, w0));
+    public void SineBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, Slice<float> bias, int rows, int width, float w0) =>
+        Time("sine_backward", Of(du, (double)rows * width) + Of(dz, (double)rows * width) + Of(u, (double)rows * width), (double)rows * width * (6 + Trig), () => inner.SineBackward(du, dBias, dz, u, bias, rows, width, w0));
 
     public void Multiply(Slice<float> y, Slice<float> factor, int count) => Time("multiply", Of(y, 2.0 * count) + Of(factor, count), count, () => inner.Multiply(y, factor, count));
 
-    public void MaskScaleGradient(Slice<float> dScale, Slice<float> du, Slice<float> u, Slice<float> scale, int count) =>
-        Time("mask_scale_gradient", Of(du, count) + Of(u, count), 2.0 * count, () => inner.MaskScaleGradient(dScale, du, u, scale, count));
+    public void MaskScaleGradient(Slice<float> dScale, Slice<float> du, Slice<float> u, Slice<float> a, Slice<float> scale, int rows, int width) =>
+        Time("mask_scale_gradient", Of(du, (double)rows * width) + Of(u, (double)rows * width), 3.0 * rows * width, () => inner.MaskScaleGradient(dScale, du, u, a, scale, rows, width));
 
     public void ReluForward(Slice<float> z, Slice<float> u, Slice<float> bias, int rows, int width) =>
-        Time("relu_forward", Of(z, (double)rows * width) + Of(u, 2.0 * rows * width), 2.0 * rows * width, () => inner.ReluForward(z, u, bias, rows, width));
+        Time("relu_forward", Of(z, (double)rows * width) + Of(u, (double)rows * width), 2.0 * rows * width, () => inner.ReluForward(z, u, bias, rows, width));
 
-    public void ReluBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, int rows, int width) =>
-        Time("relu_backward", Of(du, (double)rows * width) + Of(dz, (double)rows * width) + Of(u, (double)rows * width), 3.0 * rows * width, () => inner.ReluBackward(du, dBias, dz, u, rows, width));
+    public void ReluBackward(Slice<float> du, Slice<float> dBias, Slice<float> dz, Slice<float> u, Slice<float> bias, int rows, int width) =>
+        Time("relu_backward", Of(du, (double)rows * width) + Of(dz, (double)rows * width) + Of(u, (double)rows * width), 4.0 * rows * width, () => inner.ReluBackward(du, dBias, dz, u, bias, rows, width));
 
     public void FourierEncoding(Slice<float> h, Slice<float> x, Slice<float> frequencies, int rows, int features, int dims) =>
         Time("fourier_encoding", Of(h, 2.0 * rows * features) + Floats((double)rows * dims), (double)rows * features * (2 * dims + 1 + Trig), () => inner.FourierEncoding(h, x, frequencies, rows, features, dims));

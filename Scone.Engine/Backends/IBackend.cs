@@ -56,10 +56,11 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     void ColumnSum(Slice<T> sum, Slice<T> x, int rows, int cols);
 
     /// <summary>
-    /// The collage layer after its mask GEMM. On entry u[N,D] = z_prev A^T; on exit u holds
-    /// u + a (what the backward needs) and z[N,D] = sigma(w0 u) * sin(omega (x B^T + c)), the
-    /// Fourier basis recomputed from the raw coordinates x[N,d] with B[D,d], c[D]. With a scale
-    /// (the -L variants' trained scalar k, one value on the device) the mask is sigma(k w0 u).
+    /// The collage layer after its mask GEMM, from u[N,D] = z_prev A^T (read, not written: the
+    /// backward takes a again, which saves a pass storing u + a): z[N,D] = sigma(w0 (u + a)) *
+    /// sin(omega (x B^T + c)), the Fourier basis recomputed from the raw coordinates x[N,d] with
+    /// B[D,d], c[D]. With a scale (the -L variants' trained scalar k, one value on the device) the
+    /// mask is sigma(k w0 (u + a)).
     /// </summary>
     void CollageForward(Slice<T> z, Slice<T> u, Slice<T> x, Slice<T> a, Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale,
         int rows, int width, int dims, T w0, T omega, MaskActivation mask);
@@ -72,7 +73,7 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
 
     /// <summary>
     /// The collage layer's whole forward: u[N,D] = z_prev[N,K] A[D,K]^T (a Gemm), then
-    /// <see cref="CollageForward"/> (u += a, z = sigma(w0 u) * sin(omega (x B^T + c))), leaving the
+    /// <see cref="CollageForward"/> (z = sigma(w0 (u + a)) * sin(omega (x B^T + c))), leaving the
     /// same u and z. A backend may fuse the two (CUDA with TF32: a tensor-core GEMM with the
     /// collage in its epilogue); its results are those of the two steps, to the GEMM's precision.
     /// </summary>
@@ -83,10 +84,10 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// The collage layer's backward from dz[N,D]: overwrites du[N,D] (du may be dz itself) with the
     /// gradient of the mask pre-activation, and adds the reductions over samples into
     /// da[D] (= sum du), dB[D,d] (= dq^T x) and dc[D] (= sum dq), with dq = dz * m * omega * cos(omega q).
-    /// u is the forward's u (bias included); scale as in the forward.
+    /// u is the forward's u (without a, which the mask adds as the forward did); scale as in the forward.
     /// </summary>
     void CollageBackward(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias,
-        Slice<T> dz, Slice<T> u, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale,
+        Slice<T> dz, Slice<T> u, Slice<T> a, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale,
         int rows, int width, int dims, T w0, T omega, MaskActivation mask);
 
     /// <summary>
@@ -117,7 +118,7 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
 
     /// <summary>
     /// <see cref="CollageForward"/> on the H W rows of a grid, with the basis read from its tables:
-    /// z = sigma(w0 u) (sin P cos Q + cos P sin Q), a multiply-add where the other evaluates a sine.
+    /// z = sigma(w0 (u + a)) (sin P cos Q + cos P sin Q), a multiply-add where the other evaluates a sine.
     /// </summary>
     void CollageForwardGrid(Slice<T> z, Slice<T> u, Slice<T> tables, Slice<T> a, Slice<T>? scale, int gridHeight, int gridWidth, int width, T w0,
         MaskActivation mask);
@@ -126,30 +127,31 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// <see cref="CollageBackward"/> on the H W rows of a grid, with sin(omega q) and
     /// cos(omega q) = cos P cos Q - sin P sin Q read from its tables; x[H W, 2] for dB.
     /// </summary>
-    void CollageBackwardGrid(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, Slice<T> dz, Slice<T> u, Slice<T> x,
+    void CollageBackwardGrid(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, Slice<T> dz, Slice<T> u, Slice<T> a, Slice<T> x,
         Slice<T> tables, Slice<T>? scale, int gridHeight, int gridWidth, int width, T w0, T omega, MaskActivation mask);
 
     /// <summary>
-    /// The -L variants' scale gradient: dScale[0] += sum over i of du[i] u[i] / scale[0], for the
-    /// du[count] a collage backward with that scale wrote (du = dm k w0 sigma'(k w0 u), so this is
-    /// sum dm w0 u sigma'(k w0 u), the derivative through k).
+    /// The -L variants' scale gradient: dScale[0] += the sum of du (u + a) / scale[0] over du[N,D]
+    /// that a collage backward with that scale wrote from the forward's u[N,D] and its a[D]
+    /// (du = dm k w0 sigma'(k w0 (u + a)), so this is the sum of dm w0 (u + a) sigma'(k w0 (u + a)),
+    /// the derivative through k).
     /// </summary>
-    void MaskScaleGradient(Slice<T> dScale, Slice<T> du, Slice<T> u, Slice<T> scale, int count);
+    void MaskScaleGradient(Slice<T> dScale, Slice<T> du, Slice<T> u, Slice<T> a, Slice<T> scale, int rows, int width);
 
     /// <summary>y[i] *= factor[i] for i below count (the RBM ablation's fixed masks, forward and backward).</summary>
     void Multiply(Slice<T> y, Slice<T> factor, int count);
 
-    /// <summary>SIREN's layer after its GEMM: u[N,D] += b; z = sin(w0 u).</summary>
+    /// <summary>SIREN's layer after its GEMM: z[N,D] = sin(w0 (u + b)) from u[N,D] = z_prev W^T, which it reads and leaves (as the collage does).</summary>
     void SineForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, T w0);
 
-    /// <summary>du[N,D] = dz * w0 cos(w0 u) (du may be dz itself); db[D] += sum du.</summary>
-    void SineBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width, T w0);
+    /// <summary>du[N,D] = dz * w0 cos(w0 (u + b)) (du may be dz itself), u the forward's; db[D] += sum du.</summary>
+    void SineBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, Slice<T> bias, int rows, int width, T w0);
 
-    /// <summary>FFN's ReLU layer after its GEMM: u[N,D] += b; z = max(u, 0).</summary>
+    /// <summary>FFN's ReLU layer after its GEMM: z[N,D] = max(u + b, 0) from u[N,D] = z_prev W^T, which it reads and leaves.</summary>
     void ReluForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width);
 
-    /// <summary>du[N,D] = dz where u > 0, else 0 (du may be dz itself); db[D] += sum du.</summary>
-    void ReluBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width);
+    /// <summary>du[N,D] = dz where u + b > 0, else 0 (du may be dz itself), u the forward's; db[D] += sum du.</summary>
+    void ReluBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, Slice<T> bias, int rows, int width);
 
     /// <summary>
     /// FFN's fixed Gaussian Fourier features: h[N, 2F] = [cos(2 pi x B^T), sin(2 pi x B^T)] for

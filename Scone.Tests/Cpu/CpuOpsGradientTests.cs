@@ -68,7 +68,7 @@ public class CpuOpsGradientTests
         using var da = _backend.Allocate<double>(Width);
         using var dB = _backend.Allocate<double>(Width * dims);
         using var dc = _backend.Allocate<double>(Width);
-        _backend.CollageBackward(du.All, da.All, dB.All, dc.All, dz.All, uBuffer.All, xBuffer.All, bwBuffer.All, bbBuffer.All, null, Rows, Width, dims, W0, Omega, mask);
+        _backend.CollageBackward(du.All, da.All, dB.All, dc.All, dz.All, uBuffer.All, aBuffer.All, xBuffer.All, bwBuffer.All, bbBuffer.All, null, Rows, Width, dims, W0, Omega, mask);
 
         GradientCheck.Check("du", uPre, Download(du), Loss, stride: 37);
         GradientCheck.Check("da", a, Download(da), Loss);
@@ -93,8 +93,8 @@ public class CpuOpsGradientTests
         using var du = _backend.Allocate<double>(Rows * Width);
         using var scratch = _backend.Allocate<double>(3 * Width + Width * Dims);
         var parts = (da: scratch.Slice(0, Width), dB: scratch.Slice(Width, Width * Dims), dc: scratch.Slice(Width + Width * Dims, Width));
-        _backend.CollageBackward(du.All, parts.da, parts.dB, parts.dc, dz.All, u.All, x.All, bw.All, bb.All, null, Rows, Width, Dims, 30, 90, MaskActivation.SinSquared);
-        _backend.CollageBackward(dz.All, parts.da, parts.dB, parts.dc, dz.All, u.All, x.All, bw.All, bb.All, null, Rows, Width, Dims, 30, 90, MaskActivation.SinSquared);
+        _backend.CollageBackward(du.All, parts.da, parts.dB, parts.dc, dz.All, u.All, a.All, x.All, bw.All, bb.All, null, Rows, Width, Dims, 30, 90, MaskActivation.SinSquared);
+        _backend.CollageBackward(dz.All, parts.da, parts.dB, parts.dc, dz.All, u.All, a.All, x.All, bw.All, bb.All, null, Rows, Width, Dims, 30, 90, MaskActivation.SinSquared);
         Assert.That(Download(dz), Is.EqualTo(Download(du)));
     }
 
@@ -124,7 +124,7 @@ public class CpuOpsGradientTests
         using var dz = Upload(weights);
         using var du = _backend.Allocate<double>(Rows * Width);
         using var db = _backend.Allocate<double>(Width);
-        _backend.SineBackward(du.All, db.All, dz.All, uBuffer.All, Rows, Width, W0);
+        _backend.SineBackward(du.All, db.All, dz.All, uBuffer.All, bBuffer.All, Rows, Width, W0);
 
         GradientCheck.Check("du", uPre, Download(du), Loss, stride: 29);
         GradientCheck.Check("db", bias, Download(db), Loss);

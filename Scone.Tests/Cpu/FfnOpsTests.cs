@@ -20,13 +20,14 @@ public class FfnOpsTests
         double[] u0 = TestData.Uniform(rng, rows * width), bias = TestData.Uniform(rng, width), dz = TestData.Uniform(rng, rows * width), prior = TestData.Uniform(rng, width);
         double[] u = (double[])u0.Clone(), z = new double[rows * width], du = new double[rows * width], db = (double[])prior.Clone();
         CpuOps.ReluForward<double>(z, u, bias, rows, width);
-        CpuOps.ReluBackward<double>(du, db, dz, u, rows, width);
+        CpuOps.ReluBackward<double>(du, db, dz, u, bias, rows, width);
         double[] uRef = (double[])u0.Clone(), zRef = new double[rows * width], duRef = new double[rows * width], dbRef = (double[])prior.Clone();
         ReluReference.Forward(zRef, uRef, bias, rows, width);
-        ReluReference.Backward(duRef, dbRef, dz, uRef, rows, width);
+        ReluReference.Backward(duRef, dbRef, dz, uRef, bias, rows, width);
         Assert.Multiple(() =>
         {
-            Assert.That(u, Is.EqualTo(uRef));
+            Assert.That(u, Is.EqualTo(u0), "u is left as it was");
+            Assert.That(uRef, Is.EqualTo(u0));
             Assert.That(z, Is.EqualTo(zRef));
             Assert.That(du, Is.EqualTo(duRef));
             Assert.That(db, Is.EqualTo(dbRef).Within(SameMath));
@@ -49,7 +50,7 @@ public class FfnOpsTests
         }
         double[] uForward = (double[])u0.Clone(), unused = new double[Rows * Width], du = new double[Rows * Width], db = new double[Width];
         CpuOps.ReluForward<double>(unused, uForward, bias, Rows, Width);
-        CpuOps.ReluBackward<double>(du, db, weights, uForward, Rows, Width);
+        CpuOps.ReluBackward<double>(du, db, weights, uForward, bias, Rows, Width);
         GradientCheck.Check("db", bias, db, () => Loss(bias));
     }
 

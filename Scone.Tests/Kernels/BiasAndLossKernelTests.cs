@@ -5,11 +5,17 @@ using Scone.Engine.Backends;
 
 namespace Scone.Tests.Kernels;
 
-/// <summary>add_bias, column_sum and mse_loss against CpuOps.AddBias, ColumnSum and MseLoss.</summary>
+/// <summary>add_bias, column_sum (and column_sum_narrow) and mse_loss against CpuOps.AddBias, ColumnSum and MseLoss.</summary>
 public class BiasAndLossKernelTests : GpuFixture
 {
     private static readonly int[] Rows = [1, 37, 300, 1000];
     private static readonly int[] Columns = [1, 3, 13, 64, 250];
+
+    /// <summary>column_sum_narrow's widths (up to 32 columns, each lane on its own column) and the wide kernel's just past them.</summary>
+    private static readonly int[] NarrowColumns = [1, 2, 3, 5, 31, 32, 33];
+
+    /// <summary>Up to the paper's batch (393,216 pixels) and one more: the loss and narrow sums then run on a full device of blocks.</summary>
+    private static readonly int[] LongRows = [1, 7, 1000, 393_217];
 
     private static double[] AddBias<T>(IBackend<T> backend, double[] y0, double[] bias, int rows, int cols) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -57,7 +63,19 @@ public class BiasAndLossKernelTests : GpuFixture
     }
 
     [Test]
-    public void MseLossMatchesTheCpu([ValueSource(nameof(Rows))] int rows, [Values(1, 3)] int cols)
+    public void ColumnSumOfNarrowMatricesAddsIntoTheSums([ValueSource(nameof(LongRows))] int rows, [ValueSource(nameof(NarrowColumns))] int cols)
+    {
+        var rng = new Rng((ulong)(rows * 13 + cols));
+        double[] x = Float32(Gpu.Random(rng, rows * cols)), prior = Float32(Gpu.Random(rng, cols));
+        var magnitudes = new double[cols];
+        for (int j = 0; j < cols; j++) magnitudes[j] = Math.Abs(prior[j]);
+        for (int i = 0; i < x.Length; i++) magnitudes[i % cols] += Math.Abs(x[i]);
+        var gpu = ColumnSum(Device, prior, x, rows, cols);
+        Gpu.AssertSumsClose("sum (float64)", gpu, ColumnSum(CpuDouble, prior, x, rows, cols), magnitudes, Tolerances.ReorderedSums);
+    }
+
+    [Test]
+    public void MseLossMatchesTheCpu([Values(1, 7, 37, 300, 1000, 393_216, 393_217)] int rows, [Values(1, 3)] int cols)
     {
         var rng = new Rng((ulong)(rows * 11 + cols));
         // Beyond [-1, 1] on both sides, so that the clipped sum differs from the plain one.

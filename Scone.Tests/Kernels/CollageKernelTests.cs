@@ -14,15 +14,15 @@ public class CollageKernelTests(bool fastMath, ActivationStorage activations) : 
     private static readonly int[] Widths = [13, 64, 250];
     private const double W0 = 30, Omega = 90;
 
-    /// <summary>A layer's inputs: u before the bias (forward) or after it (backward), x, a, B, c, dz, and the gradients' prior contents.</summary>
+    /// <summary>A layer's inputs: u (z_prev A^T, before the bias), x, a, B, c, dz, and the gradients' prior contents.</summary>
     private sealed record Inputs(double[] U, double[] X, double[] A, double[] B, double[] C, double[] Dz, double[] PriorDa, double[] PriorDB, double[] PriorDc);
 
     private static Inputs Draw(int rows, int width, int dims, ulong seed)
     {
         var rng = new Rng(seed);
-        // w0 u spans about +-1.5 and omega q about +-150: the ranges a trained layer sees.
-        return new Inputs(Float32(Gpu.Random(rng, rows * width, 0.05)), Float32(Gpu.Random(rng, rows * dims)),
-            Float32(Gpu.Random(rng, width, 0.05)), Float32(Gpu.Random(rng, width * dims, 0.7)), Float32(Gpu.Random(rng, width, 0.7)),
+        // w0 (u + a) spans about +-1.5 and omega q about +-150: the ranges a trained layer sees.
+        return new Inputs(Float32(Gpu.Random(rng, rows * width, 0.04)), Float32(Gpu.Random(rng, rows * dims)),
+            Float32(Gpu.Random(rng, width, 0.01)), Float32(Gpu.Random(rng, width * dims, 0.7)), Float32(Gpu.Random(rng, width, 0.7)),
             Float32(Gpu.Random(rng, rows * width)), Float32(Gpu.Random(rng, width)), Float32(Gpu.Random(rng, width * dims)),
             Float32(Gpu.Random(rng, width)));
     }
@@ -38,6 +38,13 @@ public class CollageKernelTests(bool fastMath, ActivationStorage activations) : 
         return (tensors.Download(z), tensors.Download(u));
     }
 
+    /// <summary>u as an activation buffer holds it before a forward (the inputs, rounded where activations are bfloat16).</summary>
+    private static double[] Kept<T>(IBackend<T> backend, double[] u) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        using var tensors = new Tensors<T>(backend);
+        return tensors.Download(tensors.Activations(u));
+    }
+
     private static (double[] Du, double[] Da, double[] DB, double[] Dc) Backward<T>(IBackend<T> backend, Inputs inputs, int rows, int width, int dims,
         MaskActivation mask, bool duOverDz = false, double? scale = null) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
@@ -47,7 +54,7 @@ public class CollageKernelTests(bool fastMath, ActivationStorage activations) : 
         var da = tensors.Upload(inputs.PriorDa);
         var dB = tensors.Upload(inputs.PriorDB);
         var dc = tensors.Upload(inputs.PriorDc);
-        backend.CollageBackward(du, da, dB, dc, dz, tensors.Activations(inputs.U), tensors.Upload(inputs.X), tensors.Upload(inputs.B), tensors.Upload(inputs.C),
+        backend.CollageBackward(du, da, dB, dc, dz, tensors.Activations(inputs.U), tensors.Upload(inputs.A), tensors.Upload(inputs.X), tensors.Upload(inputs.B), tensors.Upload(inputs.C),
             scale is double k ? tensors.Upload([k]) : null, rows, width, dims, T.CreateTruncating(W0), T.CreateTruncating(Omega), mask);
         return (tensors.Download(du), tensors.Download(da), tensors.Download(dB), tensors.Download(dc));
     }
@@ -58,7 +65,8 @@ public class CollageKernelTests(bool fastMath, ActivationStorage activations) : 
         var gpu = Forward(Device, inputs, rows, width, dims, mask);
         var cpu = Forward(CpuFloat, inputs, rows, width, dims, mask);
         var exact = Forward(CpuDouble, inputs, rows, width, dims, mask);
-        Gpu.AssertClose("u (float32)", gpu.U, cpu.U, Stored(Tolerances.SameArithmetic), Tolerances.Floor);
+        Assert.That(gpu.U, Is.EqualTo(Kept(Device, inputs.U)), "u is left as it was");
+        Assert.That(cpu.U, Is.EqualTo(Kept(CpuFloat, inputs.U)), "u is left as it was (CPU)");
         Gpu.AssertClose("z (float32)", gpu.Z, cpu.Z, Stored(Tolerances.SameArithmetic), Tolerances.Floor);
         Gpu.AssertClose("z (float64)", gpu.Z, exact.Z, Stored(Tolerances.Float32AgainstFloat64), Tolerances.OnScale);
     }
@@ -112,15 +120,18 @@ public class CollageKernelTests(bool fastMath, ActivationStorage activations) : 
         var exactBack = Backward(CpuDouble, inputs, Rows, Width, Dims, mask, scale: Scale);
         Gpu.AssertClose("du (float64)", gpuBack.Du, exactBack.Du, Stored(Tolerances.Float32AgainstFloat64), Tolerances.OnScale);
         // A float32 sum of 11,137 products of both signs: judged on the sum of their magnitudes.
-        double magnitude = exactBack.Du.Zip(inputs.U, (a, b) => Math.Abs(a * b)).Sum() / Scale;
-        Assert.That(ScaleGradient(Device, gpuBack.Du, inputs.U, Scale), Is.EqualTo(ScaleGradient(CpuDouble, exactBack.Du, inputs.U, Scale)).Within(Stored(1e-5) * magnitude));
+        double magnitude = exactBack.Du.Select((d, i) => Math.Abs(d * (inputs.U[i] + inputs.A[i % Width]))).Sum() / Scale;
+        double expected = ScaleGradient(CpuDouble, exactBack.Du, inputs, Width, Scale);
+        Assert.That(ScaleGradient(Device, gpuBack.Du, inputs, Width, Scale), Is.EqualTo(expected).Within(Stored(1e-5) * magnitude));
+        double withoutBias = 0.5 + exactBack.Du.Select((d, i) => d * inputs.U[i]).Sum() / Scale;
+        Assert.That(Math.Abs(expected - withoutBias), Is.GreaterThan(1e-3 * magnitude), "the bias enters the scale's gradient");
     }
 
-    private static double ScaleGradient<T>(IBackend<T> backend, double[] du, double[] u, double scale) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    private static double ScaleGradient<T>(IBackend<T> backend, double[] du, Inputs inputs, int width, double scale) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         using var tensors = new Tensors<T>(backend);
         var dk = tensors.Upload([0.5]);
-        backend.MaskScaleGradient(dk, tensors.Activations(du), tensors.Activations(u), tensors.Upload([scale]), du.Length);
+        backend.MaskScaleGradient(dk, tensors.Activations(du), tensors.Activations(inputs.U), tensors.Upload(inputs.A), tensors.Upload([scale]), du.Length / width, width);
         return tensors.Download(dk)[0];
     }
 

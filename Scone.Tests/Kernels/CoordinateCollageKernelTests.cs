@@ -54,7 +54,7 @@ internal static class CoordinateCollageCases
         Linear.Forward(backend, u, x, a, rows, dims, width);
         backend.CollageForward(z, u, x, ab, b, c, null, rows, width, dims, w0, omega, mask);
         var grads = v.Prior.Select(t.Upload).ToArray();
-        backend.CollageBackward(du, grads[1], grads[2], grads[3], t.Upload(v.Dz), u, x, b, c, null, rows, width, dims, w0, omega, mask);
+        backend.CollageBackward(du, grads[1], grads[2], grads[3], t.Upload(v.Dz), u, ab, x, b, c, null, rows, width, dims, w0, omega, mask);
         Linear.WeightGradient(backend, grads[0], du, x, rows, dims, width);
         return [t.Download(z), .. grads.Select(t.Download)];
     }

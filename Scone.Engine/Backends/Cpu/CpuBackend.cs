@@ -98,7 +98,6 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
             x.Span().Slice(start * dims, count * dims), a.Span()[..width], basisWeight.Span()[..(width * dims)],
             basisBias.Span()[..width], count, width, dims, w0, omega, mask));
         Stored(z);
-        Stored(u);
     }
 
     public void CollageLinearForward(Slice<T> z, Slice<T> u, Slice<T> input, Slice<T> x, Slice<T> maskWeight, Slice<T> a,
@@ -109,15 +108,16 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
     }
 
     public void CollageBackward(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias,
-        Slice<T> dz, Slice<T> u, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale,
+        Slice<T> dz, Slice<T> u, Slice<T> a, Slice<T> x, Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale,
         int rows, int width, int dims, T w0, T omega, MaskActivation mask)
     {
-        CheckLayer(rows, width, dims, du, u, x, da, basisWeight, basisBias);
+        CheckLayer(rows, width, dims, du, u, x, a, basisWeight, basisBias);
+        da.Require(width, nameof(da));
         w0 = Scaled(w0, scale);
         dz.Require((long)rows * width, nameof(dz));
         ReduceCollage(da, dBasisWeight, dBasisBias, rows, width, dims, (das, dBs, dcs, start, count) => CpuOps.CollageBackward(
             du.Span().Slice(start * width, count * width), das, dBs, dcs,
-            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width),
+            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), a.Span()[..width],
             x.Span().Slice(start * dims, count * dims), basisWeight.Span()[..(width * dims)], basisBias.Span()[..width],
             count, width, dims, w0, omega, mask));
         Stored(du);
@@ -206,10 +206,9 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
             z.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), tables.Span(), a.Span()[..width],
             start, count, gridHeight, gridWidth, width, w0, mask));
         Stored(z);
-        Stored(u);
     }
 
-    public void CollageBackwardGrid(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, Slice<T> dz, Slice<T> u, Slice<T> x,
+    public void CollageBackwardGrid(Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias, Slice<T> dz, Slice<T> u, Slice<T> a, Slice<T> x,
         Slice<T> tables, Slice<T>? scale, int gridHeight, int gridWidth, int width, T w0, T omega, MaskActivation mask)
     {
         int rows = CheckGrid(gridHeight, gridWidth, width, tables);
@@ -217,11 +216,12 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
         dz.Require((long)rows * width, nameof(dz));
         u.Require((long)rows * width, nameof(u));
         x.Require(2L * rows, nameof(x));
+        a.Require(width, nameof(a));
         da.Require(width, nameof(da));
         w0 = Scaled(w0, scale);
         ReduceCollage(da, dBasisWeight, dBasisBias, rows, width, 2, (das, dBs, dcs, start, count) => CpuOps.CollageBackwardGrid(
             du.Span().Slice(start * width, count * width), das, dBs, dcs,
-            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), x.Span().Slice(2 * start, 2 * count),
+            dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), a.Span()[..width], x.Span().Slice(2 * start, 2 * count),
             tables.Span(), start, count, gridHeight, gridWidth, width, w0, omega, mask));
         Stored(du);
     }
@@ -247,32 +247,35 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
     public void SineForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, T w0) =>
         LayerForward(z, u, bias, rows, width, (zs, us, b, count) => CpuOps.SineForward(zs, us, b, count, width, w0));
 
-    public void SineBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width, T w0) =>
-        LayerBackward(du, dBias, dz, u, rows, width, (dus, partial, dzs, us, count) => CpuOps.SineBackward(dus, partial, dzs, us, count, width, w0));
+    public void SineBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, Slice<T> bias, int rows, int width, T w0) =>
+        LayerBackward(du, dBias, dz, u, bias, rows, width, (dus, partial, dzs, us, b, count) => CpuOps.SineBackward(dus, partial, dzs, us, b, count, width, w0));
 
     /// <summary>w0 times the -L scale where there is one (the CPU reads it at once: its work is synchronous).</summary>
     private static T Scaled(T w0, Slice<T>? scale) => scale is { } k ? w0 * k.Require(1, nameof(scale)).Span()[0] : w0;
 
-    public void MaskScaleGradient(Slice<T> dScale, Slice<T> du, Slice<T> u, Slice<T> scale, int count)
+    public void MaskScaleGradient(Slice<T> dScale, Slice<T> du, Slice<T> u, Slice<T> a, Slice<T> scale, int rows, int width)
     {
+        long count = (long)rows * width;
         du.Require(count, nameof(du));
         u.Require(count, nameof(u));
+        a.Require(width, nameof(a));
         scale.Require(1, nameof(scale));
         dScale.Require(1, nameof(dScale));
         Span<T> total = stackalloc T[1];
-        ReduceByChunks(count, 1, total, (partial, start, length) => partial[0] += CpuOps.Dot<T>(du.Span().Slice(start, length), u.Span().Slice(start, length)));
+        ReduceByChunks(rows, 1, total, (partial, start, length) => partial[0] += CpuOps.BiasedDot<T>(du.Span().Slice(start * width, length * width),
+            u.Span().Slice(start * width, length * width), a.Span(), length, width));
         dScale.Span()[0] += total[0] / scale.Span()[0];
     }
 
     public void ReluForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width) =>
         LayerForward(z, u, bias, rows, width, (zs, us, b, count) => CpuOps.ReluForward(zs, us, b, count, width));
 
-    public void ReluBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width) =>
-        LayerBackward(du, dBias, dz, u, rows, width, (dus, partial, dzs, us, count) => CpuOps.ReluBackward(dus, partial, dzs, us, count, width));
+    public void ReluBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, Slice<T> bias, int rows, int width) =>
+        LayerBackward(du, dBias, dz, u, bias, rows, width, (dus, partial, dzs, us, b, count) => CpuOps.ReluBackward(dus, partial, dzs, us, b, count, width));
 
-    private delegate void LayerForwardBlock(Span<T> z, Span<T> u, ReadOnlySpan<T> bias, int rows);
+    private delegate void LayerForwardBlock(Span<T> z, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows);
 
-    private delegate void LayerBackwardBlock(Span<T> du, Span<T> partial, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, int rows);
+    private delegate void LayerBackwardBlock(Span<T> du, Span<T> partial, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows);
 
     /// <summary>A bias-and-activation layer's forward over blocks of rows on every core.</summary>
     private static void LayerForward(Slice<T> z, Slice<T> u, Slice<T> bias, int rows, int width, LayerForwardBlock block)
@@ -283,18 +286,19 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
         CpuParallel.ForChunks(rows, (_, start, count) =>
             block(z.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), bias.Span()[..width], count));
         Stored(z);
-        Stored(u);
     }
 
     /// <summary>Its backward, with the bias gradient reduced deterministically over the blocks.</summary>
-    private void LayerBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, int rows, int width, LayerBackwardBlock block)
+    private void LayerBackward(Slice<T> du, Slice<T> dBias, Slice<T> dz, Slice<T> u, Slice<T> bias, int rows, int width, LayerBackwardBlock block)
     {
         du.Require((long)rows * width, nameof(du));
         dz.Require((long)rows * width, nameof(dz));
         u.Require((long)rows * width, nameof(u));
+        bias.Require(width, nameof(bias));
         dBias.Require(width, nameof(dBias));
         ReduceByChunks(rows, width, dBias.Span()[..width], (partial, start, count) => block(
-            du.Span().Slice(start * width, count * width), partial, dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width), count));
+            du.Span().Slice(start * width, count * width), partial, dz.Span().Slice(start * width, count * width), u.Span().Slice(start * width, count * width),
+            bias.Span()[..width], count));
         Stored(du);
     }
 

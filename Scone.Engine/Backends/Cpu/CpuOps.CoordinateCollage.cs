@@ -61,9 +61,9 @@ public static partial class CpuOps
             ref T zRef = ref MemoryMarshal.GetReference(zRow);
             int j = 0;
             for (; j < full; j += Vector256<T>.Count)
-                ForwardLanes<T, TMask>(MaskInputLanes(ref p, padded, j, xRow, dims), ref p, padded, j, xRow, dims, w0v, omegaV).Z.StoreUnsafe(ref zRef, (nuint)j);
+                ForwardLanes<T, TMask>(MaskInputLanes(ref p, padded, j, xRow, dims), ref p, padded, j, xRow, dims, w0v, omegaV).StoreUnsafe(ref zRef, (nuint)j);
             if (j < width)
-                Vectors.Store(ForwardLanes<T, TMask>(MaskInputLanes(ref p, padded, j, xRow, dims), ref p, padded, j, xRow, dims, w0v, omegaV).Z, zRow, j);
+                Vectors.Store(ForwardLanes<T, TMask>(MaskInputLanes(ref p, padded, j, xRow, dims), ref p, padded, j, xRow, dims, w0v, omegaV), zRow, j);
         }
         ArrayPool<T>.Shared.Return(table);
     }

@@ -64,19 +64,18 @@ public static partial class CpuOps
         return table;
     }
 
-    /// <summary>One vector of the collage forward: (u + a, sigma(w0 (u + a)) sin(omega (c + x B^T))).</summary>
+    /// <summary>One vector of the collage forward: sigma(w0 (u + a)) sin(omega (c + x B^T)).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<T> U, Vector256<T> Z) ForwardLanes<T, TMask>(Vector256<T> u, ref T table, int padded, int j,
+    private static Vector256<T> ForwardLanes<T, TMask>(Vector256<T> u, ref T table, int padded, int j,
         in Coordinates<T> x, int dims, Vector256<T> w0v, Vector256<T> omegaV)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TMask : IMaskFunction
     {
-        var uv = u + Vector256.LoadUnsafe(ref table, (nuint)j);
-        var (m, _) = TMask.Evaluate(w0v * uv);
-        return (uv, m * SimdMath.Sin(omegaV * BasisLanes(ref table, padded, j, x, dims)));
+        var (m, _) = TMask.Evaluate(w0v * (u + Vector256.LoadUnsafe(ref table, (nuint)j)));
+        return m * SimdMath.Sin(omegaV * BasisLanes(ref table, padded, j, x, dims));
     }
 
-    /// <summary>One vector of the collage backward, the basis evaluated from the parameter table (<see cref="PaddedColumns"/>).</summary>
+    /// <summary>One vector of the collage backward at u (a included), the basis evaluated from the parameter table (<see cref="PaddedColumns"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<T> BackwardLanes<T, TMask>(Vector256<T> u, Vector256<T> dz, ref T table, ref T sums, int padded, int j,
         in Coordinates<T> x, int dims, Vector256<T> w0v, Vector256<T> omegaV)
@@ -113,7 +112,7 @@ public static partial class CpuOps
     private static void Accumulate<T>(ref T sums, int offset, Vector256<T> value) where T : unmanaged, IFloatingPointIeee754<T> =>
         (Vector256.LoadUnsafe(ref sums, (nuint)offset) + value).StoreUnsafe(ref sums, (nuint)offset);
 
-    public static void CollageForward<T>(Span<T> z, Span<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> a,
+    public static void CollageForward<T>(Span<T> z, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> a,
         ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias, int rows, int width, int dims, T w0, T omega, MaskActivation mask)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -131,7 +130,7 @@ public static partial class CpuOps
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CollageForward<T, TMask>(Span<T> z, Span<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> a,
+    private static void CollageForward<T, TMask>(Span<T> z, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> a,
         ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias, int rows, int width, int dims, T w0, T omega)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TMask : IMaskFunction
@@ -152,48 +151,40 @@ public static partial class CpuOps
             ref T zRef = ref MemoryMarshal.GetReference(zRow);
             int j = 0;
             for (; j < full; j += Vector256<T>.Count)
-            {
-                var (uv, zv) = ForwardLanes<T, TMask>(Vector256.LoadUnsafe(ref uRef, (nuint)j), ref p, padded, j, xRow, dims, w0v, omegaV);
-                uv.StoreUnsafe(ref uRef, (nuint)j);
-                zv.StoreUnsafe(ref zRef, (nuint)j);
-            }
+                ForwardLanes<T, TMask>(Vector256.LoadUnsafe(ref uRef, (nuint)j), ref p, padded, j, xRow, dims, w0v, omegaV).StoreUnsafe(ref zRef, (nuint)j);
             if (j < width)
-            {
-                var (uv, zv) = ForwardLanes<T, TMask>(Vectors.Load(uRow, j), ref p, padded, j, xRow, dims, w0v, omegaV);
-                Vectors.Store(uv, uRow, j);
-                Vectors.Store(zv, zRow, j);
-            }
+                Vectors.Store(ForwardLanes<T, TMask>(Vectors.Load(uRow, j), ref p, padded, j, xRow, dims, w0v, omegaV), zRow, j);
         }
         ArrayPool<T>.Shared.Return(table);
     }
 
     public static void CollageBackward<T>(Span<T> du, Span<T> da, Span<T> dBasisWeight, Span<T> dBasisBias,
-        ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias,
+        ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> a, ReadOnlySpan<T> x, ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias,
         int rows, int width, int dims, T w0, T omega, MaskActivation mask)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         switch (mask)
         {
-            case MaskActivation.SinSquared: CollageBackward<T, SinSquaredMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
-            case MaskActivation.Sigmoid: CollageBackward<T, SigmoidMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
-            case MaskActivation.Gaussian: CollageBackward<T, GaussianMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
-            case MaskActivation.NormalizedSin: CollageBackward<T, NormalizedSinMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
-            case MaskActivation.NormalizedCos: CollageBackward<T, NormalizedCosMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
-            case MaskActivation.NormalizedTanh: CollageBackward<T, NormalizedTanhMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
-            case MaskActivation.Linear: CollageBackward<T, LinearMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.SinSquared: CollageBackward<T, SinSquaredMask>(du, da, dBasisWeight, dBasisBias, dz, u, a, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.Sigmoid: CollageBackward<T, SigmoidMask>(du, da, dBasisWeight, dBasisBias, dz, u, a, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.Gaussian: CollageBackward<T, GaussianMask>(du, da, dBasisWeight, dBasisBias, dz, u, a, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.NormalizedSin: CollageBackward<T, NormalizedSinMask>(du, da, dBasisWeight, dBasisBias, dz, u, a, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.NormalizedCos: CollageBackward<T, NormalizedCosMask>(du, da, dBasisWeight, dBasisBias, dz, u, a, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.NormalizedTanh: CollageBackward<T, NormalizedTanhMask>(du, da, dBasisWeight, dBasisBias, dz, u, a, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
+            case MaskActivation.Linear: CollageBackward<T, LinearMask>(du, da, dBasisWeight, dBasisBias, dz, u, a, x, basisWeight, basisBias, rows, width, dims, w0, omega); break;
             default: throw new ArgumentOutOfRangeException(nameof(mask));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CollageBackward<T, TMask>(Span<T> du, Span<T> da, Span<T> dBasisWeight, Span<T> dBasisBias,
-        ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias,
+        ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> a, ReadOnlySpan<T> x, ReadOnlySpan<T> basisWeight, ReadOnlySpan<T> basisBias,
         int rows, int width, int dims, T w0, T omega)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TMask : IMaskFunction
     {
         int padded = (width + Vector256<T>.Count - 1) / Vector256<T>.Count * Vector256<T>.Count;
-        T[] table = PaddedColumns(padded, ReadOnlySpan<T>.Empty, basisBias, basisWeight, width, dims);
+        T[] table = PaddedColumns(padded, a, basisBias, basisWeight, width, dims);
         T[] sums = ArrayPool<T>.Shared.Rent((2 + dims) * padded);
         Array.Clear(sums);
         ref T p = ref table[0];
@@ -212,10 +203,11 @@ public static partial class CpuOps
             ref T duRef = ref MemoryMarshal.GetReference(duRow);
             int j = 0;
             for (; j < full; j += Vector256<T>.Count)
-                BackwardLanes<T, TMask>(Vector256.LoadUnsafe(ref uRef, (nuint)j), Vector256.LoadUnsafe(ref dzRef, (nuint)j), ref p, ref acc, padded, j, xRow, dims, w0v, omegaV)
-                    .StoreUnsafe(ref duRef, (nuint)j);
+                BackwardLanes<T, TMask>(Vector256.LoadUnsafe(ref uRef, (nuint)j) + Vector256.LoadUnsafe(ref p, (nuint)j), Vector256.LoadUnsafe(ref dzRef, (nuint)j),
+                    ref p, ref acc, padded, j, xRow, dims, w0v, omegaV).StoreUnsafe(ref duRef, (nuint)j);
             if (j < width)
-                Vectors.Store(BackwardLanes<T, TMask>(Vectors.Load(uRow, j), Vectors.Load(dzRow, j), ref p, ref acc, padded, j, xRow, dims, w0v, omegaV), duRow, j);
+                Vectors.Store(BackwardLanes<T, TMask>(Vectors.Load(uRow, j) + Vector256.LoadUnsafe(ref p, (nuint)j), Vectors.Load(dzRow, j),
+                    ref p, ref acc, padded, j, xRow, dims, w0v, omegaV), duRow, j);
         }
         AddCollageSums(da, dBasisWeight, dBasisBias, sums, padded, width, dims);
         ArrayPool<T>.Shared.Return(table);
@@ -306,7 +298,7 @@ public static partial class CpuOps
         ((nuint)(r / gridWidth * 2 * stride), (nuint)((gridHeight + r % gridWidth) * 2 * stride));
 
     /// <summary>CollageForward on the rows [firstRow, firstRow + rows) of an H x W grid, the basis from its tables (<see cref="IBackend{T}.CollageForwardGrid"/>).</summary>
-    public static void CollageForwardGrid<T>(Span<T> z, Span<T> u, ReadOnlySpan<T> tables, ReadOnlySpan<T> a,
+    public static void CollageForwardGrid<T>(Span<T> z, ReadOnlySpan<T> u, ReadOnlySpan<T> tables, ReadOnlySpan<T> a,
         int firstRow, int rows, int gridHeight, int gridWidth, int width, T w0, MaskActivation mask)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -324,7 +316,7 @@ public static partial class CpuOps
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CollageForwardGrid<T, TMask>(Span<T> z, Span<T> u, ReadOnlySpan<T> tables, ReadOnlySpan<T> a,
+    private static void CollageForwardGrid<T, TMask>(Span<T> z, ReadOnlySpan<T> u, ReadOnlySpan<T> tables, ReadOnlySpan<T> a,
         int firstRow, int rows, int gridHeight, int gridWidth, int width, T w0)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TMask : IMaskFunction
@@ -346,13 +338,11 @@ public static partial class CpuOps
             for (; j < full; j += Vector256<T>.Count)
             {
                 var uv = Vector256.LoadUnsafe(ref uRef, (nuint)j) + Vector256.LoadUnsafe(ref aRef, (nuint)j);
-                uv.StoreUnsafe(ref uRef, (nuint)j);
                 (TMask.Evaluate(w0v * uv).Value * GridSin(ref t, p, q, stride, j)).StoreUnsafe(ref zRef, (nuint)j);
             }
             if (j < width)
             {
                 var uv = Vectors.Load(uRow, j) + Vector256.LoadUnsafe(ref aRef, (nuint)j);
-                Vectors.Store(uv, uRow, j);
                 Vectors.Store(TMask.Evaluate(w0v * uv).Value * GridSin(ref t, p, q, stride, j), zRow, j);
             }
         }
@@ -361,26 +351,26 @@ public static partial class CpuOps
 
     /// <summary>CollageBackward on the rows [firstRow, firstRow + rows) of an H x W grid, the basis from its tables (<see cref="IBackend{T}.CollageBackwardGrid"/>); x holds those rows.</summary>
     public static void CollageBackwardGrid<T>(Span<T> du, Span<T> da, Span<T> dBasisWeight, Span<T> dBasisBias,
-        ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> tables,
+        ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> a, ReadOnlySpan<T> x, ReadOnlySpan<T> tables,
         int firstRow, int rows, int gridHeight, int gridWidth, int width, T w0, T omega, MaskActivation mask)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         switch (mask)
         {
-            case MaskActivation.SinSquared: CollageBackwardGrid<T, SinSquaredMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, tables, firstRow, rows, gridHeight, gridWidth, width, w0, omega); break;
-            case MaskActivation.Sigmoid: CollageBackwardGrid<T, SigmoidMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, tables, firstRow, rows, gridHeight, gridWidth, width, w0, omega); break;
-            case MaskActivation.Gaussian: CollageBackwardGrid<T, GaussianMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, tables, firstRow, rows, gridHeight, gridWidth, width, w0, omega); break;
-            case MaskActivation.NormalizedSin: CollageBackwardGrid<T, NormalizedSinMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, tables, firstRow, rows, gridHeight, gridWidth, width, w0, omega); break;
-            case MaskActivation.NormalizedCos: CollageBackwardGrid<T, NormalizedCosMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, tables, firstRow, rows, gridHeight, gridWidth, width, w0, omega); break;
-            case MaskActivation.NormalizedTanh: CollageBackwardGrid<T, NormalizedTanhMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, tables, firstRow, rows, gridHeight, gridWidth, width, w0, omega); break;
-            case MaskActivation.Linear: CollageBackwardGrid<T, LinearMask>(du, da, dBasisWeight, dBasisBias, dz, u, x, tables, firstRow, rows, gridHeight, gridWidth, width, w0, omega); break;
+            case MaskActivation.SinSquared: CollageBackwardGrid<T, SinSquaredMask>(du, da, dBasisWeight, dBasisBias, dz, u, a, x, tables, firstRow, rows, gridHeight, gridWidth, width, w0, omega); break;
+            case MaskActivation.Sigmoid: CollageBackwardGrid<T, SigmoidMask>(du, da, dBasisWeight, dBasisBias, dz, u, a, x, tables, firstRow, rows, gridHeight, gridWidth, width, w0, omega); break;
+            case MaskActivation.Gaussian: CollageBackwardGrid<T, GaussianMask>(du, da, dBasisWeight, dBasisBias, dz, u, a, x, tables, firstRow, rows, gridHeight, gridWidth, width, w0, omega); break;
+            case MaskActivation.NormalizedSin: CollageBackwardGrid<T, NormalizedSinMask>(du, da, dBasisWeight, dBasisBias, dz, u, a, x, tables, firstRow, rows, gridHeight, gridWidth, width, w0, omega); break;
+            case MaskActivation.NormalizedCos: CollageBackwardGrid<T, NormalizedCosMask>(du, da, dBasisWeight, dBasisBias, dz, u, a, x, tables, firstRow, rows, gridHeight, gridWidth, width, w0, omega); break;
+            case MaskActivation.NormalizedTanh: CollageBackwardGrid<T, NormalizedTanhMask>(du, da, dBasisWeight, dBasisBias, dz, u, a, x, tables, firstRow, rows, gridHeight, gridWidth, width, w0, omega); break;
+            case MaskActivation.Linear: CollageBackwardGrid<T, LinearMask>(du, da, dBasisWeight, dBasisBias, dz, u, a, x, tables, firstRow, rows, gridHeight, gridWidth, width, w0, omega); break;
             default: throw new ArgumentOutOfRangeException(nameof(mask));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CollageBackwardGrid<T, TMask>(Span<T> du, Span<T> da, Span<T> dBasisWeight, Span<T> dBasisBias,
-        ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> tables,
+        ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> a, ReadOnlySpan<T> x, ReadOnlySpan<T> tables,
         int firstRow, int rows, int gridHeight, int gridWidth, int width, T w0, T omega)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TMask : IMaskFunction
@@ -389,6 +379,8 @@ public static partial class CpuOps
         int stride = BasisTableLayout.Stride(width);
         T[] sums = ArrayPool<T>.Shared.Rent((2 + Dims) * stride);
         Array.Clear(sums);
+        T[] bias = PaddedColumns(stride, a, ReadOnlySpan<T>.Empty, ReadOnlySpan<T>.Empty, width, 0);
+        ref T aRef = ref bias[0];
         ref T acc = ref sums[0];
         ref T t = ref MemoryMarshal.GetReference(tables);
         var w0v = Vector256.Create(w0);
@@ -406,31 +398,32 @@ public static partial class CpuOps
             ref T duRef = ref MemoryMarshal.GetReference(duRow);
             int j = 0;
             for (; j < full; j += Vector256<T>.Count)
-                BackwardLanes<T, TMask>(Vector256.LoadUnsafe(ref uRef, (nuint)j), Vector256.LoadUnsafe(ref dzRef, (nuint)j),
+                BackwardLanes<T, TMask>(Vector256.LoadUnsafe(ref uRef, (nuint)j) + Vector256.LoadUnsafe(ref aRef, (nuint)j), Vector256.LoadUnsafe(ref dzRef, (nuint)j),
                     GridSin(ref t, p, q, stride, j), GridCos(ref t, p, q, stride, j), ref acc, stride, j, xRow, Dims, w0v, omegaV).StoreUnsafe(ref duRef, (nuint)j);
             if (j < width)
-                Vectors.Store(BackwardLanes<T, TMask>(Vectors.Load(uRow, j), Vectors.Load(dzRow, j),
+                Vectors.Store(BackwardLanes<T, TMask>(Vectors.Load(uRow, j) + Vector256.LoadUnsafe(ref aRef, (nuint)j), Vectors.Load(dzRow, j),
                     GridSin(ref t, p, q, stride, j), GridCos(ref t, p, q, stride, j), ref acc, stride, j, xRow, Dims, w0v, omegaV), duRow, j);
         }
         AddCollageSums(da, dBasisWeight, dBasisBias, sums, stride, width, Dims);
         ArrayPool<T>.Shared.Return(sums);
+        ArrayPool<T>.Shared.Return(bias);
     }
 
-    public static void SineForward<T>(Span<T> z, Span<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
+    public static void SineForward<T>(Span<T> z, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
         where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationForward<T, SineActivation>(z, u, bias, rows, width, w0);
 
-    public static void SineBackward<T>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, int rows, int width, T w0)
-        where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationBackward<T, SineActivation>(du, dBias, dz, u, rows, width, w0);
+    public static void SineBackward<T>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
+        where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationBackward<T, SineActivation>(du, dBias, dz, u, bias, rows, width, w0);
 
-    public static void ReluForward<T>(Span<T> z, Span<T> u, ReadOnlySpan<T> bias, int rows, int width)
+    public static void ReluForward<T>(Span<T> z, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows, int width)
         where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationForward<T, ReluActivation>(z, u, bias, rows, width, T.One);
 
-    public static void ReluBackward<T>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, int rows, int width)
-        where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationBackward<T, ReluActivation>(du, dBias, dz, u, rows, width, T.One);
+    public static void ReluBackward<T>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows, int width)
+        where T : unmanaged, IFloatingPointIeee754<T> => BiasActivationBackward<T, ReluActivation>(du, dBias, dz, u, bias, rows, width, T.One);
 
-    /// <summary>u[N,D] += b; z = act(u) (<see cref="ILayerActivation"/>; w0 is the sine's frequency).</summary>
+    /// <summary>z[N,D] = act(u + b) (<see cref="ILayerActivation"/>; w0 is the sine's frequency); u is read.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BiasActivationForward<T, TAct>(Span<T> z, Span<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
+    private static void BiasActivationForward<T, TAct>(Span<T> z, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TAct : ILayerActivation
     {
@@ -440,17 +433,13 @@ public static partial class CpuOps
             var uRow = u.Slice(row * width, width);
             var zRow = z.Slice(row * width, width);
             for (int j = 0; j < width; j += Vector256<T>.Count)
-            {
-                var uv = Vectors.Load(uRow, j) + Vectors.Load(bias, j);
-                Vectors.Store(uv, uRow, j);
-                Vectors.Store(TAct.Value(uv, w0v), zRow, j);
-            }
+                Vectors.Store(TAct.Value(Vectors.Load(uRow, j) + Vectors.Load(bias, j), w0v), zRow, j);
         }
     }
 
-    /// <summary>du[N,D] = dz act'(u) (du may be dz itself); dBias[D] += sum du.</summary>
+    /// <summary>du[N,D] = dz act'(u + b) (du may be dz itself); dBias[D] += sum du.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BiasActivationBackward<T, TAct>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, int rows, int width, T w0)
+    private static void BiasActivationBackward<T, TAct>(Span<T> du, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, int rows, int width, T w0)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TAct : ILayerActivation
     {
@@ -462,7 +451,7 @@ public static partial class CpuOps
             var duRow = du.Slice(row * width, width);
             for (int j = 0; j < width; j += Vector256<T>.Count)
             {
-                var duv = Vectors.Load(dzRow, j) * TAct.Slope(Vectors.Load(uRow, j), w0v);
+                var duv = Vectors.Load(dzRow, j) * TAct.Slope(Vectors.Load(uRow, j) + Vectors.Load(bias, j), w0v);
                 Vectors.Store(duv, duRow, j);
                 Vectors.Store(Vectors.Load(dBias, j) + duv, dBias, j);
             }
@@ -477,13 +466,18 @@ public static partial class CpuOps
             Vectors.Store(Vectors.Load(y, i) * Vectors.Load(factor[..y.Length], i), y, i);
     }
 
-    /// <summary>sum of a[i] b[i], a vector of terms at a time.</summary>
+    /// <summary>The sum of du (u + a) over du, u [rows, width] and a[width] (the -L scale's gradient), a vector of terms at a time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static T Dot<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : unmanaged, IFloatingPointIeee754<T>
+    public static T BiasedDot<T>(ReadOnlySpan<T> du, ReadOnlySpan<T> u, ReadOnlySpan<T> a, int rows, int width) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var sum = Vector256<T>.Zero;
-        for (int i = 0; i < a.Length; i += Vector256<T>.Count)
-            sum += Vectors.Load(a, i) * Vectors.Load(b[..a.Length], i);
+        for (int row = 0; row < rows; row++)
+        {
+            var duRow = du.Slice(row * width, width);
+            var uRow = u.Slice(row * width, width);
+            for (int j = 0; j < width; j += Vector256<T>.Count)
+                sum += Vectors.Load(duRow, j) * (Vectors.Load(uRow, j) + Vectors.Load(a[..width], j));
+        }
         return Vector256.Sum(sum);
     }
 

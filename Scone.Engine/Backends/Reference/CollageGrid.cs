@@ -23,23 +23,22 @@ public static class CollageGrid
             }
     }
 
-    /// <summary>u += a; z = sigma(w0 u) sin(P + Q), with sin(P + Q) = sin P cos Q + cos P sin Q from the tables.</summary>
+    /// <summary>z = sigma(w0 (u + a)) sin(P + Q), with sin(P + Q) = sin P cos Q + cos P sin Q from the tables.</summary>
     public static void Forward(double[] z, double[] u, double[] tables, double[] a, int gridHeight, int gridWidth, int width, double w0, MaskActivation mask)
     {
         for (int row = 0; row < gridHeight * gridWidth; row++)
             for (int j = 0; j < width; j++)
             {
                 int i = row * width + j;
-                u[i] += a[j];
-                z[i] = MaskActivations.Value(mask, w0 * u[i]) * Basis(tables, row, j, gridHeight, gridWidth, width).Sin;
+                z[i] = MaskActivations.Value(mask, w0 * (u[i] + a[j])) * Basis(tables, row, j, gridHeight, gridWidth, width).Sin;
             }
     }
 
     /// <summary>
-    /// du = dz sin(P + Q) w0 sigma'(w0 u); da += sum du; with dq = dz sigma(w0 u) omega cos(P + Q),
+    /// du = dz sin(P + Q) w0 sigma'(w0 (u + a)); da += sum du; with dq = dz sigma(w0 (u + a)) omega cos(P + Q),
     /// cos(P + Q) = cos P cos Q - sin P sin Q: dc += sum dq, dB[j, 0] += sum dq Y_i, dB[j, 1] += sum dq X_k.
     /// </summary>
-    public static void Backward(double[] du, double[] da, double[] dBasisWeight, double[] dBasisBias, double[] dz, double[] u, double[] x, double[] tables,
+    public static void Backward(double[] du, double[] da, double[] dBasisWeight, double[] dBasisBias, double[] dz, double[] u, double[] a, double[] x, double[] tables,
         int gridHeight, int gridWidth, int width, double w0, double omega, MaskActivation mask)
     {
         for (int row = 0; row < gridHeight * gridWidth; row++)
@@ -47,8 +46,9 @@ public static class CollageGrid
             {
                 int i = row * width + j;
                 var (sine, cosine) = Basis(tables, row, j, gridHeight, gridWidth, width);
-                du[i] = dz[i] * sine * w0 * MaskActivations.Derivative(mask, w0 * u[i]);
-                double dq = dz[i] * MaskActivations.Value(mask, w0 * u[i]) * omega * cosine;
+                double v = u[i] + a[j];
+                du[i] = dz[i] * sine * w0 * MaskActivations.Derivative(mask, w0 * v);
+                double dq = dz[i] * MaskActivations.Value(mask, w0 * v) * omega * cosine;
                 da[j] += du[i];
                 dBasisBias[j] += dq;
                 dBasisWeight[2 * j] += dq * x[2 * row];

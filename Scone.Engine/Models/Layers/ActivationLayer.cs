@@ -10,7 +10,7 @@ internal enum LayerActivation
     Relu,
 }
 
-/// <summary>A hidden layer z = act(z_prev W^T + b) (SIREN, FFN). Keeps u = z_prev W^T + b.</summary>
+/// <summary>A hidden layer z = act(z_prev W^T + b) (SIREN, FFN). Keeps u = z_prev W^T (the kernels add b where they read it).</summary>
 internal sealed class ActivationLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly IBackend<T> _backend;
@@ -35,7 +35,7 @@ internal sealed class ActivationLayer<T> : ILayer<T> where T : unmanaged, IFloat
     public int OutputWidth { get; }
     public int SavedWidth => OutputWidth;
 
-    /// <summary>u = z_prev W^T, then u += b, z = act(u).</summary>
+    /// <summary>u = z_prev W^T, then z = act(u + b).</summary>
     public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows)
     {
         var u = _u.Slice(0, rows * OutputWidth);
@@ -51,9 +51,9 @@ internal sealed class ActivationLayer<T> : ILayer<T> where T : unmanaged, IFloat
     {
         var u = _u.Slice(0, rows * OutputWidth);
         if (_activation == LayerActivation.Sine)
-            _backend.SineBackward(dOutput, gradients.Of(_bias), dOutput, u, rows, OutputWidth, _w0);
+            _backend.SineBackward(dOutput, gradients.Of(_bias), dOutput, u, parameters.Of(_bias), rows, OutputWidth, _w0);
         else
-            _backend.ReluBackward(dOutput, gradients.Of(_bias), dOutput, u, rows, OutputWidth);
+            _backend.ReluBackward(dOutput, gradients.Of(_bias), dOutput, u, parameters.Of(_bias), rows, OutputWidth);
         Linear.WeightGradient(_backend, gradients.Of(_weight), dOutput, input, rows, InputWidth, OutputWidth);
         if (dInput is { } dz)
             Linear.InputGradient(_backend, dz, dOutput, parameters.Of(_weight), rows, InputWidth, OutputWidth);

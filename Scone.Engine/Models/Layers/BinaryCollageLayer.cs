@@ -37,7 +37,7 @@ internal sealed class BinaryCollageLayer<T> : ILayer<T> where T : unmanaged, IFl
 
     private int Dims => _basisWeight.Shape[1];
 
-    /// <summary>u = z_prev A^T, then u += a, z = u sin(omega (x B^T + c)), z *= M.</summary>
+    /// <summary>u = z_prev A^T, then z = (u + a) sin(omega (x B^T + c)), z *= M.</summary>
     public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows)
     {
         CheckRows(rows);
@@ -55,7 +55,7 @@ internal sealed class BinaryCollageLayer<T> : ILayer<T> where T : unmanaged, IFl
         var u = _u.Slice(0, rows * OutputWidth);
         _backend.Multiply(dOutput, parameters.Of(_bits), rows * OutputWidth);
         _backend.CollageBackward(dOutput, gradients.Of(_bias), gradients.Of(_basisWeight), gradients.Of(_basisBias),
-            dOutput, u, x, parameters.Of(_basisWeight), parameters.Of(_basisBias), null, rows, OutputWidth, Dims, T.One, _omega, MaskActivation.Linear);
+            dOutput, u, parameters.Of(_bias), x, parameters.Of(_basisWeight), parameters.Of(_basisBias), null, rows, OutputWidth, Dims, T.One, _omega, MaskActivation.Linear);
         Linear.WeightGradient(_backend, gradients.Of(_weight), dOutput, input, rows, InputWidth, OutputWidth);
         if (dInput is { } dz)
             Linear.InputGradient(_backend, dz, dOutput, parameters.Of(_weight), rows, InputWidth, OutputWidth);

@@ -5,7 +5,8 @@ namespace Scone.Engine.Models.Layers;
 
 /// <summary>
 /// SCONE's collage layer (spec §1): z = sigma(w0 (z_prev A^T + a)) * sin(omega (x B^T + c)), the
-/// mask from the previous layer and the Fourier basis from the raw coordinates. Keeps u = z_prev A^T + a.
+/// mask from the previous layer and the Fourier basis from the raw coordinates. Keeps u = z_prev A^T
+/// (the GEMM's result: the kernels add a where they read it, rather than a pass storing u + a).
 /// With a scale tensor (the -L variants, BASELINES.md §5) the mask is sigma(k w0 u), k trained.
 /// The first layer, whose z_prev is x itself, runs fused (CoordinateCollageForward/Backward: its
 /// k = d GEMM inside the collage, u never stored) unless it has a scale.
@@ -76,7 +77,7 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
         }
         var u = _u!.Slice(0, rows * OutputWidth);
         _backend.CollageBackward(dOutput, gradients.Of(_maskBias), gradients.Of(_basisWeight), gradients.Of(_basisBias),
-            dOutput, u, x, parameters.Of(_basisWeight), parameters.Of(_basisBias), Scale(parameters), rows, OutputWidth, Dims, _w0, _omega, _mask);
+            dOutput, u, parameters.Of(_maskBias), x, parameters.Of(_basisWeight), parameters.Of(_basisBias), Scale(parameters), rows, OutputWidth, Dims, _w0, _omega, _mask);
         MaskGradients(dInput, dOutput, gradients, input, parameters, rows);
     }
 
@@ -84,7 +85,7 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
     private void MaskGradients(Slice<T>? dInput, Slice<T> du, Slice<T> gradients, Slice<T> input, Slice<T> parameters, int rows)
     {
         if (_scale is not null)
-            _backend.MaskScaleGradient(gradients.Of(_scale), du, _u!.Slice(0, rows * OutputWidth), parameters.Of(_scale), rows * OutputWidth);
+            _backend.MaskScaleGradient(gradients.Of(_scale), du, _u!.Slice(0, rows * OutputWidth), parameters.Of(_maskBias), parameters.Of(_scale), rows, OutputWidth);
         Linear.WeightGradient(_backend, gradients.Of(_maskWeight), du, input, rows, InputWidth, OutputWidth);
         if (dInput is { } dz)
             Linear.InputGradient(_backend, dz, du, parameters.Of(_maskWeight), rows, InputWidth, OutputWidth);
@@ -93,7 +94,7 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
     /// <summary>The output, and apart its two factors: the masks sigma(k w0 u) (from the kept u, or for the fused layer from x) and the bases sin(omega (x B^T + c)).</summary>
     public IReadOnlyList<LayerPicture> Pictures(double[] output, double[] x, double[] parameters, int rows)
     {
-        double[] u = _u is null ? CoordinateMaskInput(x, parameters, rows) : _backend.ToHost(_u.Slice(0, rows * OutputWidth));
+        double[] u = _u is null ? CoordinateMaskInput(x, parameters, rows) : KeptMaskInput(parameters, rows);
         double slope = double.CreateTruncating(_w0) * (_scale is null ? 1 : parameters[_scale.Offset]);
         double omega = double.CreateTruncating(_omega);
         var (mask, basis) = (new double[u.Length], new double[u.Length]);
@@ -108,6 +109,15 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
                 basis[k] = Math.Sin(omega * t);
             }
         return [new(LayerPicture.Output, OutputWidth, output), new(LayerPicture.Mask, OutputWidth, mask), new(LayerPicture.Basis, OutputWidth, basis)];
+    }
+
+    /// <summary>The mask's input u + a from the kept u.</summary>
+    private double[] KeptMaskInput(double[] parameters, int rows)
+    {
+        double[] u = _backend.ToHost(_u!.Slice(0, rows * OutputWidth));
+        for (int k = 0; k < u.Length; k++)
+            u[k] += parameters[_maskBias.Offset + k % OutputWidth];
+        return u;
     }
 
     private double[] CoordinateMaskInput(double[] x, double[] parameters, int rows)
@@ -162,7 +172,7 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
         }
         var u = _u!.Slice(0, rows * OutputWidth);
         var tables = grid == _tablesGrid ? _tables!.Slice(0, BasisTableLayout.Length(grid.Lines, OutputWidth)) : ComputeTables(grid, x, parameters);
-        _backend.CollageBackwardGrid(dOutput, gradients.Of(_maskBias), gradients.Of(_basisWeight), gradients.Of(_basisBias), dOutput, u, x, tables,
+        _backend.CollageBackwardGrid(dOutput, gradients.Of(_maskBias), gradients.Of(_basisWeight), gradients.Of(_basisBias), dOutput, u, parameters.Of(_maskBias), x, tables,
             Scale(parameters), grid.Height, grid.Width, OutputWidth, _w0, _omega, _mask);
         MaskGradients(dInput, dOutput, gradients, input, parameters, rows);
     }
