@@ -13,7 +13,7 @@ namespace Scone.Tests.Kernels;
 public class LinearMseLossKernelTests(ActivationStorage activations) : GpuFixture(activations: activations)
 {
     private static readonly int[] Rows = [1, 37, 1000, 4097];
-    private static readonly int[] InputWidths = [1, 7, 250];
+    private static readonly int[] InputWidths = [1, 7, 250, 256];
 
     private sealed record Result(double[] Dz, double[] DWeight, double[] DBias, double[] Sums);
 
