@@ -1565,9 +1565,9 @@ __device__ __forceinline__ float window_half_distance(const WindowColumn& column
 }
 
 // f[N,D] = sin(x F^T + c) * exp(-0.5 gamma (|x|^2 + |mu|^2 - 2 x . mu)), the window left out when
-// mu (and gamma) are null (FourierNet). Where u is not null, u[N,D] = h_prev L^T on entry becomes
-// u + l and h = f * u; where u is null (the first filter, bias null too), h = f.
-extern "C" __global__ void mfn_filter_forward(activation* __restrict__ h, activation* __restrict__ u, const float* __restrict__ x,
+// mu (and gamma) are null (FourierNet). Where u[N,D] = h_prev L^T is not null, h = f * (u + l)
+// (u read, not written); where u is null (the first filter, bias null too), h = f.
+extern "C" __global__ void mfn_filter_forward(activation* __restrict__ h, const activation* __restrict__ u, const float* __restrict__ x,
     const float* __restrict__ bias, const float* __restrict__ filter_weight, const float* __restrict__ filter_bias,
     const float* __restrict__ mu, const float* __restrict__ gamma, int rows, int width, int dims)
 {
@@ -1587,23 +1587,19 @@ extern "C" __global__ void mfn_filter_forward(activation* __restrict__ h, activa
         if (mu)
             f = f * expf(window_half_distance(window, x_row, dims) * window.gamma);
         if (u)
-        {
-            float uv = load_activation(u, i) + l_j;
-            store_activation(u, i, uv);
-            f = f * uv;
-        }
+            f = f * (load_activation(u, i) + l_j);
         store_activation(h, i, f);
     }
 }
 
-// From dh[N,D], with u the forward's (bias included, null for the first filter) and f recomputed:
-// du = dh * f where u is not null (du may be dh itself); df = dh * u (or dh), dq = df * window *
+// From dh[N,D], with u and l the forward's (both null for the first filter) and f recomputed:
+// du = dh * f where u is not null (du may be dh itself); df = dh * (u + l) (or dh), dq = df * window *
 // cos q, dt = df * sin q * window. This block's row sums go to partials + blockIdx.y * width *
 // (3 + 2 dims), laid out [dl (= sum du) : width | dc (= sum dq) : width | dgamma (= sum dt t) :
 // width | dF (= sum dq x) : width * dims, as F | dmu (= sum dt gamma (x - mu)) : width * dims, as mu];
 // slots a filter has no tensor for are left unwritten.
 extern "C" __global__ void mfn_filter_backward(activation* du, float* __restrict__ partials, const activation* dh,
-    const activation* __restrict__ u, const float* __restrict__ x, const float* __restrict__ filter_weight,
+    const activation* __restrict__ u, const float* __restrict__ bias, const float* __restrict__ x, const float* __restrict__ filter_weight,
     const float* __restrict__ filter_bias, const float* __restrict__ mu, const float* __restrict__ gamma,
     int rows, int width, int dims)
 {
@@ -1618,6 +1614,7 @@ extern "C" __global__ void mfn_filter_backward(activation* du, float* __restrict
         WindowColumn window = {};
         if (mu)
             window = load_window_column(mu, gamma, j, dims);
+        float l_j = u ? bias[j] : 0.0f;
         for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
         {
             int i = row * width + j;
@@ -1634,7 +1631,7 @@ extern "C" __global__ void mfn_filter_backward(activation* du, float* __restrict
             float df = g;
             if (u)
             {
-                df = g * load_activation(u, i);
+                df = g * (load_activation(u, i) + l_j);
                 float du_i = g * (s * w);
                 store_activation(du, i, du_i);
                 sums[0] += du_i;

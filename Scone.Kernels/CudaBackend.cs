@@ -653,17 +653,17 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     }
 
     public void MfnFilterBackward(Slice<float>? du, Slice<float>? dBias, Slice<float> dFilterWeight, Slice<float> dFilterBias, Slice<float>? dMu,
-        Slice<float>? dGamma, Slice<float> dh, Slice<float>? u, Slice<float> x, Slice<float> filterWeight, Slice<float> filterBias,
+        Slice<float>? dGamma, Slice<float> dh, Slice<float>? u, Slice<float>? bias, Slice<float> x, Slice<float> filterWeight, Slice<float> filterBias,
         Slice<float>? mu, Slice<float>? gamma, int rows, int width, int dims)
     {
-        MfnFilterArguments.CheckBackward(du, dBias, dFilterWeight, dFilterBias, dMu, dGamma, dh, u, x, filterWeight, filterBias, mu, gamma, rows, width, dims);
+        MfnFilterArguments.CheckBackward(du, dBias, dFilterWeight, dFilterBias, dMu, dGamma, dh, u, bias, x, filterWeight, filterBias, mu, gamma, rows, width, dims);
         _ = Elements(rows, width); // within the kernels' 32-bit indices
         Context.MakeCurrent();
         // One partial per row block: [dl : width | dc : width | dgamma : width | dF : width * dims | dmu : width * dims] (kernels.cu).
         int stride = width * (3 + 2 * dims);
         int parts = ReductionParts(rows, width, stride);
         Launch(_mfnFilterBackward, ColumnTiles(width), parts, ColumnTile, RowTile, ActOrNull(du), Partials(0), Act(dh), ActOrNull(u),
-            Address(x), Address(filterWeight), Address(filterBias), AddressOrNull(mu), AddressOrNull(gamma), rows, width, dims);
+            AddressOrNull(bias), Address(x), Address(filterWeight), Address(filterBias), AddressOrNull(mu), AddressOrNull(gamma), rows, width, dims);
         if (dBias is { } dl) ReducePartials(dl, 0, parts, width, stride);
         ReducePartials(dFilterBias, width, parts, width, stride);
         if (dGamma is { } dg) ReducePartials(dg, 2 * width, parts, width, stride);

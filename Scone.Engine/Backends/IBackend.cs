@@ -163,21 +163,21 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// One filter of a multiplicative filter network (MFN, BASELINES.md §2), after its GEMM: the
     /// filter f[N,D] = sin(x F^T + c) * exp(-0.5 gamma_j (|x|^2 + |mu_j|^2 - 2 x . mu_j)) of x[N,d]
     /// with F[D,d], c[D], mu[D,d], gamma[D], or sin(x F^T + c) alone where mu and gamma are null
-    /// (FourierNet); then, where u is given, u[N,D] = h_prev L^T on entry holds u + l on exit (what
-    /// the backward needs) and h[N,D] = f * u; where u is null (the first filter), h = f and l is null.
+    /// (FourierNet); then, where u[N,D] = h_prev L^T is given (read, not written), h[N,D] = f * (u + l);
+    /// where u is null (the first filter), h = f and l is null.
     /// </summary>
     void MfnFilterForward(Slice<T> h, Slice<T>? u, Slice<T> x, Slice<T>? bias, Slice<T> filterWeight, Slice<T> filterBias,
         Slice<T>? mu, Slice<T>? gamma, int rows, int width, int dims);
 
     /// <summary>
-    /// The MFN filter's backward from dh[N,D], with u the forward's (bias included) and f recomputed
-    /// from x. Where u is given: overwrites du[N,D] (du may be dh itself) with dh * f, the gradient
-    /// of u, and adds its column sums into dl[D]. Adds into dF[D,d], dc[D] and, for the Gabor filter,
+    /// The MFN filter's backward from dh[N,D], with u and l the forward's and f recomputed from x.
+    /// Where u is given: overwrites du[N,D] (du may be dh itself) with dh * f, the gradient of u, and
+    /// adds its column sums into dl[D]. Adds into dF[D,d], dc[D] and, for the Gabor filter,
     /// dmu[D,d] and dgamma[D] their reductions over samples. du and dl are null exactly when u is,
     /// dmu and dgamma exactly when mu and gamma are.
     /// </summary>
     void MfnFilterBackward(Slice<T>? du, Slice<T>? dBias, Slice<T> dFilterWeight, Slice<T> dFilterBias, Slice<T>? dMu, Slice<T>? dGamma,
-        Slice<T> dh, Slice<T>? u, Slice<T> x, Slice<T> filterWeight, Slice<T> filterBias, Slice<T>? mu, Slice<T>? gamma,
+        Slice<T> dh, Slice<T>? u, Slice<T>? bias, Slice<T> x, Slice<T> filterWeight, Slice<T> filterBias, Slice<T>? mu, Slice<T>? gamma,
         int rows, int width, int dims);
 
     /// <summary>

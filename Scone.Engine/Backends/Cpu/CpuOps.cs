@@ -738,7 +738,7 @@ public static partial class CpuOps
     /// empty for the first filter, mu and gamma empty for the Fourier filter.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MfnFilterForward<T>(Span<T> h, Span<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> bias, ReadOnlySpan<T> filterWeight,
+    public static void MfnFilterForward<T>(Span<T> h, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> bias, ReadOnlySpan<T> filterWeight,
         ReadOnlySpan<T> filterBias, ReadOnlySpan<T> mu, ReadOnlySpan<T> gamma, int rows, int width, int dims)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -752,17 +752,13 @@ public static partial class CpuOps
             var coordinates = new Coordinates<T>(xRow);
             var xx = Vector256.Create(SquaredNorm(xRow));
             var hRow = h.Slice(row * width, width);
-            var uRow = multiply ? u.Slice(row * width, width) : Span<T>.Empty;
+            var uRow = multiply ? u.Slice(row * width, width) : ReadOnlySpan<T>.Empty;
             for (int j = 0; j < width; j += Vector256<T>.Count)
             {
                 var (s, _, window, _) = FilterLanes(ref p, padded, j, coordinates, xx, dims, gabor);
                 var f = s * window;
                 if (multiply)
-                {
-                    var uv = Vectors.Load(uRow, j) + Vector256.LoadUnsafe(ref p, (nuint)j);
-                    Vectors.Store(uv, uRow, j);
-                    f *= uv;
-                }
+                    f *= Vectors.Load(uRow, j) + Vector256.LoadUnsafe(ref p, (nuint)j);
                 Vectors.Store(f, hRow, j);
             }
         }
@@ -775,13 +771,13 @@ public static partial class CpuOps
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MfnFilterBackward<T>(Span<T> du, Span<T> dBias, Span<T> dFilterWeight, Span<T> dFilterBias, Span<T> dMu, Span<T> dGamma,
-        ReadOnlySpan<T> dh, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> filterWeight, ReadOnlySpan<T> filterBias,
+        ReadOnlySpan<T> dh, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, ReadOnlySpan<T> x, ReadOnlySpan<T> filterWeight, ReadOnlySpan<T> filterBias,
         ReadOnlySpan<T> mu, ReadOnlySpan<T> gamma, int rows, int width, int dims)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         bool multiply = !u.IsEmpty, gabor = !mu.IsEmpty;
         int padded = (width + Vector256<T>.Count - 1) / Vector256<T>.Count * Vector256<T>.Count;
-        T[] table = FilterColumns(padded, ReadOnlySpan<T>.Empty, filterWeight, filterBias, mu, gamma, width, dims);
+        T[] table = FilterColumns(padded, bias, filterWeight, filterBias, mu, gamma, width, dims);
         // Per-column sums, padded like the table: [dl | dc | dgamma | dF^T rows | dmu^T rows].
         T[] sums = ArrayPool<T>.Shared.Rent((3 + 2 * dims) * padded);
         Array.Clear(sums);
@@ -803,7 +799,7 @@ public static partial class CpuOps
                 var df = dhv;
                 if (multiply)
                 {
-                    df = dhv * Vectors.Load(uRow, j);
+                    df = dhv * (Vectors.Load(uRow, j) + Vector256.LoadUnsafe(ref p, (nuint)j));
                     var duv = dhv * (s * window);
                     Vectors.Store(duv, duRow, j);
                     Accumulate(ref acc, j, duv);

@@ -9,7 +9,7 @@ internal readonly record struct MfnFilterNames(string Weight, string Bias, strin
 /// <summary>
 /// One stage of a multiplicative filter network (BASELINES.md §2): h = f(x) * (h_prev L^T + l), or
 /// h = f(x) for the first filter, which has no linear layer and must be the network's first layer
-/// (it reads the coordinates x, and no gradient flows to them). Keeps u = h_prev L^T + l.
+/// (it reads the coordinates x, and no gradient flows to them). Keeps u = h_prev L^T (the kernels add l where they read it).
 /// </summary>
 internal sealed class MfnFilterLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -64,7 +64,7 @@ internal sealed class MfnFilterLayer<T> : ILayer<T> where T : unmanaged, IFloati
         if (u is null && dInput is not null)
             throw new InvalidOperationException("the first MFN filter reads the coordinates, not an input: it must be the network's first layer");
         _backend.MfnFilterBackward(u is null ? null : dOutput, Optional(gradients, _bias), gradients.Of(_filterWeight), gradients.Of(_filterBias),
-            Optional(gradients, _mu), Optional(gradients, _gamma), dOutput, u, x, parameters.Of(_filterWeight), parameters.Of(_filterBias),
+            Optional(gradients, _mu), Optional(gradients, _gamma), dOutput, u, Optional(parameters, _bias), x, parameters.Of(_filterWeight), parameters.Of(_filterBias),
             Optional(parameters, _mu), Optional(parameters, _gamma), rows, OutputWidth, Dims);
         if (u is null) return;
         Linear.WeightGradient(_backend, gradients.Of(_weight!), dOutput, input, rows, InputWidth, OutputWidth);
