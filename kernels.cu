@@ -1683,8 +1683,8 @@ extern "C" __global__ void mfn_filter_backward(activation* du, float* __restrict
 // complex_argument 0 (WIRE's first layer: real weights and bias) bias is [D], the imaginary part
 // b of t is 0, and t's imaginary half is neither read nor written.
 
-// t += bias; with t = a + ib, z = exp(-omega b - scale^2 (a^2 + b^2)) (cos(omega a) + i sin(omega a)).
-extern "C" __global__ void gabor_wavelet_forward(activation* __restrict__ z, activation* __restrict__ t, const float* __restrict__ bias,
+// With t + bias = a + ib (t read, not written), z = exp(-omega b - scale^2 (a^2 + b^2)) (cos(omega a) + i sin(omega a)).
+extern "C" __global__ void gabor_wavelet_forward(activation* __restrict__ z, const activation* __restrict__ t, const float* __restrict__ bias,
     int rows, int width, float omega, float scale, int complex_argument)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -1697,13 +1697,7 @@ extern "C" __global__ void gabor_wavelet_forward(activation* __restrict__ z, act
     {
         int re = 2 * row * width + j, im = re + width;
         float a = load_activation(t, re) + bias_re;
-        store_activation(t, re, a);
-        float b = 0.0f;
-        if (complex_argument)
-        {
-            b = load_activation(t, im) + bias_im;
-            store_activation(t, im, b);
-        }
+        float b = complex_argument ? load_activation(t, im) + bias_im : 0.0f;
         float envelope = expf(-(omega * b) - scale_squared * (a * a + b * b));
         float s, c;
         sine_cosine(omega * a, &s, &c);
@@ -1712,18 +1706,22 @@ extern "C" __global__ void gabor_wavelet_forward(activation* __restrict__ z, act
     }
 }
 
-// From dz[N,2D] and the forward's t (bias included) and z: with P = dz_r z_r + dz_i z_i and
+// From dz[N,2D] and the forward's t, bias and z (a + ib = t + bias): with P = dz_r z_r + dz_i z_i and
 // Q = dz_i z_r - dz_r z_i, dt_r = omega Q - 2 scale^2 a P and dt_i = -(omega + 2 scale^2 b) P
 // (dt may be dz itself; dt_i only when complex_argument). This row block's sums of dt go to
 // partials + blockIdx.y * length, length = 2D (planar, as the bias) or D.
 extern "C" __global__ void gabor_wavelet_backward(activation* dt, float* __restrict__ partials, const activation* dz,
-    const activation* __restrict__ t, const activation* __restrict__ z, int rows, int width, float omega, float scale, int complex_argument)
+    const activation* __restrict__ t, const float* __restrict__ bias, const activation* __restrict__ z, int rows, int width, float omega, float scale,
+    int complex_argument)
 {
     __shared__ float tile[2][ROW_TILE][COLUMN_TILE];
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
     float two_scale_squared = (scale + scale) * scale;
     float sum_re = 0.0f, sum_im = 0.0f;
     if (j < width)
+    {
+        float bias_re = bias[j];
+        float bias_im = complex_argument ? bias[width + j] : 0.0f;
         for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
         {
             int re = 2 * row * width + j, im = re + width;
@@ -1731,16 +1729,17 @@ extern "C" __global__ void gabor_wavelet_backward(activation* dt, float* __restr
             float z_re = load_activation(z, re), z_im = load_activation(z, im);
             float p = g_re * z_re + g_im * z_im;
             float q = g_im * z_re - g_re * z_im;
-            float da = omega * q - two_scale_squared * load_activation(t, re) * p;
+            float da = omega * q - two_scale_squared * (load_activation(t, re) + bias_re) * p;
             store_activation(dt, re, da);
             sum_re += da;
             if (complex_argument)
             {
-                float db = -(omega + two_scale_squared * load_activation(t, im)) * p;
+                float db = -(omega + two_scale_squared * (load_activation(t, im) + bias_im)) * p;
                 store_activation(dt, im, db);
                 sum_im += db;
             }
         }
+    }
     tile[0][threadIdx.y][threadIdx.x] = sum_re;
     tile[1][threadIdx.y][threadIdx.x] = sum_im;
     __syncthreads();

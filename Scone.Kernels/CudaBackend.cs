@@ -565,10 +565,11 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             Act(z), Act(t), Address(bias), rows, width, omega, scale, complexArgument ? 1 : 0);
     }
 
-    public void GaborWaveletBackward(Slice<float> dt, Slice<float> dBias, Slice<float> dz, Slice<float> t, Slice<float> z, int rows, int width,
+    public void GaborWaveletBackward(Slice<float> dt, Slice<float> dBias, Slice<float> dz, Slice<float> t, Slice<float> bias, Slice<float> z, int rows, int width,
         float omega, float scale, bool complexArgument)
     {
         int n = Elements(rows, 2 * width), biasLength = complexArgument ? 2 * width : width;
+        bias.Require(biasLength, nameof(bias));
         dt.Require(n, nameof(dt));
         dz.Require(n, nameof(dz));
         t.Require(n, nameof(t));
@@ -578,7 +579,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         // One partial of biasLength per row block, laid out as the bias (kernels.cu).
         int parts = ReductionParts(rows, width, biasLength);
         Launch(_gaborWaveletBackward, ColumnTiles(width), parts, ColumnTile, RowTile,
-            Act(dt), Partials(0), Act(dz), Act(t), Act(z), rows, width, omega, scale, complexArgument ? 1 : 0);
+            Act(dt), Partials(0), Act(dz), Act(t), Address(bias), Act(z), rows, width, omega, scale, complexArgument ? 1 : 0);
         ReducePartials(dBias, 0, parts, biasLength, biasLength);
     }
 

@@ -177,12 +177,12 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
         Time("mfn_filter_backward", Of(dh, (double)rows * width) + Of(du, (double)rows * width) + Of(u, (double)rows * width) + Floats((double)rows * dims), (double)rows * width * (6 * dims + 11 + Trig + Exp),
             () => inner.MfnFilterBackward(du, dBias, dFilterWeight, dFilterBias, dMu, dGamma, dh, u, bias, x, filterWeight, filterBias, mu, gamma, rows, width, dims));
     public void GaborWaveletForward(Slice<float> z, Slice<float> t, Slice<float> bias, int rows, int width, float omega, float scale, bool complexArgument) =>
-        Time("gabor_wavelet_forward", Of(t, (complexArgument ? 4.0 : 2.0) * rows * width) + Of(z, 2.0 * rows * width), (double)rows * width * (10 + Trig + Exp), () => inner.GaborWaveletForward(z, t, bias, rows, width, omega, scale, complexArgument));
+        Time("gabor_wavelet_forward", Of(t, (complexArgument ? 2.0 : 1.0) * rows * width) + Of(z, 2.0 * rows * width), (double)rows * width * (10 + Trig + Exp), () => inner.GaborWaveletForward(z, t, bias, rows, width, omega, scale, complexArgument));
 
-    public void GaborWaveletBackward(Slice<float> dt, Slice<float> dBias, Slice<float> dz, Slice<float> t, Slice<float> z, int rows, int width,
+    public void GaborWaveletBackward(Slice<float> dt, Slice<float> dBias, Slice<float> dz, Slice<float> t, Slice<float> bias, Slice<float> z, int rows, int width,
         float omega, float scale, bool complexArgument) =>
-        Time("gabor_wavelet_backward", Of(dt, (complexArgument ? 2.0 : 1.0) * rows * width) + Of(dz, 2.0 * rows * width) + Of(t, (complexArgument ? 2.0 : 1.0) * rows * width) + Of(z, 2.0 * rows * width), (double)rows * width * (20 + Trig + Exp),
-            () => inner.GaborWaveletBackward(dt, dBias, dz, t, z, rows, width, omega, scale, complexArgument));
+        Time("gabor_wavelet_backward", Of(dt, (complexArgument ? 2.0 : 1.0) * rows * width) + Of(dz, 2.0 * rows * width) + Of(t, (complexArgument ? 2.0 : 1.0) * rows * width) + Of(z, 2.0 * rows * width), (double)rows * width * (22 + Trig + Exp),
+            () => inner.GaborWaveletBackward(dt, dBias, dz, t, bias, z, rows, width, omega, scale, complexArgument));
 
     public void MseLoss(Slice<float> dy, Slice<float> sums, Slice<float> y, Slice<float> target, int rows, int cols) =>
         Time("mse_loss", Of(dy, (double)rows * cols) + Of(y, (double)rows * cols) + Of(target, (double)rows * cols), 5.0 * rows * cols, () => inner.MseLoss(dy, sums, y, target, rows, cols));

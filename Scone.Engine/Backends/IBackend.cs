@@ -182,21 +182,21 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
 
     /// <summary>
     /// WIRE's complex Gabor wavelet after its layer's GEMMs (BASELINES.md §3). Complex rows are
-    /// planar: t[N,2D] and z[N,2D] hold a row's D real parts, then its D imaginary parts. On exit t
-    /// holds t + bias and, with t = a + ib, z = exp(-omega b - scale^2 (a^2 + b^2)) (cos(omega a) + i sin(omega a)).
+    /// planar: t[N,2D] and z[N,2D] hold a row's D real parts, then its D imaginary parts. With
+    /// t + bias = a + ib (t is read, not written), z = exp(-omega b - scale^2 (a^2 + b^2)) (cos(omega a) + i sin(omega a)).
     /// bias is [2D], planar; with complexArgument false (the first layer: real weights and bias)
     /// bias is [D], b = 0, and t's imaginary half is neither read nor written.
     /// </summary>
     void GaborWaveletForward(Slice<T> z, Slice<T> t, Slice<T> bias, int rows, int width, T omega, T scale, bool complexArgument);
 
     /// <summary>
-    /// Its backward from dz[N,2D] and the forward's t (bias included) and z: overwrites dt[N,2D]
+    /// Its backward from dz[N,2D] and the forward's t, bias and z (a + ib = t + bias): overwrites dt[N,2D]
     /// (dt may be dz itself) with da = omega Q - 2 scale^2 a P and db = -(omega + 2 scale^2 b) P,
     /// where P = dz_r z_r + dz_i z_i and Q = dz_i z_r - dz_r z_i, and adds their sums over rows into
     /// dBias[2D]. With complexArgument false only da is written (dt's imaginary half is left as it
     /// is) and dBias is [D].
     /// </summary>
-    void GaborWaveletBackward(Slice<T> dt, Slice<T> dBias, Slice<T> dz, Slice<T> t, Slice<T> z, int rows, int width, T omega, T scale,
+    void GaborWaveletBackward(Slice<T> dt, Slice<T> dBias, Slice<T> dz, Slice<T> t, Slice<T> bias, Slice<T> z, int rows, int width, T omega, T scale,
         bool complexArgument);
 
     /// <summary>

@@ -360,13 +360,13 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
             z.Span().Slice(start * row, count * row), t.Span().Slice(start * row, count * row), bias.Span()[..biasLength],
             count, width, omega, scale, complexArgument));
         Stored(z);
-        Stored(t);
     }
 
-    public void GaborWaveletBackward(Slice<T> dt, Slice<T> dBias, Slice<T> dz, Slice<T> t, Slice<T> z, int rows, int width, T omega, T scale,
+    public void GaborWaveletBackward(Slice<T> dt, Slice<T> dBias, Slice<T> dz, Slice<T> t, Slice<T> bias, Slice<T> z, int rows, int width, T omega, T scale,
         bool complexArgument)
     {
         int row = 2 * width, biasLength = complexArgument ? 2 * width : width;
+        bias.Require(biasLength, nameof(bias));
         dt.Require((long)rows * row, nameof(dt));
         dz.Require((long)rows * row, nameof(dz));
         t.Require((long)rows * row, nameof(t));
@@ -374,7 +374,7 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
         dBias.Require(biasLength, nameof(dBias));
         ReduceByChunks(rows, biasLength, dBias.Span()[..biasLength], (partial, start, count) => CpuOps.GaborWaveletBackward(
             dt.Span().Slice(start * row, count * row), partial, dz.Span().Slice(start * row, count * row),
-            t.Span().Slice(start * row, count * row), z.Span().Slice(start * row, count * row), count, width, omega, scale, complexArgument));
+            t.Span().Slice(start * row, count * row), bias.Span()[..biasLength], z.Span().Slice(start * row, count * row), count, width, omega, scale, complexArgument));
         Stored(dt);
     }
 

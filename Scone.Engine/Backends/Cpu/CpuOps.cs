@@ -515,7 +515,7 @@ public static partial class CpuOps
     /// loaded from the two halves of the row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GaborWaveletForward<T>(Span<T> z, Span<T> t, ReadOnlySpan<T> bias, int rows, int width, T omega, T scale, bool complexArgument)
+    public static void GaborWaveletForward<T>(Span<T> z, ReadOnlySpan<T> t, ReadOnlySpan<T> bias, int rows, int width, T omega, T scale, bool complexArgument)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var omegaV = Vector256.Create(omega);
@@ -531,13 +531,7 @@ public static partial class CpuOps
             for (int j = 0; j < width; j += Vector256<T>.Count)
             {
                 var a = Vectors.Load(tRe, j) + Vectors.Load(biasRe, j);
-                Vectors.Store(a, tRe, j);
-                var b = Vector256<T>.Zero;
-                if (complexArgument)
-                {
-                    b = Vectors.Load(tIm, j) + Vectors.Load(biasIm, j);
-                    Vectors.Store(b, tIm, j);
-                }
+                var b = complexArgument ? Vectors.Load(tIm, j) + Vectors.Load(biasIm, j) : Vector256<T>.Zero;
                 var envelope = SimdMath.Exp(-(omegaV * b) - scaleSquared * (a * a + b * b));
                 var (sin, cos) = SimdMath.SinCos(omegaV * a);
                 Vectors.Store(envelope * cos, zRe, j);
@@ -548,12 +542,14 @@ public static partial class CpuOps
 
     /// <summary>IBackend.GaborWaveletBackward on a block of rows; dBias[2D] (or [D]) += the block's sums. dt may be dz.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GaborWaveletBackward<T>(Span<T> dt, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> t, ReadOnlySpan<T> z,
+    public static void GaborWaveletBackward<T>(Span<T> dt, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> t, ReadOnlySpan<T> bias, ReadOnlySpan<T> z,
         int rows, int width, T omega, T scale, bool complexArgument)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var omegaV = Vector256.Create(omega);
         var twoScaleSquared = Vector256.Create((scale + scale) * scale);
+        var biasRe = bias[..width];
+        var biasIm = complexArgument ? bias.Slice(width, width) : ReadOnlySpan<T>.Empty;
         var dBiasRe = dBias[..width];
         var dBiasIm = complexArgument ? dBias.Slice(width, width) : Span<T>.Empty;
         for (int row = 0; row < rows; row++)
@@ -569,12 +565,12 @@ public static partial class CpuOps
                 Vector256<T> vRe = Vectors.Load(zRe, j), vIm = Vectors.Load(zIm, j);
                 var p = gRe * vRe + gIm * vIm;
                 var q = gIm * vRe - gRe * vIm;
-                var da = omegaV * q - twoScaleSquared * Vectors.Load(tRe, j) * p;
+                var da = omegaV * q - twoScaleSquared * (Vectors.Load(tRe, j) + Vectors.Load(biasRe, j)) * p;
                 Vectors.Store(da, dtRe, j);
                 Vectors.Store(Vectors.Load(dBiasRe, j) + da, dBiasRe, j);
                 if (complexArgument)
                 {
-                    var db = -(omegaV + twoScaleSquared * Vectors.Load(tIm, j)) * p;
+                    var db = -(omegaV + twoScaleSquared * (Vectors.Load(tIm, j) + Vectors.Load(biasIm, j))) * p;
                     Vectors.Store(db, dtIm, j);
                     Vectors.Store(Vectors.Load(dBiasIm, j) + db, dBiasIm, j);
                 }
