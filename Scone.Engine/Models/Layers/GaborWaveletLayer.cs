@@ -25,7 +25,7 @@ internal sealed class GaborWaveletLayer<T> : ILayer<T> where T : unmanaged, IFlo
         if (_weight.Complex != _bias.Complex)
             throw new ArgumentException($"{linear.Weight} and {linear.Bias} must both be real or both complex");
         (_omega, _scale, _complex) = (T.CreateTruncating(omega), T.CreateTruncating(scale), _weight.Complex);
-        (_features, _inputs) = (_weight.Shape[0], _weight.Shape[1]);
+        (_features, _inputs) = (_weight.Stored[0], _weight.Stored[1]);
         _t = backend.AllocateActivations(checked(2 * _features * capacity));
     }
 

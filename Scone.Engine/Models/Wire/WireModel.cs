@@ -40,7 +40,7 @@ public sealed class WireModel : IModelDefinition
     public ParameterLayout Layout(Model model)
     {
         var s = (WireSettings)model.Settings;
-        var layout = new ParameterLayout();
+        var layout = new ParameterLayout(model.WidthAlignment);
         var first = ParameterInit.Uniform(1 / Math.Sqrt(model.InputDims));
         var later = ParameterInit.Uniform(1 / Math.Sqrt(s.Hidden));
         for (int k = 0; k < s.WaveletLayers; k++)
@@ -52,6 +52,13 @@ public sealed class WireModel : IModelDefinition
         layout.AddLinear($"net.{s.WaveletLayers}", s.Hidden, model.OutputDims, later, later, complex: true);
         return layout;
     }
+
+    /// <summary>
+    /// No: a zero unit's wavelet is exp(0) = 1, not 0, so the next layer's padded input columns
+    /// would get the gradient du^T 1 and train. Its 254 default features pad only to 256; a mask
+    /// of the gradients would cost a pass for that.
+    /// </summary>
+    public bool PaddingIsInert => false;
 
     public INetwork<T> CreateNetwork<T>(IBackend<T> backend, Model model, int capacity) where T : unmanaged, IFloatingPointIeee754<T>
     {
