@@ -27,7 +27,7 @@ internal sealed class BinaryCollageLayer<T> : ILayer<T> where T : unmanaged, IFl
         _omega = T.CreateTruncating(omega);
         InputWidth = _weight.Stored[1];
         OutputWidth = _weight.Stored[0];
-        _pixels = _bits.Values / OutputWidth;
+        _pixels = _bits.Values / _bits.Shape[0];
         _u = backend.AllocateActivations(checked(OutputWidth * capacity));
     }
 

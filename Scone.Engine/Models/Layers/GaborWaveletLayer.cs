@@ -33,6 +33,7 @@ internal sealed class GaborWaveletLayer<T> : ILayer<T> where T : unmanaged, IFlo
     public int OutputWidth => 2 * _features;
     public int SavedWidth => 2 * _features;
     public int PictureUnits => _features;
+    public int AuthorsUnits => _weight.Shape[0];
 
     /// <summary>t = z_prev W^T (four real GEMMs when complex), then the fused t += b, z = gabor(t).</summary>
     public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows)
