@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using NUnit.Framework;
 using Scone.Engine.Backends.Cpu;
 using Scone.Engine.Io;
@@ -6,6 +7,7 @@ using Scone.Engine.Signals;
 using Scone.Engine.Training;
 using Scone.Kernels;
 
+using Scone.Tests.Cli;
 using Scone.Tests.Models;
 
 namespace Scone.Tests.Kernels;
@@ -81,6 +83,29 @@ public class CudaPaddedTrainingTests
         finally
         {
             File.Delete(path);
+        }
+    }
+
+    /// <summary>scone fit --device cuda pads by default (metrics.json says so), gives the CPU's unpadded fit, and writes the authors' shapes; --pad-widths off does not pad.</summary>
+    [Test]
+    public void AFitOnCudaPadsByDefaultAndGivesTheCpusFit()
+    {
+        string folder = CliRunner.TempFolder();
+        try
+        {
+            string[] fit = ["--hidden", "21", "--steps", "20", "--lr", "3e-3", "--scale", "0.125"];
+            var cuda = CliRunner.FitImage(Path.Combine(folder, "cuda"), [.. fit, "--device", "cuda"]);
+            var off = CliRunner.FitImage(Path.Combine(folder, "off"), [.. fit, "--device", "cuda", "--pad-widths", "off"]);
+            var cpu = CliRunner.FitImage(Path.Combine(folder, "cpu"), [.. fit, "--device", "cpu"]);
+            Assert.That(((int)cuda["pad_widths"]!, (int)off["pad_widths"]!, (int)cpu["pad_widths"]!), Is.EqualTo((_gpu.WidthAlignment, 1, 1)));
+            Assert.That((double)cuda["psnr"]!, Is.EqualTo((double)cpu["psnr"]!).Within(1e-3), "dB: float32 rounding apart, as unpadded (CudaFitCommandTests)");
+            Assert.That((double)off["psnr"]!, Is.EqualTo((double)cpu["psnr"]!).Within(1e-3));
+            var file = Safetensors.Read(Path.Combine(folder, "cuda", "model.safetensors"));
+            Assert.That(file.Get("net.1.linear.weight").Shape, Is.EqualTo(new[] { 21, 21 }));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 }
