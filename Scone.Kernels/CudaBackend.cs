@@ -193,6 +193,14 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 
     public bool FusesCollageLinearForward => Tf32CollageForward;
 
+    /// <summary>
+    /// 8: every activation row then starts 16-byte aligned in bfloat16 and 32-byte in float32,
+    /// which cuBLAS's aligned kernels and 128-bit loads need, and a width is whole k = 8 steps of
+    /// the TF32 mma tiles. 32 (whole warps per row) would pad 64 to 64 and 250 to 256 alike but
+    /// 100 to 128, up to 31 units of work for no alignment the kernels use.
+    /// </summary>
+    public int WidthAlignment => 8;
+
     /// <summary>What metrics and reports record: the device, the precision and the library versions.</summary>
     public string Description =>
         $"{Context}, cuBLAS {_cublas.Version}, {(_cublas.Tf32 ? "TF32 GEMMs" : "strict float32")}{(_activations == ActivationStorage.BFloat16 ? ", bf16 activations" : "")}, kernels {Compiled.Architecture}";

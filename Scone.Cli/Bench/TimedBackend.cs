@@ -41,6 +41,8 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
 
     public bool FusesCollageLinearForward => inner.FusesCollageLinearForward;
 
+    public int WidthAlignment => inner.WidthAlignment;
+
     public bool Recording { get; set; }
 
     /// <summary>When set, every primitive runs inside a range it opens (NVTX, for Nsight).</summary>

@@ -72,6 +72,12 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     bool FusesCollageLinearForward => false;
 
     /// <summary>
+    /// The multiple this backend would have a model's hidden widths padded to with zero,
+    /// never-trained units (<see cref="Models.Model.Padded"/>), for aligned rows: 1 for none.
+    /// </summary>
+    int WidthAlignment => 1;
+
+    /// <summary>
     /// The collage layer's whole forward: u[N,D] = z_prev[N,K] A[D,K]^T (a Gemm), then
     /// <see cref="CollageForward"/> (z = sigma(w0 (u + a)) * sin(omega (x B^T + c))), leaving the
     /// same u and z. A backend may fuse the two (CUDA with TF32: a tensor-core GEMM with the

@@ -25,7 +25,7 @@ internal sealed class GaborWaveletLayer<T> : ILayer<T> where T : unmanaged, IFlo
         if (_weight.Complex != _bias.Complex)
             throw new ArgumentException($"{linear.Weight} and {linear.Bias} must both be real or both complex");
         (_omega, _scale, _complex) = (T.CreateTruncating(omega), T.CreateTruncating(scale), _weight.Complex);
-        (_features, _inputs) = (_weight.Shape[0], _weight.Shape[1]);
+        (_features, _inputs) = (_weight.Stored[0], _weight.Stored[1]);
         _t = backend.AllocateActivations(checked(2 * _features * capacity));
     }
 
@@ -33,6 +33,7 @@ internal sealed class GaborWaveletLayer<T> : ILayer<T> where T : unmanaged, IFlo
     public int OutputWidth => 2 * _features;
     public int SavedWidth => 2 * _features;
     public int PictureUnits => _features;
+    public int AuthorsUnits => _weight.Shape[0];
 
     /// <summary>t = z_prev W^T (four real GEMMs when complex), then the fused t += b, z = gabor(t).</summary>
     public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows)

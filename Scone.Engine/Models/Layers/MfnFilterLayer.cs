@@ -25,19 +25,20 @@ internal sealed class MfnFilterLayer<T> : ILayer<T> where T : unmanaged, IFloati
         _backend = backend;
         (_filterWeight, _filterBias) = (layout[filter.Weight], layout[filter.Bias]);
         (_mu, _gamma) = (filter.Mu is null ? null : layout[filter.Mu], filter.Gamma is null ? null : layout[filter.Gamma]);
-        Dims = _filterWeight.Shape[1];
-        OutputWidth = _filterWeight.Shape[0];
+        Dims = _filterWeight.Stored[1];
+        OutputWidth = _filterWeight.Stored[0];
         InputWidth = Dims;
         if (linear is { } names)
         {
             (_weight, _bias) = (layout[names.Weight], layout[names.Bias]);
-            InputWidth = _weight.Shape[1];
+            InputWidth = _weight.Stored[1];
             _u = backend.AllocateActivations(checked(OutputWidth * capacity));
         }
     }
 
     public int InputWidth { get; }
     public int OutputWidth { get; }
+    public int AuthorsUnits => _filterWeight.Shape[0];
     public int SavedWidth => _u is null ? 0 : OutputWidth;
     private int Dims { get; }
 
