@@ -1708,9 +1708,9 @@ __device__ __forceinline__ float window_half_distance(const WindowColumn& column
 }
 
 // f[N,D] = sin(x F^T + c) * exp(-0.5 gamma (|x|^2 + |mu|^2 - 2 x . mu)), the window left out when
-// mu (and gamma) are null (FourierNet). Where u is not null, u[N,D] = h_prev L^T on entry becomes
-// u + l and h = f * u; where u is null (the first filter, bias null too), h = f.
-extern "C" __global__ void mfn_filter_forward(activation* __restrict__ h, activation* __restrict__ u, const float* __restrict__ x,
+// mu (and gamma) are null (FourierNet). Where u[N,D] = h_prev L^T is not null, h = f * (u + l)
+// (u read, not written); where u is null (the first filter, bias null too), h = f.
+extern "C" __global__ void mfn_filter_forward(activation* __restrict__ h, const activation* __restrict__ u, const float* __restrict__ x,
     const float* __restrict__ bias, const float* __restrict__ filter_weight, const float* __restrict__ filter_bias,
     const float* __restrict__ mu, const float* __restrict__ gamma, int rows, int width, int dims)
 {
@@ -1730,23 +1730,19 @@ extern "C" __global__ void mfn_filter_forward(activation* __restrict__ h, activa
         if (mu)
             f = f * expf(window_half_distance(window, x_row, dims) * window.gamma);
         if (u)
-        {
-            float uv = load_activation(u, i) + l_j;
-            store_activation(u, i, uv);
-            f = f * uv;
-        }
+            f = f * (load_activation(u, i) + l_j);
         store_activation(h, i, f);
     }
 }
 
-// From dh[N,D], with u the forward's (bias included, null for the first filter) and f recomputed:
-// du = dh * f where u is not null (du may be dh itself); df = dh * u (or dh), dq = df * window *
+// From dh[N,D], with u and l the forward's (both null for the first filter) and f recomputed:
+// du = dh * f where u is not null (du may be dh itself); df = dh * (u + l) (or dh), dq = df * window *
 // cos q, dt = df * sin q * window. This block's row sums go to partials + blockIdx.y * width *
 // (3 + 2 dims), laid out [dl (= sum du) : width | dc (= sum dq) : width | dgamma (= sum dt t) :
 // width | dF (= sum dq x) : width * dims, as F | dmu (= sum dt gamma (x - mu)) : width * dims, as mu];
 // slots a filter has no tensor for are left unwritten.
 extern "C" __global__ void mfn_filter_backward(activation* du, float* __restrict__ partials, const activation* dh,
-    const activation* __restrict__ u, const float* __restrict__ x, const float* __restrict__ filter_weight,
+    const activation* __restrict__ u, const float* __restrict__ bias, const float* __restrict__ x, const float* __restrict__ filter_weight,
     const float* __restrict__ filter_bias, const float* __restrict__ mu, const float* __restrict__ gamma,
     int rows, int width, int dims)
 {
@@ -1761,6 +1757,7 @@ extern "C" __global__ void mfn_filter_backward(activation* du, float* __restrict
         WindowColumn window = {};
         if (mu)
             window = load_window_column(mu, gamma, j, dims);
+        float l_j = u ? bias[j] : 0.0f;
         for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
         {
             int i = row * width + j;
@@ -1777,7 +1774,7 @@ extern "C" __global__ void mfn_filter_backward(activation* du, float* __restrict
             float df = g;
             if (u)
             {
-                df = g * load_activation(u, i);
+                df = g * (load_activation(u, i) + l_j);
                 float du_i = g * (s * w);
                 store_activation(du, i, du_i);
                 sums[0] += du_i;
@@ -1829,8 +1826,8 @@ extern "C" __global__ void mfn_filter_backward(activation* du, float* __restrict
 // complex_argument 0 (WIRE's first layer: real weights and bias) bias is [D], the imaginary part
 // b of t is 0, and t's imaginary half is neither read nor written.
 
-// t += bias; with t = a + ib, z = exp(-omega b - scale^2 (a^2 + b^2)) (cos(omega a) + i sin(omega a)).
-extern "C" __global__ void gabor_wavelet_forward(activation* __restrict__ z, activation* __restrict__ t, const float* __restrict__ bias,
+// With t + bias = a + ib (t read, not written), z = exp(-omega b - scale^2 (a^2 + b^2)) (cos(omega a) + i sin(omega a)).
+extern "C" __global__ void gabor_wavelet_forward(activation* __restrict__ z, const activation* __restrict__ t, const float* __restrict__ bias,
     int rows, int width, float omega, float scale, int complex_argument)
 {
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
@@ -1843,13 +1840,7 @@ extern "C" __global__ void gabor_wavelet_forward(activation* __restrict__ z, act
     {
         int re = 2 * row * width + j, im = re + width;
         float a = load_activation(t, re) + bias_re;
-        store_activation(t, re, a);
-        float b = 0.0f;
-        if (complex_argument)
-        {
-            b = load_activation(t, im) + bias_im;
-            store_activation(t, im, b);
-        }
+        float b = complex_argument ? load_activation(t, im) + bias_im : 0.0f;
         float envelope = expf(-(omega * b) - scale_squared * (a * a + b * b));
         float s, c;
         sine_cosine(omega * a, &s, &c);
@@ -1858,18 +1849,22 @@ extern "C" __global__ void gabor_wavelet_forward(activation* __restrict__ z, act
     }
 }
 
-// From dz[N,2D] and the forward's t (bias included) and z: with P = dz_r z_r + dz_i z_i and
+// From dz[N,2D] and the forward's t, bias and z (a + ib = t + bias): with P = dz_r z_r + dz_i z_i and
 // Q = dz_i z_r - dz_r z_i, dt_r = omega Q - 2 scale^2 a P and dt_i = -(omega + 2 scale^2 b) P
 // (dt may be dz itself; dt_i only when complex_argument). This row block's sums of dt go to
 // partials + blockIdx.y * length, length = 2D (planar, as the bias) or D.
 extern "C" __global__ void gabor_wavelet_backward(activation* dt, float* __restrict__ partials, const activation* dz,
-    const activation* __restrict__ t, const activation* __restrict__ z, int rows, int width, float omega, float scale, int complex_argument)
+    const activation* __restrict__ t, const float* __restrict__ bias, const activation* __restrict__ z, int rows, int width, float omega, float scale,
+    int complex_argument)
 {
     __shared__ float tile[2][ROW_TILE][COLUMN_TILE];
     int j = blockIdx.x * COLUMN_TILE + threadIdx.x;
     float two_scale_squared = (scale + scale) * scale;
     float sum_re = 0.0f, sum_im = 0.0f;
     if (j < width)
+    {
+        float bias_re = bias[j];
+        float bias_im = complex_argument ? bias[width + j] : 0.0f;
         for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
         {
             int re = 2 * row * width + j, im = re + width;
@@ -1877,16 +1872,17 @@ extern "C" __global__ void gabor_wavelet_backward(activation* dt, float* __restr
             float z_re = load_activation(z, re), z_im = load_activation(z, im);
             float p = g_re * z_re + g_im * z_im;
             float q = g_im * z_re - g_re * z_im;
-            float da = omega * q - two_scale_squared * load_activation(t, re) * p;
+            float da = omega * q - two_scale_squared * (load_activation(t, re) + bias_re) * p;
             store_activation(dt, re, da);
             sum_re += da;
             if (complex_argument)
             {
-                float db = -(omega + two_scale_squared * load_activation(t, im)) * p;
+                float db = -(omega + two_scale_squared * (load_activation(t, im) + bias_im)) * p;
                 store_activation(dt, im, db);
                 sum_im += db;
             }
         }
+    }
     tile[0][threadIdx.y][threadIdx.x] = sum_re;
     tile[1][threadIdx.y][threadIdx.x] = sum_im;
     __syncthreads();

@@ -198,6 +198,14 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
 
     public bool FusesCollageLinearForward => Tf32CollageForward;
 
+    /// <summary>
+    /// 8: every activation row then starts 16-byte aligned in bfloat16 and 32-byte in float32,
+    /// which cuBLAS's aligned kernels and 128-bit loads need, and a width is whole k = 8 steps of
+    /// the TF32 mma tiles. 32 (whole warps per row) would pad 64 to 64 and 250 to 256 alike but
+    /// 100 to 128, up to 31 units of work for no alignment the kernels use.
+    /// </summary>
+    public int WidthAlignment => 8;
+
     /// <summary>What metrics and reports record: the device, the precision and the library versions.</summary>
     public string Description =>
         $"{Context}, cuBLAS {_cublas.Version}, {(_cublas.Tf32 ? "TF32 GEMMs" : "strict float32")}{(_activations == ActivationStorage.BFloat16 ? ", bf16 activations" : "")}, kernels {Compiled.Architecture}";
@@ -570,10 +578,11 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
             Act(z), Act(t), Address(bias), rows, width, omega, scale, complexArgument ? 1 : 0);
     }
 
-    public void GaborWaveletBackward(Slice<float> dt, Slice<float> dBias, Slice<float> dz, Slice<float> t, Slice<float> z, int rows, int width,
+    public void GaborWaveletBackward(Slice<float> dt, Slice<float> dBias, Slice<float> dz, Slice<float> t, Slice<float> bias, Slice<float> z, int rows, int width,
         float omega, float scale, bool complexArgument)
     {
         int n = Elements(rows, 2 * width), biasLength = complexArgument ? 2 * width : width;
+        bias.Require(biasLength, nameof(bias));
         dt.Require(n, nameof(dt));
         dz.Require(n, nameof(dz));
         t.Require(n, nameof(t));
@@ -583,7 +592,7 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         // One partial of biasLength per row block, laid out as the bias (kernels.cu).
         int parts = ReductionParts(rows, width, biasLength);
         Launch(_gaborWaveletBackward, ColumnTiles(width), parts, ColumnTile, RowTile,
-            Act(dt), Partials(0), Act(dz), Act(t), Act(z), rows, width, omega, scale, complexArgument ? 1 : 0);
+            Act(dt), Partials(0), Act(dz), Act(t), Address(bias), Act(z), rows, width, omega, scale, complexArgument ? 1 : 0);
         ReducePartials(dBias, 0, parts, biasLength, biasLength);
     }
 
@@ -692,17 +701,17 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     }
 
     public void MfnFilterBackward(Slice<float>? du, Slice<float>? dBias, Slice<float> dFilterWeight, Slice<float> dFilterBias, Slice<float>? dMu,
-        Slice<float>? dGamma, Slice<float> dh, Slice<float>? u, Slice<float> x, Slice<float> filterWeight, Slice<float> filterBias,
+        Slice<float>? dGamma, Slice<float> dh, Slice<float>? u, Slice<float>? bias, Slice<float> x, Slice<float> filterWeight, Slice<float> filterBias,
         Slice<float>? mu, Slice<float>? gamma, int rows, int width, int dims)
     {
-        MfnFilterArguments.CheckBackward(du, dBias, dFilterWeight, dFilterBias, dMu, dGamma, dh, u, x, filterWeight, filterBias, mu, gamma, rows, width, dims);
+        MfnFilterArguments.CheckBackward(du, dBias, dFilterWeight, dFilterBias, dMu, dGamma, dh, u, bias, x, filterWeight, filterBias, mu, gamma, rows, width, dims);
         _ = Elements(rows, width); // within the kernels' 32-bit indices
         Context.MakeCurrent();
         // One partial per row block: [dl : width | dc : width | dgamma : width | dF : width * dims | dmu : width * dims] (kernels.cu).
         int stride = width * (3 + 2 * dims);
         int parts = ReductionParts(rows, width, stride);
         Launch(_mfnFilterBackward, ColumnTiles(width), parts, ColumnTile, RowTile, ActOrNull(du), Partials(0), Act(dh), ActOrNull(u),
-            Address(x), Address(filterWeight), Address(filterBias), AddressOrNull(mu), AddressOrNull(gamma), rows, width, dims);
+            AddressOrNull(bias), Address(x), Address(filterWeight), Address(filterBias), AddressOrNull(mu), AddressOrNull(gamma), rows, width, dims);
         if (dBias is { } dl) ReducePartials(dl, 0, parts, width, stride);
         ReducePartials(dFilterBias, width, parts, width, stride);
         if (dGamma is { } dg) ReducePartials(dg, 2 * width, parts, width, stride);

@@ -41,6 +41,8 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
 
     public bool FusesCollageLinearForward => inner.FusesCollageLinearForward;
 
+    public int WidthAlignment => inner.WidthAlignment;
+
     public bool Recording { get; set; }
 
     /// <summary>When set, every primitive runs inside a range it opens (NVTX, for Nsight).</summary>
@@ -168,21 +170,21 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
         Time("fourier_encoding", Of(h, 2.0 * rows * features) + Floats((double)rows * dims), (double)rows * features * (2 * dims + 1 + Trig), () => inner.FourierEncoding(h, x, frequencies, rows, features, dims));
     public void MfnFilterForward(Slice<float> h, Slice<float>? u, Slice<float> x, Slice<float>? bias, Slice<float> filterWeight, Slice<float> filterBias,
         Slice<float>? mu, Slice<float>? gamma, int rows, int width, int dims) =>
-        Time("mfn_filter_forward", Of(h, (double)rows * width) + Of(u, 2.0 * rows * width) + Floats((double)rows * dims), (double)rows * width * (3 * dims + 4 + Trig + Exp),
+        Time("mfn_filter_forward", Of(h, (double)rows * width) + Of(u, (double)rows * width) + Floats((double)rows * dims), (double)rows * width * (3 * dims + 4 + Trig + Exp),
             () => inner.MfnFilterForward(h, u, x, bias, filterWeight, filterBias, mu, gamma, rows, width, dims));
 
     public void MfnFilterBackward(Slice<float>? du, Slice<float>? dBias, Slice<float> dFilterWeight, Slice<float> dFilterBias, Slice<float>? dMu,
-        Slice<float>? dGamma, Slice<float> dh, Slice<float>? u, Slice<float> x, Slice<float> filterWeight, Slice<float> filterBias,
+        Slice<float>? dGamma, Slice<float> dh, Slice<float>? u, Slice<float>? bias, Slice<float> x, Slice<float> filterWeight, Slice<float> filterBias,
         Slice<float>? mu, Slice<float>? gamma, int rows, int width, int dims) =>
-        Time("mfn_filter_backward", Of(dh, (double)rows * width) + Of(du, (double)rows * width) + Of(u, (double)rows * width) + Floats((double)rows * dims), (double)rows * width * (6 * dims + 10 + Trig + Exp),
-            () => inner.MfnFilterBackward(du, dBias, dFilterWeight, dFilterBias, dMu, dGamma, dh, u, x, filterWeight, filterBias, mu, gamma, rows, width, dims));
+        Time("mfn_filter_backward", Of(dh, (double)rows * width) + Of(du, (double)rows * width) + Of(u, (double)rows * width) + Floats((double)rows * dims), (double)rows * width * (6 * dims + 11 + Trig + Exp),
+            () => inner.MfnFilterBackward(du, dBias, dFilterWeight, dFilterBias, dMu, dGamma, dh, u, bias, x, filterWeight, filterBias, mu, gamma, rows, width, dims));
     public void GaborWaveletForward(Slice<float> z, Slice<float> t, Slice<float> bias, int rows, int width, float omega, float scale, bool complexArgument) =>
-        Time("gabor_wavelet_forward", Of(t, (complexArgument ? 4.0 : 2.0) * rows * width) + Of(z, 2.0 * rows * width), (double)rows * width * (10 + Trig + Exp), () => inner.GaborWaveletForward(z, t, bias, rows, width, omega, scale, complexArgument));
+        Time("gabor_wavelet_forward", Of(t, (complexArgument ? 2.0 : 1.0) * rows * width) + Of(z, 2.0 * rows * width), (double)rows * width * (10 + Trig + Exp), () => inner.GaborWaveletForward(z, t, bias, rows, width, omega, scale, complexArgument));
 
-    public void GaborWaveletBackward(Slice<float> dt, Slice<float> dBias, Slice<float> dz, Slice<float> t, Slice<float> z, int rows, int width,
+    public void GaborWaveletBackward(Slice<float> dt, Slice<float> dBias, Slice<float> dz, Slice<float> t, Slice<float> bias, Slice<float> z, int rows, int width,
         float omega, float scale, bool complexArgument) =>
-        Time("gabor_wavelet_backward", Of(dt, (complexArgument ? 2.0 : 1.0) * rows * width) + Of(dz, 2.0 * rows * width) + Of(t, (complexArgument ? 2.0 : 1.0) * rows * width) + Of(z, 2.0 * rows * width), (double)rows * width * (20 + Trig + Exp),
-            () => inner.GaborWaveletBackward(dt, dBias, dz, t, z, rows, width, omega, scale, complexArgument));
+        Time("gabor_wavelet_backward", Of(dt, (complexArgument ? 2.0 : 1.0) * rows * width) + Of(dz, 2.0 * rows * width) + Of(t, (complexArgument ? 2.0 : 1.0) * rows * width) + Of(z, 2.0 * rows * width), (double)rows * width * (22 + Trig + Exp),
+            () => inner.GaborWaveletBackward(dt, dBias, dz, t, bias, z, rows, width, omega, scale, complexArgument));
 
     public void MseLoss(Slice<float> dy, Slice<float> sums, Slice<float> y, Slice<float> target, int rows, int cols) =>
         Time("mse_loss", Of(dy, (double)rows * cols) + Of(y, (double)rows * cols) + Of(target, (double)rows * cols), 5.0 * rows * cols, () => inner.MseLoss(dy, sums, y, target, rows, cols));

@@ -110,6 +110,7 @@ public static class TrainingBenchmark
             ["model"] = benchCase.Model.Name,
             ["settings"] = benchCase.Model.ToString(),
             ["parameters"] = benchCase.Model.ParameterCount,
+            ["pad_widths"] = benchCase.Model.WidthAlignment,
             ["image"] = $"{image.Width}x{image.Height}",
             ["samples"] = data.Rows,
             ["device"] = backend.Name,

@@ -25,20 +25,21 @@ public static class BenchCommand
         var tf32 = new Option<bool>("--tf32") { Description = TrainingOptions.Tf32Help };
         var fastMath = new Option<bool>("--fast-math") { Description = TrainingOptions.FastMathHelp };
         var activations = ActivationsOption.Create();
+        var padWidths = PadWidthsOption.Create();
         var image = new Option<string?>("--image") { Description = "benchmark on this image at its own size (e.g. a 768x512 Kodak image, the paper's configuration) instead of the star" };
         var psnrSteps = new Option<int>("--psnr-steps") { Description = "also train each case on to this many steps and report the PSNR then (the paper's bench uses 2000)", DefaultValueFactory = _ => 0 };
         var profile = new Option<bool>("--profile") { Description = "CUDA: bracket the timed steps with cuProfilerStart/Stop and NVTX ranges, for nsys/ncu (docs/PROFILING.md)" };
         var noGraph = new Option<bool>("--no-graph") { Description = "CUDA: launch every primitive of a step instead of replaying the step captured as a graph" };
         var compareSeparable = new Option<bool>("--compare-separable") { Description = "also time steps with and without SCONE's separable basis, alternating step by step (SCONE_SEPARABLE_BASIS)" };
-        var command = new Command("bench", "Benchmark training steps; prints JSON.") { device, size, warmup, steps, only, output, tf32, fastMath, activations, image, psnrSteps, profile, noGraph, compareSeparable };
+        var command = new Command("bench", "Benchmark training steps; prints JSON.") { device, size, warmup, steps, only, output, tf32, fastMath, activations, padWidths, image, psnrSteps, profile, noGraph, compareSeparable };
         command.SetAction(parse => Run(parse.GetValue(device)!, parse.GetValue(size), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(only),
             parse.GetValue(output), TrainingOptions.Math(parse, tf32, fastMath, activations), parse.GetValue(image), parse.GetValue(psnrSteps), parse.GetValue(profile), !parse.GetValue(noGraph),
-            parse.GetValue(compareSeparable)));
+            parse.GetValue(compareSeparable), PadWidthsOption.Parse(parse.GetValue(padWidths)!)));
         return command;
     }
 
     private static int Run(string device, int size, int warmup, int steps, string? only, string? output, DeviceMath math, string? imagePath, int psnrSteps, bool profile, bool graphs,
-        bool compareSeparable)
+        bool compareSeparable, int? padWidths)
     {
         if (size is < 8 or > 4096) throw new InputException($"--size {size} is out of range: 8 to 4096");
         if (warmup < 0) throw new InputException($"--warmup {warmup} must not be negative");
@@ -51,6 +52,7 @@ public static class BenchCommand
         using var staged = output is null ? null : interruption.Guard(StagedOutput.ForFile(output, "--out"));
         var image = imagePath is null ? SiemensStar.Create(size) : ImageFile.Load(imagePath);
         using var backend = Devices.Open(device, Console.Error, math);
+        cases = cases.Select(c => c with { Model = c.Model.Padded(PadWidthsOption.Resolve(padWidths, backend)) }).ToList();
         foreach (var benchCase in cases)
             MemoryBudget.Training(benchCase.Model, (long)image.Height * image.Width, rows => imagePath is null
                     ? $"--size {(int)Math.Sqrt(rows)}"

@@ -14,18 +14,20 @@ public sealed class TrainingOptions(int defaultSteps, double defaultLr, int defa
     public Option<bool> Tf32 { get; } = new("--tf32") { Description = TrainingOptions.Tf32Help };
     public Option<bool> FastMath { get; } = new("--fast-math") { Description = TrainingOptions.FastMathHelp };
     public Option<string> Activations { get; } = ActivationsOption.Create();
+    public Option<string> PadWidths { get; } = PadWidthsOption.Create();
     public Option<string> Out { get; } = new("--out") { Description = "output folder, replaced whole when the run is written", DefaultValueFactory = _ => defaultOut };
     public Option<bool> Resume { get; } = new("--resume") { Description = "continue the run in --out that Ctrl-C stopped (give the same settings)" };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Steps, Lr, Batch, Seed, Device, Tf32, FastMath, Activations, Out, Resume })
+        foreach (var option in new Option[] { Steps, Lr, Batch, Seed, Device, Tf32, FastMath, Activations, PadWidths, Out, Resume })
             command.Add(option);
     }
 
     /// <summary>Everything a fit shares, for <see cref="Tasks.FitPipeline"/>.</summary>
     public Tasks.FitOptions Fit(ParseResult parse) =>
-        new(Trainer(parse), parse.GetValue(Device)!, Math(parse, Tf32, FastMath, Activations), parse.GetValue(Out)!, parse.GetValue(Resume));
+        new(Trainer(parse), parse.GetValue(Device)!, Math(parse, Tf32, FastMath, Activations), parse.GetValue(Out)!, parse.GetValue(Resume),
+            PadWidthsOption.Parse(parse.GetValue(PadWidths)!));
 
     public const string Tf32Help = "CUDA: TF32 tensor cores for the GEMMs (cuBLAS, and on sm_80+ the collage forward as one tensor-core kernel)";
     public const string FastMathHelp = "CUDA: fused multiply-adds and a polynomial sine (within 3e-7) in the kernels, instead of the CPU-exact arithmetic";

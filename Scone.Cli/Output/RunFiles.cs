@@ -65,6 +65,7 @@ public static partial class RunFiles
             ["tf32"] = math.Tf32,
             ["fast_math"] = math.FastMath,
             ["activations"] = ActivationsOption.Name(math.Activations),
+            ["pad_widths"] = model.WidthAlignment,
             ["parameters"] = model.ParameterCount,
             ["fixed_parameters"] = model.FixedParameterCount,
             ["steps"] = training.Steps,

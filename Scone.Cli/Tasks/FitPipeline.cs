@@ -7,7 +7,8 @@ using Spectre.Console;
 namespace Scone.Cli.Tasks;
 
 /// <summary>The options every fit shares, beside its task's own.</summary>
-public sealed record FitOptions(TrainerOptions Training, string Device, DeviceMath Math, string Out, bool Resume);
+/// <param name="PadWidths">The hidden widths' alignment (--pad-widths), null for the backend's own.</param>
+public sealed record FitOptions(TrainerOptions Training, string Device, DeviceMath Math, string Out, bool Resume, int? PadWidths = null);
 
 /// <summary>
 /// The one fit pipeline, which every `scone fit` (and so every run of a study) goes through:
@@ -30,6 +31,7 @@ internal static class FitPipeline
         task.Load(run);
 
         using var backend = Devices.Open(options.Device, Console.Error, options.Math);
+        model = model.Padded(Commands.PadWidthsOption.Resolve(options.PadWidths, backend));
         var budget = task.Budget(MemoryBudget.Training(model, task.Capacity, MemoryBudget.Batch, backend.Activations), model, backend);
         budget.Check(backend);
         using var network = model.CreateNetwork(backend, task.Capacity);

@@ -72,6 +72,12 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     bool FusesCollageLinearForward => false;
 
     /// <summary>
+    /// The multiple this backend would have a model's hidden widths padded to with zero,
+    /// never-trained units (<see cref="Models.Model.Padded"/>), for aligned rows: 1 for none.
+    /// </summary>
+    int WidthAlignment => 1;
+
+    /// <summary>
     /// The collage layer's whole forward: u[N,D] = z_prev[N,K] A[D,K]^T (a Gemm), then
     /// <see cref="CollageForward"/> (z = sigma(w0 (u + a)) * sin(omega (x B^T + c))), leaving the
     /// same u and z. A backend may fuse the two (CUDA with TF32: a tensor-core GEMM with the
@@ -163,40 +169,40 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// One filter of a multiplicative filter network (MFN, BASELINES.md §2), after its GEMM: the
     /// filter f[N,D] = sin(x F^T + c) * exp(-0.5 gamma_j (|x|^2 + |mu_j|^2 - 2 x . mu_j)) of x[N,d]
     /// with F[D,d], c[D], mu[D,d], gamma[D], or sin(x F^T + c) alone where mu and gamma are null
-    /// (FourierNet); then, where u is given, u[N,D] = h_prev L^T on entry holds u + l on exit (what
-    /// the backward needs) and h[N,D] = f * u; where u is null (the first filter), h = f and l is null.
+    /// (FourierNet); then, where u[N,D] = h_prev L^T is given (read, not written), h[N,D] = f * (u + l);
+    /// where u is null (the first filter), h = f and l is null.
     /// </summary>
     void MfnFilterForward(Slice<T> h, Slice<T>? u, Slice<T> x, Slice<T>? bias, Slice<T> filterWeight, Slice<T> filterBias,
         Slice<T>? mu, Slice<T>? gamma, int rows, int width, int dims);
 
     /// <summary>
-    /// The MFN filter's backward from dh[N,D], with u the forward's (bias included) and f recomputed
-    /// from x. Where u is given: overwrites du[N,D] (du may be dh itself) with dh * f, the gradient
-    /// of u, and adds its column sums into dl[D]. Adds into dF[D,d], dc[D] and, for the Gabor filter,
+    /// The MFN filter's backward from dh[N,D], with u and l the forward's and f recomputed from x.
+    /// Where u is given: overwrites du[N,D] (du may be dh itself) with dh * f, the gradient of u, and
+    /// adds its column sums into dl[D]. Adds into dF[D,d], dc[D] and, for the Gabor filter,
     /// dmu[D,d] and dgamma[D] their reductions over samples. du and dl are null exactly when u is,
     /// dmu and dgamma exactly when mu and gamma are.
     /// </summary>
     void MfnFilterBackward(Slice<T>? du, Slice<T>? dBias, Slice<T> dFilterWeight, Slice<T> dFilterBias, Slice<T>? dMu, Slice<T>? dGamma,
-        Slice<T> dh, Slice<T>? u, Slice<T> x, Slice<T> filterWeight, Slice<T> filterBias, Slice<T>? mu, Slice<T>? gamma,
+        Slice<T> dh, Slice<T>? u, Slice<T>? bias, Slice<T> x, Slice<T> filterWeight, Slice<T> filterBias, Slice<T>? mu, Slice<T>? gamma,
         int rows, int width, int dims);
 
     /// <summary>
     /// WIRE's complex Gabor wavelet after its layer's GEMMs (BASELINES.md §3). Complex rows are
-    /// planar: t[N,2D] and z[N,2D] hold a row's D real parts, then its D imaginary parts. On exit t
-    /// holds t + bias and, with t = a + ib, z = exp(-omega b - scale^2 (a^2 + b^2)) (cos(omega a) + i sin(omega a)).
+    /// planar: t[N,2D] and z[N,2D] hold a row's D real parts, then its D imaginary parts. With
+    /// t + bias = a + ib (t is read, not written), z = exp(-omega b - scale^2 (a^2 + b^2)) (cos(omega a) + i sin(omega a)).
     /// bias is [2D], planar; with complexArgument false (the first layer: real weights and bias)
     /// bias is [D], b = 0, and t's imaginary half is neither read nor written.
     /// </summary>
     void GaborWaveletForward(Slice<T> z, Slice<T> t, Slice<T> bias, int rows, int width, T omega, T scale, bool complexArgument);
 
     /// <summary>
-    /// Its backward from dz[N,2D] and the forward's t (bias included) and z: overwrites dt[N,2D]
+    /// Its backward from dz[N,2D] and the forward's t, bias and z (a + ib = t + bias): overwrites dt[N,2D]
     /// (dt may be dz itself) with da = omega Q - 2 scale^2 a P and db = -(omega + 2 scale^2 b) P,
     /// where P = dz_r z_r + dz_i z_i and Q = dz_i z_r - dz_r z_i, and adds their sums over rows into
     /// dBias[2D]. With complexArgument false only da is written (dt's imaginary half is left as it
     /// is) and dBias is [D].
     /// </summary>
-    void GaborWaveletBackward(Slice<T> dt, Slice<T> dBias, Slice<T> dz, Slice<T> t, Slice<T> z, int rows, int width, T omega, T scale,
+    void GaborWaveletBackward(Slice<T> dt, Slice<T> dBias, Slice<T> dz, Slice<T> t, Slice<T> bias, Slice<T> z, int rows, int width, T omega, T scale,
         bool complexArgument);
 
     /// <summary>

@@ -11,18 +11,17 @@ public static class MfnFilterArguments
     {
         CheckSizes(rows, width, dims);
         h.Require((long)rows * width, nameof(h));
-        if ((u is null) != (bias is null))
-            throw new ArgumentException("u and l come together: both for a filter after the first, neither for the first", nameof(u));
-        bias?.Require(width, nameof(bias));
+        CheckLinear(u, bias, width);
         CheckFilter(u, x, filterWeight, filterBias, mu, gamma, rows, width, dims);
     }
 
     public static void CheckBackward<T>(Slice<T>? du, Slice<T>? dBias, Slice<T> dFilterWeight, Slice<T> dFilterBias, Slice<T>? dMu, Slice<T>? dGamma,
-        Slice<T> dh, Slice<T>? u, Slice<T> x, Slice<T> filterWeight, Slice<T> filterBias, Slice<T>? mu, Slice<T>? gamma,
+        Slice<T> dh, Slice<T>? u, Slice<T>? bias, Slice<T> x, Slice<T> filterWeight, Slice<T> filterBias, Slice<T>? mu, Slice<T>? gamma,
         int rows, int width, int dims) where T : unmanaged
     {
         CheckSizes(rows, width, dims);
         dh.Require((long)rows * width, nameof(dh));
+        CheckLinear(u, bias, width);
         CheckFilter(u, x, filterWeight, filterBias, mu, gamma, rows, width, dims);
         if ((du is null) != (u is null) || (dBias is null) != (u is null))
             throw new ArgumentException("du and dl are given exactly when u is (a filter after the first)", nameof(du));
@@ -34,6 +33,13 @@ public static class MfnFilterArguments
         dFilterBias.Require(width, nameof(dFilterBias));
         dMu?.Require((long)width * dims, nameof(dMu));
         dGamma?.Require(width, nameof(dGamma));
+    }
+
+    private static void CheckLinear<T>(Slice<T>? u, Slice<T>? bias, int width) where T : unmanaged
+    {
+        if ((u is null) != (bias is null))
+            throw new ArgumentException("u and l come together: both for a filter after the first, neither for the first", nameof(u));
+        bias?.Require(width, nameof(bias));
     }
 
     private static void CheckSizes(int rows, int width, int dims)

@@ -32,7 +32,18 @@ public interface IModelDefinition
     /// <summary>The typed settings; throws an InputException naming the first setting out of range.</summary>
     IModelSettings Read(SettingReader reader, int inputDims, int outputDims);
 
+    /// <summary>
+    /// A layout for <paramref name="model"/>'s settings, padded to its <see cref="Model.WidthAlignment"/>:
+    /// hidden widths declared as <see cref="Axis.Hidden"/>, initialised over the authors' shapes.
+    /// </summary>
     ParameterLayout Layout(Model model);
+
+    /// <summary>
+    /// Whether zero padding of the hidden widths stays zero: a padded unit's output is exactly 0,
+    /// so every gradient of a padded parameter is exactly 0 and Adam leaves it 0. A model without
+    /// it is never padded (<see cref="Model.Padded"/>).
+    /// </summary>
+    bool PaddingIsInert { get; }
 
     INetwork<T> CreateNetwork<T>(IBackend<T> backend, Model model, int capacity) where T : unmanaged, IFloatingPointIeee754<T>;
 

@@ -28,4 +28,15 @@ public sealed record LayerPicture
     public int Units { get; }
     public double[] Values { get; }
     public int Rows => Values.Length / Units;
+
+    /// <summary>The picture of the first <paramref name="units"/> units only (a padded layer's authors' units).</summary>
+    public LayerPicture FirstUnits(int units)
+    {
+        if (units == Units) return this;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(units, Units);
+        var values = new double[Rows * units];
+        for (int r = 0; r < Rows; r++)
+            Values.AsSpan(r * Units, units).CopyTo(values.AsSpan(r * units));
+        return new(Kind, units, values);
+    }
 }

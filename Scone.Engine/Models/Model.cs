@@ -12,14 +12,17 @@ public sealed class Model
 {
     private readonly Lazy<ParameterLayout> _layout;
 
-    public Model(IModelDefinition definition, int inputDims, int outputDims, IModelSettings settings)
+    /// <param name="widthAlignment">Hidden widths stored as multiples of this (1: unpadded; see <see cref="Padded"/>).</param>
+    public Model(IModelDefinition definition, int inputDims, int outputDims, IModelSettings settings, int widthAlignment = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(widthAlignment, 1);
         if (inputDims is < 1 or > 3) throw new InputException($"input dimension {inputDims} is not 1, 2 or 3");
         if (outputDims is < 1 or > 4) throw new InputException($"output dimension {outputDims} is not between 1 and 4");
         Definition = definition;
         InputDims = inputDims;
         OutputDims = outputDims;
         Settings = settings;
+        WidthAlignment = widthAlignment;
         _layout = new(() => definition.Layout(this));
     }
 
@@ -29,6 +32,20 @@ public sealed class Model
     public IModelSettings Settings { get; }
 
     public string Name => Definition.Name;
+
+    /// <summary>The layout stores each hidden width as a multiple of this (1: the authors' widths).</summary>
+    public int WidthAlignment { get; }
+
+    /// <summary>
+    /// The same model with its hidden widths padded to multiples of <paramref name="alignment"/>
+    /// (zero, never-trained units: the same function, the same checkpoint), where its padding is
+    /// inert; a model whose padding would train (<see cref="IModelDefinition.PaddingIsInert"/>) stays unpadded.
+    /// </summary>
+    public Model Padded(int alignment) =>
+        new(Definition, InputDims, OutputDims, Settings, Definition.PaddingIsInert ? alignment : 1);
+
+    /// <summary>A hidden width as the layout stores it.</summary>
+    public int Width(int hidden) => Axis.Hidden(hidden).Stored(WidthAlignment);
 
     public ParameterLayout Layout => _layout.Value;
 
@@ -76,7 +93,7 @@ public sealed class Model
         var values = Settings.Values.ToDictionary(v => v.Key, v => FormatValue(v.Value));
         foreach (var (key, value) in changes)
             values[key] = value;
-        return Create(Name, InputDims, OutputDims, key => values.GetValueOrDefault(key));
+        return Create(Name, InputDims, OutputDims, key => values.GetValueOrDefault(key)).Padded(WidthAlignment);
     }
 
     /// <summary>The metadata a checkpoint stores (string values, as safetensors requires).</summary>

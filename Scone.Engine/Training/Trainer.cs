@@ -185,9 +185,13 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         }
     }
 
-    /// <summary>Everything a run continued later needs: the step, the parameters, the Adam moments and the best copies.</summary>
-    public TrainingState<T> SaveState() => new(StepsTaken, Download(_parameters), Download(_m), Download(_v),
-        Download(_best), BestPsnr, BestStep, _lowestLoss is null ? null : Download(_lowestLoss), LowestLoss);
+    /// <summary>
+    /// Everything a run continued later needs: the step, the parameters, the Adam moments and the
+    /// best copies, each in the unpadded layout (<see cref="ParameterLayout.Unpadded"/>), so that a
+    /// run continues whether or not either pads its widths.
+    /// </summary>
+    public TrainingState<T> SaveState() => new(StepsTaken, DownloadUnpadded(_parameters), DownloadUnpadded(_m), DownloadUnpadded(_v),
+        DownloadUnpadded(_best), BestPsnr, BestStep, _lowestLoss is null ? null : DownloadUnpadded(_lowestLoss), LowestLoss);
 
     /// <summary>
     /// Continues from a state saved by a trainer of the same network and options; the steps after
@@ -196,7 +200,8 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
     /// <exception cref="InputException">The state does not fit this network and run.</exception>
     public void RestoreState(TrainingState<T> state)
     {
-        int count = _network.Layout.Count;
+        var unpadded = _network.Layout.Unpadded();
+        int count = unpadded.Count;
         if (state.Step < 0 || state.Step > _options.Steps)
             throw new InputException($"the saved state is at step {state.Step}, outside this run's {_options.Steps} steps");
         foreach (var (name, values) in new[] { ("parameters", state.Parameters), ("adam.m", state.M), ("adam.v", state.V), ("best", state.Best) })
@@ -204,12 +209,12 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
                 throw new InputException($"the saved {name} hold {values.Length} values; the network has {count} parameters");
         if ((state.LowestLossParameters is null) != (_lowestLoss is null) || (state.LowestLossParameters is { } lowest && lowest.Length != count))
             throw new InputException("the saved state was written by a run with another kind of batches");
-        _backend.Upload(_parameters.All, state.Parameters);
-        _backend.Upload(_m.All, state.M);
-        _backend.Upload(_v.All, state.V);
-        _backend.Upload(_best.All, state.Best);
+        _backend.Upload(_parameters.All, unpadded.Transfer<T>(state.Parameters, _network.Layout));
+        _backend.Upload(_m.All, unpadded.Transfer<T>(state.M, _network.Layout));
+        _backend.Upload(_v.All, unpadded.Transfer<T>(state.V, _network.Layout));
+        _backend.Upload(_best.All, unpadded.Transfer<T>(state.Best, _network.Layout));
         if (_lowestLoss is not null)
-            _backend.Upload(_lowestLoss.All, state.LowestLossParameters!);
+            _backend.Upload(_lowestLoss.All, unpadded.Transfer<T>(state.LowestLossParameters!, _network.Layout));
         StepsTaken = state.Step;
         BestPsnr = state.BestPsnr;
         BestStep = state.BestStep;
@@ -266,6 +271,8 @@ public sealed class Trainer<T> : IDisposable where T : unmanaged, IFloatingPoint
         _backend.Download(values, buffer.All);
         return values;
     }
+
+    private T[] DownloadUnpadded(DeviceBuffer<T> buffer) => _network.Layout.Transfer<T>(Download(buffer), _network.Layout.Unpadded());
 
     private (double Loss, double Psnr) ReadSums(int rows)
     {

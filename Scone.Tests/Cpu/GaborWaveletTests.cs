@@ -34,13 +34,14 @@ public class GaborWaveletTests
         return (tensors.Download(z), tensors.Download(t));
     }
 
-    private (double[] Dt, double[] DBias) Backward(double[] dz0, double[] t, double[] z, double[] priorDBias, int rows, int width, bool complexArgument, bool dtOverDz)
+    private (double[] Dt, double[] DBias) Backward(double[] dz0, double[] t, double[] bias, double[] z, double[] priorDBias, int rows, int width, bool complexArgument,
+        bool dtOverDz)
     {
         using var tensors = new Tensors<double>(_backend);
         var dz = tensors.Upload(dz0);
         var dt = dtOverDz ? dz : tensors.Upload(dz0);
         var dBias = tensors.Upload(priorDBias);
-        _backend.GaborWaveletBackward(dt, dBias, dz, tensors.Upload(t), tensors.Upload(z), rows, width, Omega, Scale, complexArgument);
+        _backend.GaborWaveletBackward(dt, dBias, dz, tensors.Upload(t), tensors.Upload(bias), tensors.Upload(z), rows, width, Omega, Scale, complexArgument);
         return (tensors.Download(dt), tensors.Download(dBias));
     }
 
@@ -52,21 +53,21 @@ public class GaborWaveletTests
         var cpu = Forward(t, bias, rows, width, complexArgument);
         double[] z = new double[t.Length], tReference = (double[])t.Clone();
         GaborWavelet.Forward(z, tReference, bias, rows, width, Omega, Scale, complexArgument);
-        Gpu.AssertClose("t", cpu.T, tReference, AgainstReference, Tolerances.OnScale);
+        Assert.That(cpu.T, Is.EqualTo(t), "t is left as it was");
+        Assert.That(tReference, Is.EqualTo(t));
         Gpu.AssertClose("z", cpu.Z, z, AgainstReference, Tolerances.OnScale);
-        if (!complexArgument)
-            Assert.That(cpu.T.Where((_, i) => i / width % 2 == 1), Is.EqualTo(t.Where((_, i) => i / width % 2 == 1)), "a real argument leaves t's imaginary half as it was");
     }
 
     [Test]
     public void BackwardMatchesTheReference([Values(1, 37, 300)] int rows, [Values(13, 254)] int width, [Values] bool complexArgument, [Values] bool dtOverDz)
     {
         var rng = new Rng((ulong)(rows * 11 + width));
-        var (z, t) = Forward(Arguments(rng, rows, width), Bias(rng, width, complexArgument), rows, width, complexArgument);
+        double[] t = Arguments(rng, rows, width), bias = Bias(rng, width, complexArgument);
+        var z = Forward(t, bias, rows, width, complexArgument).Z;
         double[] dz = TestData.Uniform(rng, rows * 2 * width), prior = Bias(rng, width, complexArgument);
-        var cpu = Backward(dz, t, z, prior, rows, width, complexArgument, dtOverDz);
+        var cpu = Backward(dz, t, bias, z, prior, rows, width, complexArgument, dtOverDz);
         double[] dt = (double[])dz.Clone(), dBias = (double[])prior.Clone();
-        GaborWavelet.Backward(dt, dBias, dz, t, z, rows, width, Omega, Scale, complexArgument);
+        GaborWavelet.Backward(dt, dBias, dz, t, bias, z, rows, width, Omega, Scale, complexArgument);
         Gpu.AssertClose("dt", cpu.Dt, dt, AgainstReference, Tolerances.OnScale);
         Gpu.AssertClose("dBias", cpu.DBias, dBias, AgainstReference, Tolerances.OnScale);
     }
@@ -81,7 +82,7 @@ public class GaborWaveletTests
         double Loss() => Forward(tPre, bias, Rows, Width, complexArgument).Z.Zip(weights, (z, w) => z * w).Sum();
 
         var (z, t) = Forward(tPre, bias, Rows, Width, complexArgument);
-        var (dt, dBias) = Backward(weights, t, z, new double[bias.Length], Rows, Width, complexArgument, dtOverDz: false);
+        var (dt, dBias) = Backward(weights, t, bias, z, new double[bias.Length], Rows, Width, complexArgument, dtOverDz: false);
         if (complexArgument)
         {
             GradientCheck.Check("dt", tPre, dt, Loss, stride: 7);

@@ -22,14 +22,14 @@ public class GaborWaveletKernelTests : GpuFixture
         return (tensors.Download(z), tensors.Download(t));
     }
 
-    private static (double[] Dt, double[] DBias) Backward<T>(IBackend<T> backend, double[] dz0, double[] t, double[] z, double[] priorDBias,
+    private static (double[] Dt, double[] DBias) Backward<T>(IBackend<T> backend, double[] dz0, double[] t, double[] bias, double[] z, double[] priorDBias,
         int rows, int width, bool complexArgument, bool dtOverDz) where T : unmanaged, IFloatingPointIeee754<T>
     {
         using var tensors = new Tensors<T>(backend);
         var dz = tensors.Upload(dz0);
         var dt = dtOverDz ? dz : tensors.Upload(dz0);
         var dBias = tensors.Upload(priorDBias);
-        backend.GaborWaveletBackward(dt, dBias, dz, tensors.Upload(t), tensors.Upload(z), rows, width, T.CreateTruncating(Omega), T.CreateTruncating(Scale),
+        backend.GaborWaveletBackward(dt, dBias, dz, tensors.Upload(t), tensors.Upload(bias), tensors.Upload(z), rows, width, T.CreateTruncating(Omega), T.CreateTruncating(Scale),
             complexArgument);
         return (tensors.Download(dt), tensors.Download(dBias));
     }
@@ -47,7 +47,7 @@ public class GaborWaveletKernelTests : GpuFixture
         var gpu = Forward(Device, t, bias, rows, width, complexArgument);
         var cpu = Forward(CpuFloat, t, bias, rows, width, complexArgument);
         var exact = Forward(CpuDouble, t, bias, rows, width, complexArgument);
-        Gpu.AssertClose("t (float32)", gpu.T, cpu.T, Tolerances.SameArithmetic, Tolerances.Floor);
+        Assert.That(gpu.T, Is.EqualTo(t), "t is left as it was");
         Gpu.AssertClose("z (float32)", gpu.Z, cpu.Z, Tolerances.SameArithmetic, Tolerances.Floor);
         Gpu.AssertClose("z (float64)", gpu.Z, exact.Z, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);
     }
@@ -57,12 +57,12 @@ public class GaborWaveletKernelTests : GpuFixture
         [Values] bool dtOverDz)
     {
         var rng = new Rng((ulong)(rows * 23 + width));
-        var (z, t) = Forward(CpuDouble, Arguments(rng, rows, width), Bias(rng, width, complexArgument), rows, width, complexArgument);
-        (z, t) = (Float32(z), Float32(t));
+        double[] t = Arguments(rng, rows, width), bias = Bias(rng, width, complexArgument);
+        var z = Float32(Forward(CpuDouble, t, bias, rows, width, complexArgument).Z);
         double[] dz = Float32(Gpu.Random(rng, rows * 2 * width)), prior = Bias(rng, width, complexArgument);
-        var gpu = Backward(Device, dz, t, z, prior, rows, width, complexArgument, dtOverDz);
-        var cpu = Backward(CpuFloat, dz, t, z, prior, rows, width, complexArgument, false);
-        var exact = Backward(CpuDouble, dz, t, z, prior, rows, width, complexArgument, false);
+        var gpu = Backward(Device, dz, t, bias, z, prior, rows, width, complexArgument, dtOverDz);
+        var cpu = Backward(CpuFloat, dz, t, bias, z, prior, rows, width, complexArgument, false);
+        var exact = Backward(CpuDouble, dz, t, bias, z, prior, rows, width, complexArgument, false);
         Gpu.AssertClose("dt (float32)", gpu.Dt, cpu.Dt, Tolerances.SameArithmetic, Tolerances.Floor);
         Gpu.AssertClose("dBias (float32)", gpu.DBias, cpu.DBias, Tolerances.ReorderedSums, Tolerances.OnScale);
         Gpu.AssertClose("dt (float64)", gpu.Dt, exact.Dt, Tolerances.Float32AgainstFloat64, Tolerances.OnScale);

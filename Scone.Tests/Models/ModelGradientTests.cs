@@ -40,6 +40,13 @@ public class ModelGradientTests
         yield return new TestCaseData(SmallFourierMfn).SetArgDisplayNames("mfn-fourier-1d");
         yield return new TestCaseData(SmallWire).SetArgDisplayNames("wire");
         yield return new TestCaseData(SmallWire3D).SetArgDisplayNames("wire-3d");
+        // Padded to multiples of 8 (WidthPaddingTests): the padding's gradients are part of the check, and are 0.
+        yield return new TestCaseData(SmallScone.Padded(8)).SetArgDisplayNames("scone-padded");
+        yield return new TestCaseData(SmallSconeLearnable.Padded(8)).SetArgDisplayNames("scone-sigmoid-l-padded");
+        yield return new TestCaseData(SmallSiren.Padded(8)).SetArgDisplayNames("siren-padded");
+        yield return new TestCaseData(SmallFfn.Padded(8)).SetArgDisplayNames("ffn-padded");
+        yield return new TestCaseData(SmallRbm.Padded(8)).SetArgDisplayNames("rbm-padded");
+        yield return new TestCaseData(SmallMfn.Padded(8)).SetArgDisplayNames("mfn-padded");
     }
 
     [TestCaseSource(nameof(Configs))]

@@ -321,14 +321,13 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
             Part(bias, 0, width), filterWeight.Span()[..(width * dims)], filterBias.Span()[..width], Part(mu, 0, width * dims), Part(gamma, 0, width),
             count, width, dims));
         Stored(h);
-        Stored(u);
     }
 
     public void MfnFilterBackward(Slice<T>? du, Slice<T>? dBias, Slice<T> dFilterWeight, Slice<T> dFilterBias, Slice<T>? dMu, Slice<T>? dGamma,
-        Slice<T> dh, Slice<T>? u, Slice<T> x, Slice<T> filterWeight, Slice<T> filterBias, Slice<T>? mu, Slice<T>? gamma,
+        Slice<T> dh, Slice<T>? u, Slice<T>? bias, Slice<T> x, Slice<T> filterWeight, Slice<T> filterBias, Slice<T>? mu, Slice<T>? gamma,
         int rows, int width, int dims)
     {
-        MfnFilterArguments.CheckBackward(du, dBias, dFilterWeight, dFilterBias, dMu, dGamma, dh, u, x, filterWeight, filterBias, mu, gamma, rows, width, dims);
+        MfnFilterArguments.CheckBackward(du, dBias, dFilterWeight, dFilterBias, dMu, dGamma, dh, u, bias, x, filterWeight, filterBias, mu, gamma, rows, width, dims);
         bool multiply = u is not null, gabor = mu is not null;
         // One partial per chunk holds [dl | dc | dgamma | dF | dmu], in that order.
         int partialLength = width * (3 + 2 * dims);
@@ -337,7 +336,7 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
         ReduceByChunks(rows, partialLength, totals.AsSpan(0, partialLength), (partial, start, count) => CpuOps.MfnFilterBackward(
             Part(du, start * width, count * width), multiply ? partial[..width] : [], partial.Slice(3 * width, width * dims), partial.Slice(width, width),
             gabor ? partial.Slice(3 * width + width * dims, width * dims) : [], gabor ? partial.Slice(2 * width, width) : [],
-            dh.Span().Slice(start * width, count * width), Part(u, start * width, count * width), x.Span().Slice(start * dims, count * dims),
+            dh.Span().Slice(start * width, count * width), Part(u, start * width, count * width), Part(bias, 0, width), x.Span().Slice(start * dims, count * dims),
             filterWeight.Span()[..(width * dims)], filterBias.Span()[..width], Part(mu, 0, width * dims), Part(gamma, 0, width), count, width, dims));
         if (dBias is { } dl) AddInto(dl.Span()[..width], totals.AsSpan(0, width));
         AddInto(dFilterBias.Span()[..width], totals.AsSpan(width, width));
@@ -361,13 +360,13 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
             z.Span().Slice(start * row, count * row), t.Span().Slice(start * row, count * row), bias.Span()[..biasLength],
             count, width, omega, scale, complexArgument));
         Stored(z);
-        Stored(t);
     }
 
-    public void GaborWaveletBackward(Slice<T> dt, Slice<T> dBias, Slice<T> dz, Slice<T> t, Slice<T> z, int rows, int width, T omega, T scale,
+    public void GaborWaveletBackward(Slice<T> dt, Slice<T> dBias, Slice<T> dz, Slice<T> t, Slice<T> bias, Slice<T> z, int rows, int width, T omega, T scale,
         bool complexArgument)
     {
         int row = 2 * width, biasLength = complexArgument ? 2 * width : width;
+        bias.Require(biasLength, nameof(bias));
         dt.Require((long)rows * row, nameof(dt));
         dz.Require((long)rows * row, nameof(dz));
         t.Require((long)rows * row, nameof(t));
@@ -375,7 +374,7 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
         dBias.Require(biasLength, nameof(dBias));
         ReduceByChunks(rows, biasLength, dBias.Span()[..biasLength], (partial, start, count) => CpuOps.GaborWaveletBackward(
             dt.Span().Slice(start * row, count * row), partial, dz.Span().Slice(start * row, count * row),
-            t.Span().Slice(start * row, count * row), z.Span().Slice(start * row, count * row), count, width, omega, scale, complexArgument));
+            t.Span().Slice(start * row, count * row), bias.Span()[..biasLength], z.Span().Slice(start * row, count * row), count, width, omega, scale, complexArgument));
         Stored(dt);
     }
 

@@ -515,7 +515,7 @@ public static partial class CpuOps
     /// loaded from the two halves of the row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GaborWaveletForward<T>(Span<T> z, Span<T> t, ReadOnlySpan<T> bias, int rows, int width, T omega, T scale, bool complexArgument)
+    public static void GaborWaveletForward<T>(Span<T> z, ReadOnlySpan<T> t, ReadOnlySpan<T> bias, int rows, int width, T omega, T scale, bool complexArgument)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var omegaV = Vector256.Create(omega);
@@ -531,13 +531,7 @@ public static partial class CpuOps
             for (int j = 0; j < width; j += Vector256<T>.Count)
             {
                 var a = Vectors.Load(tRe, j) + Vectors.Load(biasRe, j);
-                Vectors.Store(a, tRe, j);
-                var b = Vector256<T>.Zero;
-                if (complexArgument)
-                {
-                    b = Vectors.Load(tIm, j) + Vectors.Load(biasIm, j);
-                    Vectors.Store(b, tIm, j);
-                }
+                var b = complexArgument ? Vectors.Load(tIm, j) + Vectors.Load(biasIm, j) : Vector256<T>.Zero;
                 var envelope = SimdMath.Exp(-(omegaV * b) - scaleSquared * (a * a + b * b));
                 var (sin, cos) = SimdMath.SinCos(omegaV * a);
                 Vectors.Store(envelope * cos, zRe, j);
@@ -548,12 +542,14 @@ public static partial class CpuOps
 
     /// <summary>IBackend.GaborWaveletBackward on a block of rows; dBias[2D] (or [D]) += the block's sums. dt may be dz.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GaborWaveletBackward<T>(Span<T> dt, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> t, ReadOnlySpan<T> z,
+    public static void GaborWaveletBackward<T>(Span<T> dt, Span<T> dBias, ReadOnlySpan<T> dz, ReadOnlySpan<T> t, ReadOnlySpan<T> bias, ReadOnlySpan<T> z,
         int rows, int width, T omega, T scale, bool complexArgument)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var omegaV = Vector256.Create(omega);
         var twoScaleSquared = Vector256.Create((scale + scale) * scale);
+        var biasRe = bias[..width];
+        var biasIm = complexArgument ? bias.Slice(width, width) : ReadOnlySpan<T>.Empty;
         var dBiasRe = dBias[..width];
         var dBiasIm = complexArgument ? dBias.Slice(width, width) : Span<T>.Empty;
         for (int row = 0; row < rows; row++)
@@ -569,12 +565,12 @@ public static partial class CpuOps
                 Vector256<T> vRe = Vectors.Load(zRe, j), vIm = Vectors.Load(zIm, j);
                 var p = gRe * vRe + gIm * vIm;
                 var q = gIm * vRe - gRe * vIm;
-                var da = omegaV * q - twoScaleSquared * Vectors.Load(tRe, j) * p;
+                var da = omegaV * q - twoScaleSquared * (Vectors.Load(tRe, j) + Vectors.Load(biasRe, j)) * p;
                 Vectors.Store(da, dtRe, j);
                 Vectors.Store(Vectors.Load(dBiasRe, j) + da, dBiasRe, j);
                 if (complexArgument)
                 {
-                    var db = -(omegaV + twoScaleSquared * Vectors.Load(tIm, j)) * p;
+                    var db = -(omegaV + twoScaleSquared * (Vectors.Load(tIm, j) + Vectors.Load(biasIm, j))) * p;
                     Vectors.Store(db, dtIm, j);
                     Vectors.Store(Vectors.Load(dBiasIm, j) + db, dBiasIm, j);
                 }
@@ -738,7 +734,7 @@ public static partial class CpuOps
     /// empty for the first filter, mu and gamma empty for the Fourier filter.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MfnFilterForward<T>(Span<T> h, Span<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> bias, ReadOnlySpan<T> filterWeight,
+    public static void MfnFilterForward<T>(Span<T> h, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> bias, ReadOnlySpan<T> filterWeight,
         ReadOnlySpan<T> filterBias, ReadOnlySpan<T> mu, ReadOnlySpan<T> gamma, int rows, int width, int dims)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -752,17 +748,13 @@ public static partial class CpuOps
             var coordinates = new Coordinates<T>(xRow);
             var xx = Vector256.Create(SquaredNorm(xRow));
             var hRow = h.Slice(row * width, width);
-            var uRow = multiply ? u.Slice(row * width, width) : Span<T>.Empty;
+            var uRow = multiply ? u.Slice(row * width, width) : ReadOnlySpan<T>.Empty;
             for (int j = 0; j < width; j += Vector256<T>.Count)
             {
                 var (s, _, window, _) = FilterLanes(ref p, padded, j, coordinates, xx, dims, gabor);
                 var f = s * window;
                 if (multiply)
-                {
-                    var uv = Vectors.Load(uRow, j) + Vector256.LoadUnsafe(ref p, (nuint)j);
-                    Vectors.Store(uv, uRow, j);
-                    f *= uv;
-                }
+                    f *= Vectors.Load(uRow, j) + Vector256.LoadUnsafe(ref p, (nuint)j);
                 Vectors.Store(f, hRow, j);
             }
         }
@@ -775,13 +767,13 @@ public static partial class CpuOps
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MfnFilterBackward<T>(Span<T> du, Span<T> dBias, Span<T> dFilterWeight, Span<T> dFilterBias, Span<T> dMu, Span<T> dGamma,
-        ReadOnlySpan<T> dh, ReadOnlySpan<T> u, ReadOnlySpan<T> x, ReadOnlySpan<T> filterWeight, ReadOnlySpan<T> filterBias,
+        ReadOnlySpan<T> dh, ReadOnlySpan<T> u, ReadOnlySpan<T> bias, ReadOnlySpan<T> x, ReadOnlySpan<T> filterWeight, ReadOnlySpan<T> filterBias,
         ReadOnlySpan<T> mu, ReadOnlySpan<T> gamma, int rows, int width, int dims)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         bool multiply = !u.IsEmpty, gabor = !mu.IsEmpty;
         int padded = (width + Vector256<T>.Count - 1) / Vector256<T>.Count * Vector256<T>.Count;
-        T[] table = FilterColumns(padded, ReadOnlySpan<T>.Empty, filterWeight, filterBias, mu, gamma, width, dims);
+        T[] table = FilterColumns(padded, bias, filterWeight, filterBias, mu, gamma, width, dims);
         // Per-column sums, padded like the table: [dl | dc | dgamma | dF^T rows | dmu^T rows].
         T[] sums = ArrayPool<T>.Shared.Rent((3 + 2 * dims) * padded);
         Array.Clear(sums);
@@ -803,7 +795,7 @@ public static partial class CpuOps
                 var df = dhv;
                 if (multiply)
                 {
-                    df = dhv * Vectors.Load(uRow, j);
+                    df = dhv * (Vectors.Load(uRow, j) + Vector256.LoadUnsafe(ref p, (nuint)j));
                     var duv = dhv * (s * window);
                     Vectors.Store(duv, duRow, j);
                     Accumulate(ref acc, j, duv);

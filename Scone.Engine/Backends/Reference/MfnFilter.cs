@@ -8,7 +8,7 @@ namespace Scone.Engine.Backends.Reference;
 /// </summary>
 public static class MfnFilter
 {
-    /// <summary>h[N,D] = f, or f * (u + l) with u overwritten by u + l; f from x[N,d], F[D,d], c[D], mu[D,d], gamma[D].</summary>
+    /// <summary>h[N,D] = f, or f * (u + l) (u is read); f from x[N,d], F[D,d], c[D], mu[D,d], gamma[D].</summary>
     public static void Forward(double[] h, double[]? u, double[] x, double[]? bias, double[] filterWeight, double[] filterBias,
         double[]? mu, double[]? gamma, int rows, int width, int dims)
     {
@@ -22,14 +22,13 @@ public static class MfnFilter
                     h[i] = f;
                     continue;
                 }
-                u[i] += bias![j];
-                h[i] = f * u[i];
+                h[i] = f * (u[i] + bias![j]);
             }
     }
 
     /// <summary>du = dh * f and dl += sum du (after the first filter); dF, dc, dmu, dgamma += their sums over samples.</summary>
     public static void Backward(double[]? du, double[]? dBias, double[] dFilterWeight, double[] dFilterBias, double[]? dMu, double[]? dGamma,
-        double[] dh, double[]? u, double[] x, double[] filterWeight, double[] filterBias, double[]? mu, double[]? gamma,
+        double[] dh, double[]? u, double[]? bias, double[] x, double[] filterWeight, double[] filterBias, double[]? mu, double[]? gamma,
         int rows, int width, int dims)
     {
         for (int row = 0; row < rows; row++)
@@ -37,11 +36,11 @@ public static class MfnFilter
             {
                 int i = row * width + j;
                 var (f, sine, cosine, window) = Filter(x, row, j, filterWeight, filterBias, mu, gamma, dims);
-                // The gradient of the filter's value f: dh itself for the first filter, dh * u after it.
+                // The gradient of the filter's value f: dh itself for the first filter, dh * (u + l) after it.
                 double df = dh[i];
                 if (u is not null)
                 {
-                    df = dh[i] * u[i];
+                    df = dh[i] * (u[i] + bias![j]);
                     du![i] = dh[i] * f;
                     dBias![j] += du[i];
                 }

@@ -39,18 +39,26 @@ public sealed class FfnModel : IModelDefinition
     public ParameterLayout Layout(Model model)
     {
         var s = (FfnSettings)model.Settings;
-        var layout = new ParameterLayout();
+        var layout = new ParameterLayout(model.WidthAlignment);
+        var hidden = Axis.Hidden(s.Hidden);
         layout.Add("encoding.b", [s.Features, model.InputDims], ParameterInit.Normal(s.Sigma), trained: false);
         for (int l = 0; l < s.HiddenLayers; l++)
         {
             int fanIn = l == 0 ? 2 * s.Features : s.Hidden;
             var init = ParameterInit.Uniform(1 / Math.Sqrt(fanIn));
-            layout.AddLinear($"net.{2 * l}", fanIn, s.Hidden, init, init);
+            layout.AddLinear($"net.{2 * l}", l == 0 ? fanIn : hidden, hidden, init, init);
         }
         var output = ParameterInit.Uniform(1 / Math.Sqrt(s.Hidden));
-        layout.AddLinear("last_layer", s.Hidden, model.OutputDims, output, output);
+        layout.AddLinear("last_layer", hidden, model.OutputDims, output, output);
         return layout;
     }
+
+    /// <summary>
+    /// A padded ReLU unit has zero weights and bias: z = relu(0) = 0, and its dz (through the next
+    /// layer's zero columns) and so its gradients are 0. The encoding is not padded: a zero
+    /// frequency's cos(0) = 1 would not be inert (2 x 128 features are aligned already).
+    /// </summary>
+    public bool PaddingIsInert => true;
 
     public INetwork<T> CreateNetwork<T>(IBackend<T> backend, Model model, int capacity) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -70,6 +78,7 @@ public sealed class FfnModel : IModelDefinition
     public ActivationSize Activations(Model model)
     {
         var s = (FfnSettings)model.Settings;
-        return new(2L * s.Features + 2L * s.HiddenLayers * s.Hidden + 2L * Math.Max(2 * s.Features, s.Hidden), Math.Max(2 * s.Features, s.Hidden));
+        int hidden = model.Width(s.Hidden);
+        return new(2L * s.Features + 2L * s.HiddenLayers * hidden + 2L * Math.Max(2 * s.Features, hidden), Math.Max(2 * s.Features, hidden));
     }
 }

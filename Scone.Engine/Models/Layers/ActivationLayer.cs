@@ -26,13 +26,14 @@ internal sealed class ActivationLayer<T> : ILayer<T> where T : unmanaged, IFloat
         (_weight, _bias) = (layout[linear.Weight], layout[linear.Bias]);
         _activation = activation;
         _w0 = T.CreateTruncating(w0);
-        InputWidth = _weight.Shape[1];
-        OutputWidth = _weight.Shape[0];
+        InputWidth = _weight.Stored[1];
+        OutputWidth = _weight.Stored[0];
         _u = backend.AllocateActivations(checked(OutputWidth * capacity));
     }
 
     public int InputWidth { get; }
     public int OutputWidth { get; }
+    public int AuthorsUnits => _weight.Shape[0];
     public int SavedWidth => OutputWidth;
 
     /// <summary>u = z_prev W^T, then z = act(u + b).</summary>

@@ -25,17 +25,18 @@ internal sealed class BinaryCollageLayer<T> : ILayer<T> where T : unmanaged, IFl
         (_weight, _bias, _bits) = (layout[mask.Weight], layout[mask.Bias], layout[bits]);
         (_basisWeight, _basisBias) = (layout[basis.Weight], layout[basis.Bias]);
         _omega = T.CreateTruncating(omega);
-        InputWidth = _weight.Shape[1];
-        OutputWidth = _weight.Shape[0];
-        _pixels = _bits.Values / OutputWidth;
+        InputWidth = _weight.Stored[1];
+        OutputWidth = _weight.Stored[0];
+        _pixels = _bits.Values / _bits.Shape[0];
         _u = backend.AllocateActivations(checked(OutputWidth * capacity));
     }
 
     public int InputWidth { get; }
     public int OutputWidth { get; }
+    public int AuthorsUnits => _weight.Shape[0];
     public int SavedWidth => OutputWidth;
 
-    private int Dims => _basisWeight.Shape[1];
+    private int Dims => _basisWeight.Stored[1];
 
     /// <summary>u = z_prev A^T, then z = (u + a) sin(omega (x B^T + c)), z *= M.</summary>
     public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows)

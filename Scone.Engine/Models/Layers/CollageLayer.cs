@@ -34,9 +34,9 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
         (_maskWeight, _maskBias) = (layout[mask.Weight], layout[mask.Bias]);
         (_basisWeight, _basisBias) = (layout[basis.Weight], layout[basis.Bias]);
         (_w0, _omega, _mask) = (T.CreateTruncating(w0), T.CreateTruncating(omega), activation);
-        InputWidth = _maskWeight.Shape[1];
-        OutputWidth = _maskWeight.Shape[0];
-        Dims = _basisWeight.Shape[1];
+        InputWidth = _maskWeight.Stored[1];
+        OutputWidth = _maskWeight.Stored[0];
+        Dims = _basisWeight.Stored[1];
         Fused = Fuses(fromCoordinates, scale is not null);
         if (!Fused) _u = backend.AllocateActivations(checked(OutputWidth * capacity));
     }
@@ -48,6 +48,7 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
 
     public int InputWidth { get; }
     public int OutputWidth { get; }
+    public int AuthorsUnits => _maskWeight.Shape[0];
     public int SavedWidth => Fused ? 0 : OutputWidth;
     private int Dims { get; }
 

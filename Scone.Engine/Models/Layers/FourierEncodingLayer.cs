@@ -10,13 +10,13 @@ namespace Scone.Engine.Models.Layers;
 internal sealed class FourierEncodingLayer<T>(IBackend<T> backend, ParameterTensor frequencies) : ILayer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public int InputWidth { get; } = frequencies.Shape[1];
-    public int OutputWidth { get; } = 2 * frequencies.Shape[0];
+    public int InputWidth { get; } = frequencies.Stored[1];
+    public int OutputWidth { get; } = 2 * frequencies.Stored[0];
     public int SavedWidth => 0;
     public bool NeedsOutputGradient => false;
 
     public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows) =>
-        backend.FourierEncoding(output, input, parameters.Of(frequencies), rows, frequencies.Shape[0], InputWidth);
+        backend.FourierEncoding(output, input, parameters.Of(frequencies), rows, frequencies.Stored[0], InputWidth);
 
     public void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows)
     {

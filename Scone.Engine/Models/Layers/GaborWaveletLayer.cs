@@ -7,7 +7,7 @@ namespace Scone.Engine.Models.Layers;
 /// WIRE's layer (BASELINES.md §3): z = exp(i omega t - |scale t|^2) with t = W z_prev + b. Its output
 /// is complex, planar per row ([real parts : D | imaginary parts : D]). The first layer has real
 /// weights and bias on the real coordinates; the others complex ones on the previous layer's
-/// complex output. Keeps t (bias included), also planar: the first layer leaves its imaginary half unused.
+/// complex output. Keeps t (the GEMMs' result, without the bias, which the kernels add where they read it), also planar: the first layer leaves its imaginary half unused.
 /// </summary>
 internal sealed class GaborWaveletLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -25,7 +25,7 @@ internal sealed class GaborWaveletLayer<T> : ILayer<T> where T : unmanaged, IFlo
         if (_weight.Complex != _bias.Complex)
             throw new ArgumentException($"{linear.Weight} and {linear.Bias} must both be real or both complex");
         (_omega, _scale, _complex) = (T.CreateTruncating(omega), T.CreateTruncating(scale), _weight.Complex);
-        (_features, _inputs) = (_weight.Shape[0], _weight.Shape[1]);
+        (_features, _inputs) = (_weight.Stored[0], _weight.Stored[1]);
         _t = backend.AllocateActivations(checked(2 * _features * capacity));
     }
 
@@ -33,6 +33,7 @@ internal sealed class GaborWaveletLayer<T> : ILayer<T> where T : unmanaged, IFlo
     public int OutputWidth => 2 * _features;
     public int SavedWidth => 2 * _features;
     public int PictureUnits => _features;
+    public int AuthorsUnits => _weight.Shape[0];
 
     /// <summary>t = z_prev W^T (four real GEMMs when complex), then the fused t += b, z = gabor(t).</summary>
     public void Forward(Slice<T> output, Slice<T> input, Slice<T> x, Slice<T> parameters, int rows)
@@ -49,7 +50,7 @@ internal sealed class GaborWaveletLayer<T> : ILayer<T> where T : unmanaged, IFlo
     public void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows)
     {
         var t = _t.Slice(0, rows * 2 * _features);
-        _backend.GaborWaveletBackward(dOutput, gradients.Of(_bias), dOutput, t, output, rows, _features, _omega, _scale, _complex);
+        _backend.GaborWaveletBackward(dOutput, gradients.Of(_bias), dOutput, t, parameters.Of(_bias), output, rows, _features, _omega, _scale, _complex);
         if (_complex)
         {
             ComplexLinear.WeightGradient(_backend, gradients.Of(_weight), dOutput, input, rows, _inputs, _features);

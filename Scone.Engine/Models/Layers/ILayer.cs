@@ -49,6 +49,9 @@ internal interface ILayer<T> : IDisposable where T : unmanaged, IFloatingPointIe
     /// <summary>The units of its pictures: one per output value, or per complex output (WIRE).</summary>
     int PictureUnits => OutputWidth;
 
+    /// <summary>The first units of <see cref="PictureUnits"/> that are the authors' (fewer in a padded layout, whose padding is not shown).</summary>
+    int AuthorsUnits => PictureUnits;
+
     /// <summary>
     /// The layer's pictures as a hidden layer, after its Forward: output[rows, OutputWidth] and
     /// x[rows, d] as that forward had them, and the parameters, all on the host in double.

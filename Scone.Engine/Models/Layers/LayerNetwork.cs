@@ -114,7 +114,7 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
         foreach (var layer in _layers) layer.PrepareGrid(grid);
     }
 
-    public int PictureUnits(int layer) => Hidden(layer).PictureUnits;
+    public int PictureUnits(int layer) => Hidden(layer).AuthorsUnits;
 
     public IReadOnlyList<LayerPicture> LayerPictures(int layer, Slice<T> x, Slice<T> parameters, int rows)
     {
@@ -125,7 +125,7 @@ internal sealed class LayerNetwork<T> : INetwork<T> where T : unmanaged, IFloati
             _backend.ToHost(parameters), rows);
         if (pictures.Any(picture => picture.Units != hidden.PictureUnits || picture.Rows != rows))
             throw new InvalidOperationException($"layer {layer} gave pictures that are not {rows} rows of its {hidden.PictureUnits} units");
-        return pictures;
+        return [.. pictures.Select(picture => picture.FirstUnits(hidden.AuthorsUnits))];
     }
 
     private ILayer<T> Hidden(int layer) => layer >= 0 && layer < HiddenLayers

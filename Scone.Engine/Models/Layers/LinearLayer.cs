@@ -7,8 +7,8 @@ namespace Scone.Engine.Models.Layers;
 internal sealed class LinearLayer<T>(IBackend<T> backend, ParameterTensor weight, ParameterTensor bias) : ILayer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public int InputWidth { get; } = weight.Shape[1];
-    public int OutputWidth { get; } = weight.Shape[0];
+    public int InputWidth { get; } = weight.Stored[1];
+    public int OutputWidth { get; } = weight.Stored[0];
     public int SavedWidth => 0;
 
     public LinearLayer(IBackend<T> backend, ParameterLayout layout, (string Weight, string Bias) names)

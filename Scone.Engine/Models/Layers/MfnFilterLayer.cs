@@ -9,7 +9,7 @@ internal readonly record struct MfnFilterNames(string Weight, string Bias, strin
 /// <summary>
 /// One stage of a multiplicative filter network (BASELINES.md §2): h = f(x) * (h_prev L^T + l), or
 /// h = f(x) for the first filter, which has no linear layer and must be the network's first layer
-/// (it reads the coordinates x, and no gradient flows to them). Keeps u = h_prev L^T + l.
+/// (it reads the coordinates x, and no gradient flows to them). Keeps u = h_prev L^T (the kernels add l where they read it).
 /// </summary>
 internal sealed class MfnFilterLayer<T> : ILayer<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -25,19 +25,20 @@ internal sealed class MfnFilterLayer<T> : ILayer<T> where T : unmanaged, IFloati
         _backend = backend;
         (_filterWeight, _filterBias) = (layout[filter.Weight], layout[filter.Bias]);
         (_mu, _gamma) = (filter.Mu is null ? null : layout[filter.Mu], filter.Gamma is null ? null : layout[filter.Gamma]);
-        Dims = _filterWeight.Shape[1];
-        OutputWidth = _filterWeight.Shape[0];
+        Dims = _filterWeight.Stored[1];
+        OutputWidth = _filterWeight.Stored[0];
         InputWidth = Dims;
         if (linear is { } names)
         {
             (_weight, _bias) = (layout[names.Weight], layout[names.Bias]);
-            InputWidth = _weight.Shape[1];
+            InputWidth = _weight.Stored[1];
             _u = backend.AllocateActivations(checked(OutputWidth * capacity));
         }
     }
 
     public int InputWidth { get; }
     public int OutputWidth { get; }
+    public int AuthorsUnits => _filterWeight.Shape[0];
     public int SavedWidth => _u is null ? 0 : OutputWidth;
     private int Dims { get; }
 
@@ -64,7 +65,7 @@ internal sealed class MfnFilterLayer<T> : ILayer<T> where T : unmanaged, IFloati
         if (u is null && dInput is not null)
             throw new InvalidOperationException("the first MFN filter reads the coordinates, not an input: it must be the network's first layer");
         _backend.MfnFilterBackward(u is null ? null : dOutput, Optional(gradients, _bias), gradients.Of(_filterWeight), gradients.Of(_filterBias),
-            Optional(gradients, _mu), Optional(gradients, _gamma), dOutput, u, x, parameters.Of(_filterWeight), parameters.Of(_filterBias),
+            Optional(gradients, _mu), Optional(gradients, _gamma), dOutput, u, Optional(parameters, _bias), x, parameters.Of(_filterWeight), parameters.Of(_filterBias),
             Optional(parameters, _mu), Optional(parameters, _gamma), rows, OutputWidth, Dims);
         if (u is null) return;
         Linear.WeightGradient(_backend, gradients.Of(_weight!), dOutput, input, rows, InputWidth, OutputWidth);

@@ -20,7 +20,7 @@ internal sealed class RealPartLinearLayer<T> : ILayer<T> where T : unmanaged, IF
         (_weight, _bias) = (layout[names.Weight], layout[names.Bias]);
         if (!_weight.Complex || !_bias.Complex)
             throw new ArgumentException($"{names.Weight} and {names.Bias} must be complex");
-        (OutputWidth, _inputs) = (_weight.Shape[0], _weight.Shape[1]);
+        (OutputWidth, _inputs) = (_weight.Stored[0], _weight.Stored[1]);
     }
 
     public int InputWidth => 2 * _inputs;

@@ -63,21 +63,29 @@ public sealed class MfnModel : IModelDefinition
     {
         var s = (MfnSettings)model.Settings;
         int d = model.InputDims;
-        var layout = new ParameterLayout();
+        var layout = new ParameterLayout(model.WidthAlignment);
+        var hidden = Axis.Hidden(s.Hidden);
         for (int i = 0; i < s.Filters; i++)
         {
             string prefix = $"net.filters.{i}";
-            string? gamma = s.Filter == MfnFilterKind.Gabor ? layout.Add($"{prefix}.gamma", [s.Hidden], new GammaInit(s.GammaShape, s.Beta)) : null;
-            layout.AddLinear($"{prefix}.linear", d, s.Hidden, new FilterWeightInit(1 / Math.Sqrt(d), s.FilterScale, gamma), ParameterInit.Uniform(Math.PI));
+            string? gamma = s.Filter == MfnFilterKind.Gabor ? layout.Add($"{prefix}.gamma", [hidden], new GammaInit(s.GammaShape, s.Beta)) : null;
+            layout.AddLinear($"{prefix}.linear", d, hidden, new FilterWeightInit(1 / Math.Sqrt(d), s.FilterScale, gamma), ParameterInit.Uniform(Math.PI));
             if (s.Filter == MfnFilterKind.Gabor)
-                layout.Add($"{prefix}.mu", [s.Hidden, d], ParameterInit.Uniform(1));
+                layout.Add($"{prefix}.mu", [hidden, d], ParameterInit.Uniform(1));
         }
         var hiddenBias = ParameterInit.Uniform(1 / Math.Sqrt(s.Hidden));
         for (int i = 0; i < s.Layers; i++)
-            layout.AddLinear($"net.linear.{i}", s.Hidden, s.Hidden, ParameterInit.Uniform(Math.Sqrt(s.WeightScale / s.Hidden)), hiddenBias);
-        layout.AddLinear("net.output_linear", s.Hidden, model.OutputDims, hiddenBias, hiddenBias);
+            layout.AddLinear($"net.linear.{i}", hidden, hidden, ParameterInit.Uniform(Math.Sqrt(s.WeightScale / s.Hidden)), hiddenBias);
+        layout.AddLinear("net.output_linear", hidden, model.OutputDims, hiddenBias, hiddenBias);
         return layout;
     }
+
+    /// <summary>
+    /// A padded unit's filter row and phase are zero, so f(x) = sin(0) exp(...) = 0 and h = f (L h + l)
+    /// = 0; the next layer's padded columns are zero, so its dh and every gradient of a padded
+    /// filter (F, c, mu, gamma) or linear row are 0.
+    /// </summary>
+    public bool PaddingIsInert => true;
 
     public INetwork<T> CreateNetwork<T>(IBackend<T> backend, Model model, int capacity) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -96,6 +104,6 @@ public sealed class MfnModel : IModelDefinition
     public ActivationSize Activations(Model model)
     {
         var s = (MfnSettings)model.Settings;
-        return new((2L * s.Layers + 3) * s.Hidden, s.Hidden);
+        return new((2L * s.Layers + 3) * model.Width(s.Hidden), model.Width(s.Hidden));
     }
 }

@@ -75,19 +75,23 @@ public sealed class RbmModel : IModelDefinition
     {
         var s = (RbmSettings)model.Settings;
         int d = model.InputDims;
-        var layout = new ParameterLayout();
+        var layout = new ParameterLayout(model.WidthAlignment);
+        var hidden = Axis.Hidden(s.Hidden);
         var later = ParameterInit.Uniform(Math.Sqrt(6.0 / s.Hidden) / InitW0);
         var first = ParameterInit.Uniform(1.0 / d);
         for (int l = 0; l < s.HiddenLayers; l++)
-            layout.AddLinear($"net.{l}.linear", l == 0 ? d : s.Hidden, s.Hidden, l == 0 ? first : later, l == 0 ? first : later);
+            layout.AddLinear($"net.{l}.linear", l == 0 ? d : hidden, hidden, l == 0 ? first : later, l == 0 ? first : later);
         var basis = ParameterInit.Uniform(1 / Math.Sqrt(d));
         for (int l = 0; l < s.HiddenLayers; l++)
-            layout.AddLinear($"rffs.{l}.linear", d, s.Hidden, basis, basis);
-        layout.AddLinear("last_layer.linear", s.Hidden, model.OutputDims, later, later);
+            layout.AddLinear($"rffs.{l}.linear", d, hidden, basis, basis);
+        layout.AddLinear("last_layer.linear", hidden, model.OutputDims, later, later);
         for (int l = 0; l < s.HiddenLayers; l++)
-            layout.Add($"net.{l}.binary_mask", [s.Hidden, s.GridHeight, s.GridWidth], ParameterInit.Bernoulli(0.5), trained: false, transposed: true);
+            layout.Add($"net.{l}.binary_mask", [hidden, s.GridHeight, s.GridWidth], ParameterInit.Bernoulli(0.5), trained: false, transposed: true);
         return layout;
     }
+
+    /// <summary>As SCONE's: a padded unit's zero basis gives g = 0 (and its mask is 0), so z = 0 and its gradients are 0.</summary>
+    public bool PaddingIsInert => true;
 
     public INetwork<T> CreateNetwork<T>(IBackend<T> backend, Model model, int capacity) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -106,7 +110,7 @@ public sealed class RbmModel : IModelDefinition
     public ActivationSize Activations(Model model)
     {
         var s = (RbmSettings)model.Settings;
-        return new((2L * s.HiddenLayers + 2) * s.Hidden, s.Hidden);
+        return new((2L * s.HiddenLayers + 2) * model.Width(s.Hidden), model.Width(s.Hidden));
     }
 
     public int? FullGridRows(Model model)

@@ -77,21 +77,29 @@ public sealed class SconeModel : IModelDefinition
     {
         var s = (SconeSettings)model.Settings;
         int d = model.InputDims;
-        var layout = new ParameterLayout();
+        var layout = new ParameterLayout(model.WidthAlignment);
+        var hidden = Axis.Hidden(s.Hidden);
         var later = ParameterInit.Uniform(Math.Sqrt(6.0 / s.Hidden) / s.W0);
         var first = ParameterInit.Uniform(1.0 / d);
         for (int l = 0; l < s.HiddenLayers; l++)
         {
-            layout.AddLinear($"net.{l}.linear", l == 0 ? d : s.Hidden, s.Hidden, l == 0 ? first : later, l == 0 ? first : later);
+            layout.AddLinear($"net.{l}.linear", l == 0 ? d : hidden, hidden, l == 0 ? first : later, l == 0 ? first : later);
             if (s.LearnableScale)
                 layout.Add(ScaleName(l), [1], ParameterInit.Constant(1));
         }
         var basis = ParameterInit.Uniform(1 / Math.Sqrt(d));
         for (int l = 0; l < s.HiddenLayers; l++)
-            layout.AddLinear($"rffs.{l}.linear", d, s.Hidden, basis, basis);
-        layout.AddLinear("last_layer.linear", s.Hidden, model.OutputDims, later, later);
+            layout.AddLinear($"rffs.{l}.linear", d, hidden, basis, basis);
+        layout.AddLinear("last_layer.linear", hidden, model.OutputDims, later, later);
         return layout;
     }
+
+    /// <summary>
+    /// A padded unit's basis row and bias are zero, so g = sin(0) = 0 and z = m g = 0 whatever its
+    /// mask gives (sigmoid(0) = 1/2); the next layer's padded input columns are zero, so its dz, du
+    /// and so dA, da, dB, dc are 0, and a -L scale's gradient gains only zero terms.
+    /// </summary>
+    public bool PaddingIsInert => true;
 
     public INetwork<T> CreateNetwork<T>(IBackend<T> backend, Model model, int capacity) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -109,7 +117,7 @@ public sealed class SconeModel : IModelDefinition
     {
         var s = (SconeSettings)model.Settings;
         int stored = 2 * s.HiddenLayers - (CollageLayer<float>.Fuses(fromCoordinates: true, s.LearnableScale) ? 1 : 0);
-        return new((stored + 2L) * s.Hidden, s.Hidden);
+        return new((stored + 2L) * model.Width(s.Hidden), model.Width(s.Hidden));
     }
 
     private static string ScaleName(int layer) => $"net.{layer}.scale";

@@ -38,14 +38,18 @@ public sealed class SirenModel : IModelDefinition
     public ParameterLayout Layout(Model model)
     {
         var s = (SirenSettings)model.Settings;
-        var layout = new ParameterLayout();
+        var layout = new ParameterLayout(model.WidthAlignment);
+        var hidden = Axis.Hidden(s.Hidden);
         var first = ParameterInit.Uniform(1.0 / model.InputDims);
         var later = ParameterInit.Uniform(Math.Sqrt(6.0 / s.Hidden) / s.W0);
         for (int l = 0; l < s.HiddenLayers; l++)
-            layout.AddLinear($"net.{l}.linear", l == 0 ? model.InputDims : s.Hidden, s.Hidden, l == 0 ? first : later, l == 0 ? first : later);
-        layout.AddLinear("last_layer.linear", s.Hidden, model.OutputDims, later, later);
+            layout.AddLinear($"net.{l}.linear", l == 0 ? model.InputDims : hidden, hidden, l == 0 ? first : later, l == 0 ? first : later);
+        layout.AddLinear("last_layer.linear", hidden, model.OutputDims, later, later);
         return layout;
     }
+
+    /// <summary>A padded unit has zero weights and bias: z = sin(w0 0) = 0, and its dz (through the next layer's zero columns), du and gradients are 0.</summary>
+    public bool PaddingIsInert => true;
 
     public INetwork<T> CreateNetwork<T>(IBackend<T> backend, Model model, int capacity) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -61,6 +65,6 @@ public sealed class SirenModel : IModelDefinition
     public ActivationSize Activations(Model model)
     {
         var s = (SirenSettings)model.Settings;
-        return new((2L * s.HiddenLayers + 2) * s.Hidden, s.Hidden);
+        return new((2L * s.HiddenLayers + 2) * model.Width(s.Hidden), model.Width(s.Hidden));
     }
 }

@@ -40,18 +40,26 @@ public sealed class WireModel : IModelDefinition
     public ParameterLayout Layout(Model model)
     {
         var s = (WireSettings)model.Settings;
-        var layout = new ParameterLayout();
+        var layout = new ParameterLayout(model.WidthAlignment);
+        var hidden = Axis.Hidden(s.Hidden);
         var first = ParameterInit.Uniform(1 / Math.Sqrt(model.InputDims));
         var later = ParameterInit.Uniform(1 / Math.Sqrt(s.Hidden));
         for (int k = 0; k < s.WaveletLayers; k++)
         {
-            layout.AddLinear($"net.{k}.linear", k == 0 ? model.InputDims : s.Hidden, s.Hidden, k == 0 ? first : later, k == 0 ? first : later, complex: k > 0);
+            layout.AddLinear($"net.{k}.linear", k == 0 ? model.InputDims : hidden, hidden, k == 0 ? first : later, k == 0 ? first : later, complex: k > 0);
             layout.Add($"net.{k}.omega_0", [1], ParameterInit.Constant(s.Omega0), trained: false);
             layout.Add($"net.{k}.scale_0", [1], ParameterInit.Constant(s.Scale0), trained: false);
         }
-        layout.AddLinear($"net.{s.WaveletLayers}", s.Hidden, model.OutputDims, later, later, complex: true);
+        layout.AddLinear($"net.{s.WaveletLayers}", hidden, model.OutputDims, later, later, complex: true);
         return layout;
     }
+
+    /// <summary>
+    /// No: a zero unit's wavelet is exp(0) = 1, not 0, so the next layer's padded input columns
+    /// would get the gradient du^T 1 and train. Its 254 default features pad only to 256; a mask
+    /// of the gradients would cost a pass for that.
+    /// </summary>
+    public bool PaddingIsInert => false;
 
     public INetwork<T> CreateNetwork<T>(IBackend<T> backend, Model model, int capacity) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -67,7 +75,7 @@ public sealed class WireModel : IModelDefinition
     public ActivationSize Activations(Model model)
     {
         var s = (WireSettings)model.Settings;
-        return new((4L * s.WaveletLayers + 4) * s.Hidden, 2 * s.Hidden);
+        return new((4L * s.WaveletLayers + 4) * model.Width(s.Hidden), 2 * model.Width(s.Hidden));
     }
 
     private static (string, string) Names(string prefix) => ($"{prefix}.weight", $"{prefix}.bias");
