@@ -845,21 +845,23 @@ __device__ __forceinline__ void copy_async_wait_prior()
 }
 
 // Stages K slice `slice` of the block's TC_TILE rows of m[count, k] (row-major) in tile, zeros
-// beyond the matrix, the copies shared by the block's threads (of any number): in 16-byte copies
+// beyond the matrix, the copies shared by the block's THREADS threads (a constant, so that the
+// loops unroll: with blockDim's stride ptxas spills some of the forwards): in 16-byte copies
 // where every row is 16-byte aligned (k a multiple of 4 and m aligned; then a row's 4-value
 // pieces lie wholly inside or outside it), else value by value.
+template <int THREADS>
 __device__ __forceinline__ void stage_slice(float (*tile)[TC_PITCH], const float* __restrict__ m, int first, int count, int k, int slice,
     bool aligned)
 {
     if (aligned)
-        for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE / 4; i += blockDim.x)
+        for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE / 4; i += THREADS)
         {
             int r = i / (TC_K_SLICE / 4), c = 4 * (i % (TC_K_SLICE / 4)), kk = slice * TC_K_SLICE + c;
             bool valid = first + r < count && kk < k;
             copy_async_16(&tile[r][c], valid ? m + (first + r) * k + kk : m, valid);
         }
     else
-        for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE; i += blockDim.x)
+        for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE; i += THREADS)
         {
             int r = i / TC_K_SLICE, kk = slice * TC_K_SLICE + i % TC_K_SLICE;
             bool valid = first + r < count && kk < k;
@@ -870,10 +872,11 @@ __device__ __forceinline__ void stage_slice(float (*tile)[TC_PITCH], const float
 #ifdef SCONE_BF16_ACTIVATIONS
 // The same for bfloat16 activations m, widened into the float tile by plain loads: cp.async
 // copies bytes and cannot widen. `aligned` is not needed here.
+template <int THREADS>
 __device__ __forceinline__ void stage_slice(float (*tile)[TC_PITCH], const activation* __restrict__ m, int first, int count, int k, int slice,
     bool aligned)
 {
-    for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE; i += blockDim.x)
+    for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE; i += THREADS)
     {
         int r = i / TC_K_SLICE, kk = slice * TC_K_SLICE + i % TC_K_SLICE;
         tile[r][i % TC_K_SLICE] = first + r < count && kk < k ? load_activation(m, (first + r) * k + kk) : 0.0f;
@@ -911,16 +914,16 @@ __device__ __forceinline__ void collage_tf32_forward_body(activation* __restrict
                 acc[i][j][r] = 0.0f;
 
     int slices = (in_width + TC_K_SLICE - 1) / TC_K_SLICE;
-    stage_slice(rows_tile[0], input, first_row, rows, in_width, 0, rows_aligned);
-    stage_slice(weight_tile[0], mask_weight, first_column, width, in_width, 0, weights_aligned);
+    stage_slice<TC_THREADS>(rows_tile[0], input, first_row, rows, in_width, 0, rows_aligned);
+    stage_slice<TC_THREADS>(weight_tile[0], mask_weight, first_column, width, in_width, 0, weights_aligned);
     copy_async_commit();
     for (int s = 0; s < slices; s++)
     {
         int stage = s % 2;
         if (s + 1 < slices)
         {
-            stage_slice(rows_tile[1 - stage], input, first_row, rows, in_width, s + 1, rows_aligned);
-            stage_slice(weight_tile[1 - stage], mask_weight, first_column, width, in_width, s + 1, weights_aligned);
+            stage_slice<TC_THREADS>(rows_tile[1 - stage], input, first_row, rows, in_width, s + 1, rows_aligned);
+            stage_slice<TC_THREADS>(weight_tile[1 - stage], mask_weight, first_column, width, in_width, s + 1, weights_aligned);
         }
         copy_async_commit(); // possibly empty, so that "all but the newest" is always slice s
         copy_async_wait_prior();
@@ -1046,14 +1049,14 @@ __device__ __forceinline__ void stage_row_slice(float (*tile)[TCB_PITCH], const 
     bool aligned)
 {
     if (aligned)
-        for (int i = threadIdx.x; i < TC_K_SLICE * TCB_COLUMNS / 4; i += blockDim.x)
+        for (int i = threadIdx.x; i < TC_K_SLICE * TCB_COLUMNS / 4; i += TCB_THREADS)
         {
             int r = i / (TCB_COLUMNS / 4), c = 4 * (i % (TCB_COLUMNS / 4)), row = slice * TC_K_SLICE + r;
             bool valid = row < count && first + c < k;
             copy_async_16(&tile[r][c], valid ? m + row * k + first + c : m, valid);
         }
     else
-        for (int i = threadIdx.x; i < TC_K_SLICE * TCB_COLUMNS; i += blockDim.x)
+        for (int i = threadIdx.x; i < TC_K_SLICE * TCB_COLUMNS; i += TCB_THREADS)
         {
             int r = i / TCB_COLUMNS, c = i % TCB_COLUMNS, row = slice * TC_K_SLICE + r;
             bool valid = row < count && first + c < k;
@@ -1147,7 +1150,7 @@ __device__ __forceinline__ void collage_tf32_backward_body(activation* du, float
 
             stage_row_slice(weight_tile[0], mask_weight, first_column, width, in_width, 0, weights_aligned);
             if (!prologue)
-                stage_slice(du_tile[0], du, first_row, rows, width, 0, du_aligned);
+                stage_slice<TCB_THREADS>(du_tile[0], du, first_row, rows, width, 0, du_aligned);
             copy_async_commit();
             for (int s = 0; s < slices; s++)
             {
@@ -1156,7 +1159,7 @@ __device__ __forceinline__ void collage_tf32_backward_body(activation* du, float
                 {
                     stage_row_slice(weight_tile[1 - stage], mask_weight, first_column, width, in_width, s + 1, weights_aligned);
                     if (!prologue)
-                        stage_slice(du_tile[1 - stage], du, first_row, rows, width, s + 1, du_aligned);
+                        stage_slice<TCB_THREADS>(du_tile[1 - stage], du, first_row, rows, width, s + 1, du_aligned);
                 }
                 copy_async_commit(); // possibly empty, so that "all but the newest" is always slice s
                 if (prologue)

@@ -24,7 +24,7 @@ public class CollageTf32KernelTests
     /// product is off by at most 2^-10 + 2^-22 = 9.77e-4 of its size; FP32 accumulation of up to
     /// 250 terms adds at most 250 x 2^-23 = 3e-5 (truncating partial sums, as a tensor core may).
     /// </summary>
-    private const double Tf32DotProduct = 1.1e-3;
+    internal const double Tf32DotProduct = 1.1e-3;
 
     private CudaBackend _tf32 = null!;
     private readonly CpuBackend<double> _exact = new();
