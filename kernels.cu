@@ -430,11 +430,11 @@ __device__ __forceinline__ void collage_partials(float* __restrict__ partials, f
 }
 
 // One element of a collage backward, shared by every kernel that runs it: from g = dz, the mask
-// input uv (u, bias included) and s, c = sin, cos(omega q), du (returned) and dq = g m omega c.
+// m = mask.at(u) (u with its bias) and s, c = sin, cos(omega q), du (returned) and dq = g m omega c.
+// The callers evaluate m first, as before this was shared: ptxas then fits collage_backward in 32 registers.
 template <typename Mask>
-__device__ __forceinline__ float collage_backward_element(float g, float uv, float s, float c, float omega, Mask mask, float* dq)
+__device__ __forceinline__ float collage_backward_element(float g, const MaskValue& m, float s, float c, float omega, Mask mask, float* dq)
 {
-    MaskValue m = mask.at(uv);
     *dq = g * m.value * omega * c;
     return mask.du(g * s, m);
 }
@@ -458,9 +458,10 @@ __device__ __forceinline__ void collage_backward_body(activation* du, float* __r
         {
             int i = row * width + j;
             const float* x_row = x + row * dims;
+            MaskValue m = mask.at(load_activation(u, i));
             float s, c, dq;
             sine_cosine(omega * basis_argument(column, x_row, dims), &s, &c);
-            float du_i = collage_backward_element(load_activation(dz, i), load_activation(u, i), s, c, omega, mask, &dq);
+            float du_i = collage_backward_element(load_activation(dz, i), m, s, c, omega, mask, &dq);
             store_activation(du, i, du_i);
             sum_da += du_i;
             sum_dc += dq;
@@ -609,9 +610,10 @@ __device__ __forceinline__ void coordinate_collage_backward_body(float* __restri
         for (int row = blockIdx.y * ROW_TILE + threadIdx.y; row < rows; row += gridDim.y * ROW_TILE)
         {
             const float* x_row = x + row * dims;
+            MaskValue m = mask.at(coordinate_mask_input(input, x_row, dims));
             float s, c, dq;
             sine_cosine(omega * basis_argument(column, x_row, dims), &s, &c);
-            float du_i = collage_backward_element(load_activation(dz, row * width + j), coordinate_mask_input(input, x_row, dims), s, c, omega, mask, &dq);
+            float du_i = collage_backward_element(load_activation(dz, row * width + j), m, s, c, omega, mask, &dq);
             sums[0] += du_i;
             sums[1] += dq;
             for (int k = 0; k < 3; k++)
@@ -1084,9 +1086,10 @@ __device__ __forceinline__ void collage_backward_slice(float (*tile)[TC_PITCH], 
         {
             int i = row * width + j;
             const float* x_row = x + row * dims;
+            MaskValue m = mask.at(load_activation(u, i));
             float s, c, dq;
             sine_cosine(omega * basis_argument(basis, x_row, dims), &s, &c);
-            float du_i = collage_backward_element(load_activation(dz, i), load_activation(u, i), s, c, omega, mask, &dq);
+            float du_i = collage_backward_element(load_activation(dz, i), m, s, c, omega, mask, &dq);
             store_activation(du, i, du_i);
             stored = stored_value(du_i);
             sums[0] += du_i;
@@ -1347,8 +1350,9 @@ __device__ __forceinline__ void collage_backward_grid_body(activation* du, float
             const float* q = grid_column_line(tables, row, grid_height, grid_width, stride);
             float s = p[j] * q[stride + j] + p[stride + j] * q[j];
             float c = p[stride + j] * q[stride + j] - p[j] * q[j];
+            MaskValue m = mask.at(load_activation(u, i));
             float dq;
-            float du_i = collage_backward_element(load_activation(dz, i), load_activation(u, i), s, c, omega, mask, &dq);
+            float du_i = collage_backward_element(load_activation(dz, i), m, s, c, omega, mask, &dq);
             store_activation(du, i, du_i);
             sum_da += du_i;
             sum_dc += dq;
