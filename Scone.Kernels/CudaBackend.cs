@@ -9,7 +9,7 @@ namespace Scone.Kernels;
 
 /// <summary>How to open the CUDA backend.</summary>
 /// <param name="Device">The device ordinal.</param>
-/// <param name="Tf32">Let cuBLAS use TF32 tensor cores for the GEMMs, and (on sm_80 and later) run the collage forward as one tensor-core GEMM with the collage in its epilogue (off: strict float32).</param>
+/// <param name="Tf32">Let cuBLAS use TF32 tensor cores for the GEMMs, and (on sm_80 and later) run the collage forward as one tensor-core GEMM with the collage in its epilogue and the backward as one with the collage backward in its prologue (off: strict float32).</param>
 /// <param name="FastMath">Fused multiply-adds and the CPU float path's polynomial sine and cosine in every kernel (kernels.cu's sine_cosine; within 3e-7 of sin for |x| up to 1e4): faster, no longer bitwise the strict mode.</param>
 /// <param name="Activations">How activations and their gradients are stored (<see cref="ActivationStorage"/>): BFloat16 halves the bytes of every row-sized pass.</param>
 /// <param name="SynchronizeEachLaunch">Wait after every launch so that a fault is blamed on the kernel that caused it; null reads SCONE_SYNC=1.</param>
