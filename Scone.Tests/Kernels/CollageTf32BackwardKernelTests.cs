@@ -9,11 +9,12 @@ namespace Scone.Tests.Kernels;
 /// dz_prev = du A (TF32), against CpuBackend.CollageLinearBackward (CpuOps.CollageBackward, then
 /// the GEMM) in float64: du and the reductions as CollageKernelTests judges collage_backward's,
 /// dz_prev within the TF32 bound of its dot products (<see cref="CollageTf32KernelTests.Tf32DotProduct"/>)
-/// over the du the kernel stored, and on scale against the CPU's composition.
+/// over the du the kernel stored, and on scale against the CPU's composition; strict and with --fast-math.
 /// </summary>
-[TestFixture(ActivationStorage.Full)]
-[TestFixture(ActivationStorage.BFloat16)]
-public class CollageTf32BackwardKernelTests(ActivationStorage activations) : GpuFixture(activations: activations, tf32: true)
+[TestFixture(false, ActivationStorage.Full)]
+[TestFixture(true, ActivationStorage.Full)]
+[TestFixture(false, ActivationStorage.BFloat16)]
+public class CollageTf32BackwardKernelTests(bool fastMath, ActivationStorage activations) : GpuFixture(fastMath, activations, tf32: true)
 {
     private const double W0 = 30, Omega = 90, Scale = 1.3;
 
