@@ -152,6 +152,8 @@ public class CollageTf32KernelTests
     private static void CompareTwentySteps(CudaBackend device, CpuBackend<float> cpuBackend, double tolerance)
     {
         const int Steps = 20;
+        bool tensorCores = device.Context.ComputeCapabilityMajor >= 8;
+        Assert.That((device.FusesCollageLinearForward, device.FusesCollageLinearBackward), Is.EqualTo((tensorCores, tensorCores)), "the steps run both tensor-core kernels where they can");
         var model = TestModels.Image("scone", ("layers", "4"), ("hidden", "48"), ("omegas", "90,60,30"));
         var data = CudaTrainingTests.Image();
         double[] Losses(IBackend<float> backend)
