@@ -14,6 +14,7 @@
 // coordinate_collage_forward_M  CudaBackend.CoordinateCollageForward  CpuOps.CoordinateCollageForward
 // coordinate_collage_backward_M CudaBackend.CoordinateCollageBackward CpuOps.CoordinateCollageBackward
 // collage_tf32_forward_M CudaBackend.CollageLinearForward CpuBackend.CollageLinearForward (Gemm, then CpuOps.CollageForward)
+// collage_tf32_backward_M CudaBackend.CollageLinearBackward CpuBackend.CollageLinearBackward (CpuOps.CollageBackward, then Gemm)
 // basis_tables       CudaBackend.BasisTables           CpuOps.BasisTables (Reference/CollageGrid.cs)
 // collage_forward_grid_M CudaBackend.CollageForwardGrid CpuOps.CollageForwardGrid (Reference/CollageGrid.cs)
 // collage_backward_grid_M CudaBackend.CollageBackwardGrid CpuOps.CollageBackwardGrid (Reference/CollageGrid.cs)
@@ -502,6 +503,16 @@ __device__ __forceinline__ void collage_partials(float* __restrict__ partials, f
     }
 }
 
+// One element of a collage backward, shared by every kernel that runs it: from g = dz, the mask
+// m = mask.at(u + a) and s, c = sin, cos(omega q), du (returned) and dq = g m omega c.
+// The callers evaluate m first, as before this was shared: ptxas then fits collage_backward in 32 registers.
+template <typename Mask>
+__device__ __forceinline__ float collage_backward_element(float g, const MaskValue& m, float s, float c, float omega, Mask mask, float* dq)
+{
+    *dq = g * m.value * omega * c;
+    return mask.du(g * s, m);
+}
+
 // From dz[N,D] and the forward's u (without a): du = dz * sin(omega q) * dm/du at u + a (du may be dz itself), and per row block the
 // partial sums [da : width | dc : width | dB : width * dims] into partials + blockIdx.y * width * (2 + dims),
 // with dq = dz * m * omega * cos(omega q).
@@ -523,11 +534,9 @@ __device__ __forceinline__ void collage_backward_body(activation* du, float* __r
             int i = row * width + j;
             const float* x_row = x + row * dims;
             MaskValue m = mask.at(load_activation(u, i) + a_j);
-            float s, c;
+            float s, c, dq;
             sine_cosine(omega * basis_argument(column, x_row, dims), &s, &c);
-            float g = load_activation(dz, i);
-            float du_i = mask.du(g * s, m);
-            float dq = g * m.value * omega * c;
+            float du_i = collage_backward_element(load_activation(dz, i), m, s, c, omega, mask, &dq);
             store_activation(du, i, du_i);
             sum_da += du_i;
             sum_dc += dq;
@@ -677,11 +686,9 @@ __device__ __forceinline__ void coordinate_collage_backward_body(float* __restri
         {
             const float* x_row = x + row * dims;
             MaskValue m = mask.at(coordinate_mask_input(input, x_row, dims));
-            float s, c;
+            float s, c, dq;
             sine_cosine(omega * basis_argument(column, x_row, dims), &s, &c);
-            float g = load_activation(dz, row * width + j);
-            float du_i = mask.du(g * s, m);
-            float dq = g * m.value * omega * c;
+            float du_i = collage_backward_element(load_activation(dz, row * width + j), m, s, c, omega, mask, &dq);
             sums[0] += du_i;
             sums[1] += dq;
             for (int k = 0; k < 3; k++)
@@ -916,20 +923,23 @@ __device__ __forceinline__ void copy_async_wait_prior()
 }
 
 // Stages K slice `slice` of the block's TC_TILE rows of m[count, k] (row-major) in tile, zeros
-// beyond the matrix: in 16-byte copies where every row is 16-byte aligned (k a multiple of 4 and
-// m aligned; then a row's 4-value pieces lie wholly inside or outside it), else value by value.
+// beyond the matrix, the copies shared by the block's THREADS threads (a constant, so that the
+// loops unroll: with blockDim's stride ptxas spills some of the forwards): in 16-byte copies
+// where every row is 16-byte aligned (k a multiple of 4 and m aligned; then a row's 4-value
+// pieces lie wholly inside or outside it), else value by value.
+template <int THREADS>
 __device__ __forceinline__ void stage_slice(float (*tile)[TC_PITCH], const float* __restrict__ m, int first, int count, int k, int slice,
     bool aligned)
 {
     if (aligned)
-        for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE / 4; i += TC_THREADS)
+        for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE / 4; i += THREADS)
         {
             int r = i / (TC_K_SLICE / 4), c = 4 * (i % (TC_K_SLICE / 4)), kk = slice * TC_K_SLICE + c;
             bool valid = first + r < count && kk < k;
             copy_async_16(&tile[r][c], valid ? m + (first + r) * k + kk : m, valid);
         }
     else
-        for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE; i += TC_THREADS)
+        for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE; i += THREADS)
         {
             int r = i / TC_K_SLICE, kk = slice * TC_K_SLICE + i % TC_K_SLICE;
             bool valid = first + r < count && kk < k;
@@ -940,10 +950,11 @@ __device__ __forceinline__ void stage_slice(float (*tile)[TC_PITCH], const float
 #ifdef SCONE_BF16_ACTIVATIONS
 // The same for bfloat16 activations m, widened into the float tile by plain loads: cp.async
 // copies bytes and cannot widen. `aligned` is not needed here.
+template <int THREADS>
 __device__ __forceinline__ void stage_slice(float (*tile)[TC_PITCH], const activation* __restrict__ m, int first, int count, int k, int slice,
     bool aligned)
 {
-    for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE; i += TC_THREADS)
+    for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE; i += THREADS)
     {
         int r = i / TC_K_SLICE, kk = slice * TC_K_SLICE + i % TC_K_SLICE;
         tile[r][i % TC_K_SLICE] = first + r < count && kk < k ? load_activation(m, (first + r) * k + kk) : 0.0f;
@@ -981,16 +992,16 @@ __device__ __forceinline__ void collage_tf32_forward_body(activation* __restrict
                 acc[i][j][r] = 0.0f;
 
     int slices = (in_width + TC_K_SLICE - 1) / TC_K_SLICE;
-    stage_slice(rows_tile[0], input, first_row, rows, in_width, 0, rows_aligned);
-    stage_slice(weight_tile[0], mask_weight, first_column, width, in_width, 0, weights_aligned);
+    stage_slice<TC_THREADS>(rows_tile[0], input, first_row, rows, in_width, 0, rows_aligned);
+    stage_slice<TC_THREADS>(weight_tile[0], mask_weight, first_column, width, in_width, 0, weights_aligned);
     copy_async_commit();
     for (int s = 0; s < slices; s++)
     {
         int stage = s % 2;
         if (s + 1 < slices)
         {
-            stage_slice(rows_tile[1 - stage], input, first_row, rows, in_width, s + 1, rows_aligned);
-            stage_slice(weight_tile[1 - stage], mask_weight, first_column, width, in_width, s + 1, weights_aligned);
+            stage_slice<TC_THREADS>(rows_tile[1 - stage], input, first_row, rows, in_width, s + 1, rows_aligned);
+            stage_slice<TC_THREADS>(weight_tile[1 - stage], mask_weight, first_column, width, in_width, s + 1, weights_aligned);
         }
         copy_async_commit(); // possibly empty, so that "all but the newest" is always slice s
         copy_async_wait_prior();
@@ -1089,6 +1100,248 @@ extern "C" __global__ void __launch_bounds__(TC_THREADS) collage_tf32_forward_li
     COLLAGE_TF32_FORWARD(MASK_LINEAR);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Tensor-core collage backward (TF32, sm_80 and later): collage_tf32_backward_M
+// ---------------------------------------------------------------------------------------------
+
+// dz_prev = du A on tensor cores with the collage backward in its prologue, so that du (written
+// for the weight gradient dA = du^T z_prev) is not read back for dz_prev. A persistent grid: each
+// block loops over tiles of TC_TILE rows and keeps one partial [da | dc | dB] for all of them, so
+// the workspace holds a partial per block rather than per tile. Per tile and slice of TC_K_SLICE
+// columns of du the prologue computes du (collage_backward_element, as collage_backward_body),
+// stores it, sums its partials and leaves it in shared memory while cp.async stages the slice of
+// A; then eight warps, 2 x 4 of 32 x 32, multiply it into a TC_TILE x TCB_COLUMNS tile of dz_prev.
+// Inputs wider than TCB_COLUMNS take further passes over the tile, which read du back (this block
+// just wrote it) rather than compute it again.
+#define TCB_COLUMNS 128
+#define TCB_THREADS 256
+// 8 floats of padding make the B fragments' loads conflict-free (the rows t start 8 banks apart).
+#define TCB_PITCH (TCB_COLUMNS + 8)
+// The prologue's threads per du column: each takes TC_TILE / TCB_GROUPS of the tile's rows.
+#define TCB_GROUPS (TCB_THREADS / TC_K_SLICE)
+
+// Stages rows [slice TC_K_SLICE, +TC_K_SLICE) and columns [first, first + TCB_COLUMNS) of
+// m[count, k] (row-major) in tile, zeros beyond the matrix: in 16-byte copies where every row is
+// 16-byte aligned (first is a multiple of 4), else value by value.
+__device__ __forceinline__ void stage_row_slice(float (*tile)[TCB_PITCH], const float* __restrict__ m, int first, int count, int k, int slice,
+    bool aligned)
+{
+    if (aligned)
+        for (int i = threadIdx.x; i < TC_K_SLICE * TCB_COLUMNS / 4; i += TCB_THREADS)
+        {
+            int r = i / (TCB_COLUMNS / 4), c = 4 * (i % (TCB_COLUMNS / 4)), row = slice * TC_K_SLICE + r;
+            bool valid = row < count && first + c < k;
+            copy_async_16(&tile[r][c], valid ? m + row * k + first + c : m, valid);
+        }
+    else
+        for (int i = threadIdx.x; i < TC_K_SLICE * TCB_COLUMNS; i += TCB_THREADS)
+        {
+            int r = i / TCB_COLUMNS, c = i % TCB_COLUMNS, row = slice * TC_K_SLICE + r;
+            bool valid = row < count && first + c < k;
+            copy_async_4(&tile[r][c], valid ? m + row * k + first + c : m, valid);
+        }
+}
+
+// The prologue of slice `slice` of the rows [first_row, first_row + TC_TILE): du from dz, u + a and
+// the basis, stored, and as stored into tile (zeros outside the matrix) for the mma. Each thread
+// takes one column and every TCB_GROUPS-th row, and returns its sums of du, dq and dq x[k] in sums.
+template <typename Mask>
+__device__ __forceinline__ void collage_backward_slice(float (*tile)[TC_PITCH], float* sums, activation* du, const activation* dz,
+    const activation* __restrict__ u, const float* __restrict__ a, const float* __restrict__ x, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
+    int first_row, int slice, int rows, int width, int dims, float omega, Mask mask)
+{
+    int column = threadIdx.x % TC_K_SLICE, j = slice * TC_K_SLICE + column;
+    for (int slot = 0; slot < 5; slot++)
+        sums[slot] = 0.0f;
+    BasisColumn basis = load_basis_column(basis_weight, basis_bias, j < width ? j : width - 1, dims);
+    for (int r = threadIdx.x / TC_K_SLICE; r < TC_TILE; r += TCB_GROUPS)
+    {
+        int row = first_row + r;
+        float stored = 0.0f;
+        if (row < rows && j < width)
+        {
+            int i = row * width + j;
+            const float* x_row = x + row * dims;
+            MaskValue m = mask.at(load_activation(u, i) + a[j]);
+            float s, c, dq;
+            sine_cosine(omega * basis_argument(basis, x_row, dims), &s, &c);
+            float du_i = collage_backward_element(load_activation(dz, i), m, s, c, omega, mask, &dq);
+            store_activation(du, i, du_i);
+            stored = stored_value(du_i);
+            sums[0] += du_i;
+            sums[1] += dq;
+            for (int k = 0; k < 3; k++)
+                if (k < dims)
+                    sums[2 + k] += dq * x_row[k];
+        }
+        tile[r][column] = stored;
+    }
+}
+
+// Adds slice `slice`'s sums (scratch[slot][group][column], every prologue thread's) over the
+// TCB_GROUPS threads of each column, in order, into the block's partial part, [da : width |
+// dc : width | dB : width * dims]: written by the block's first tile, added to by the later ones.
+// The same thread always owns the same entries, so the later tiles need no barrier for them.
+__device__ __forceinline__ void add_slice_partials(float* __restrict__ part, const float (*scratch)[TCB_GROUPS][TC_K_SLICE], int slice, int width,
+    int dims, bool first)
+{
+    int slot = threadIdx.x / TC_K_SLICE, column = threadIdx.x % TC_K_SLICE, j = slice * TC_K_SLICE + column;
+    if (slot >= 2 + dims || j >= width)
+        return;
+    float total = 0.0f;
+    for (int group = 0; group < TCB_GROUPS; group++)
+        total += scratch[slot][group][column];
+    float* p = slot < 2 ? part + slot * width + j : part + 2 * width + j * dims + (slot - 2);
+    *p = first ? total : *p + total;
+}
+
+// du[N,D], da, dc, dB as collage_backward_body leaves them (one partial per block, blockIdx.x,
+// each of width (2 + dims)), and d_input[N,K] = du A[D,K], the products in TF32 (du as stored
+// and A rounded by cvt.rna, FP32 accumulation). du may be dz itself. A grid of blocks of
+// TCB_THREADS, at most one a row tile.
+template <typename Mask>
+__device__ __forceinline__ void collage_tf32_backward_body(activation* du, float* __restrict__ partials, activation* __restrict__ d_input,
+    const activation* dz, const activation* __restrict__ u, const float* __restrict__ a, const float* __restrict__ x, const float* __restrict__ mask_weight,
+    const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, int rows, int in_width, int width, int dims, float omega, Mask mask)
+{
+    __shared__ __align__(16) float du_tile[2][TC_TILE][TC_PITCH];
+    __shared__ __align__(16) float weight_tile[2][TC_K_SLICE][TCB_PITCH];
+    __shared__ float scratch[5][TCB_GROUPS][TC_K_SLICE];
+    bool du_aligned = rows_aligned_16(du, width), weights_aligned = rows_aligned_16(mask_weight, in_width);
+    float* part = partials + blockIdx.x * width * (2 + dims);
+    int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+    int warp_row = (warp / 4) * 32, warp_column = (warp % 4) * 32;
+    int tiles = (rows + TC_TILE - 1) / TC_TILE, slices = (width + TC_K_SLICE - 1) / TC_K_SLICE;
+    for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x)
+    {
+        int first_row = tile * TC_TILE;
+        for (int first_column = 0; first_column < in_width; first_column += TCB_COLUMNS)
+        {
+            bool prologue = first_column == 0;
+            float acc[2][4][4];
+#pragma unroll
+            for (int i = 0; i < 2; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++)
+#pragma unroll
+                    for (int r = 0; r < 4; r++)
+                        acc[i][j][r] = 0.0f;
+
+            stage_row_slice(weight_tile[0], mask_weight, first_column, width, in_width, 0, weights_aligned);
+            if (!prologue)
+                stage_slice<TCB_THREADS>(du_tile[0], du, first_row, rows, width, 0, du_aligned);
+            copy_async_commit();
+            for (int s = 0; s < slices; s++)
+            {
+                int stage = s % 2;
+                if (s + 1 < slices)
+                {
+                    stage_row_slice(weight_tile[1 - stage], mask_weight, first_column, width, in_width, s + 1, weights_aligned);
+                    if (!prologue)
+                        stage_slice<TCB_THREADS>(du_tile[1 - stage], du, first_row, rows, width, s + 1, du_aligned);
+                }
+                copy_async_commit(); // possibly empty, so that "all but the newest" is always slice s
+                if (prologue)
+                {
+                    float sums[5];
+                    collage_backward_slice(du_tile[stage], sums, du, dz, u, a, x, basis_weight, basis_bias, first_row, s, rows, width, dims, omega, mask);
+                    for (int slot = 0; slot < 5; slot++)
+                        scratch[slot][threadIdx.x / TC_K_SLICE][threadIdx.x % TC_K_SLICE] = sums[slot];
+                }
+                copy_async_wait_prior();
+                __syncthreads();
+                if (prologue)
+                    add_slice_partials(part, scratch, s, width, dims, tile == (int)blockIdx.x);
+#pragma unroll
+                for (int k8 = 0; k8 < TC_K_SLICE; k8 += 8)
+                {
+                    unsigned int fa[2][4], fb[4][2];
+#pragma unroll
+                    for (int i = 0; i < 2; i++)
+                    {
+                        const float* top = du_tile[stage][warp_row + i * 16 + g] + k8 + t;
+                        const float* bottom = du_tile[stage][warp_row + i * 16 + g + 8] + k8 + t;
+                        fa[i][0] = tf32_bits(top[0]);
+                        fa[i][1] = tf32_bits(bottom[0]);
+                        fa[i][2] = tf32_bits(top[4]);
+                        fa[i][3] = tf32_bits(bottom[4]);
+                    }
+#pragma unroll
+                    for (int j = 0; j < 4; j++)
+                    {
+                        fb[j][0] = tf32_bits(weight_tile[stage][k8 + t][warp_column + j * 8 + g]);
+                        fb[j][1] = tf32_bits(weight_tile[stage][k8 + t + 4][warp_column + j * 8 + g]);
+                    }
+#pragma unroll
+                    for (int i = 0; i < 2; i++)
+#pragma unroll
+                        for (int j = 0; j < 4; j++)
+                            mma_tf32_m16n8k8(acc[i][j], fa[i], fb[j], acc[i][j]);
+                }
+                __syncthreads(); // the stage is restaged, and scratch rewritten, a slice on
+            }
+
+#pragma unroll
+            for (int i = 0; i < 2; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++)
+#pragma unroll
+                    for (int r = 0; r < 4; r++)
+                    {
+                        int row = first_row + warp_row + i * 16 + g + 8 * (r / 2);
+                        int column = first_column + warp_column + j * 8 + 2 * t + r % 2;
+                        if (row < rows && column < in_width)
+                            store_activation(d_input, row * in_width + column, acc[i][j][r]);
+                    }
+        }
+    }
+}
+
+// One kernel per mask activation, named collage_tf32_backward_NAME (NAME: the --mask name), with
+// m = sigma(k w0 u) as in collage_backward_NAME (scale may be null: k = 1). Two blocks a
+// multiprocessor (at most 128 registers) keep 16 warps on it for the prologue's loads.
+#define COLLAGE_TF32_BACKWARD_ARGUMENTS activation* du, float* __restrict__ partials, activation* __restrict__ d_input, const activation* dz, \
+    const activation* __restrict__ u, const float* __restrict__ a, const float* __restrict__ x, const float* __restrict__ mask_weight, \
+    const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, const float* __restrict__ scale, \
+    int rows, int in_width, int width, int dims, float w0, float omega
+#define COLLAGE_TF32_BACKWARD(MASK) collage_tf32_backward_body(du, partials, d_input, dz, u, a, x, mask_weight, basis_weight, basis_bias, \
+    rows, in_width, width, dims, omega, SoftMask<MASK>(scaled_w0(w0, scale)))
+
+extern "C" __global__ void __launch_bounds__(TCB_THREADS, 2) collage_tf32_backward_sin2(COLLAGE_TF32_BACKWARD_ARGUMENTS)
+{
+    COLLAGE_TF32_BACKWARD(MASK_SIN_SQUARED);
+}
+
+extern "C" __global__ void __launch_bounds__(TCB_THREADS, 2) collage_tf32_backward_sigmoid(COLLAGE_TF32_BACKWARD_ARGUMENTS)
+{
+    COLLAGE_TF32_BACKWARD(MASK_SIGMOID);
+}
+
+extern "C" __global__ void __launch_bounds__(TCB_THREADS, 2) collage_tf32_backward_gauss(COLLAGE_TF32_BACKWARD_ARGUMENTS)
+{
+    COLLAGE_TF32_BACKWARD(MASK_GAUSSIAN);
+}
+
+extern "C" __global__ void __launch_bounds__(TCB_THREADS, 2) collage_tf32_backward_nsin(COLLAGE_TF32_BACKWARD_ARGUMENTS)
+{
+    COLLAGE_TF32_BACKWARD(MASK_NORMALIZED_SIN);
+}
+
+extern "C" __global__ void __launch_bounds__(TCB_THREADS, 2) collage_tf32_backward_ncos(COLLAGE_TF32_BACKWARD_ARGUMENTS)
+{
+    COLLAGE_TF32_BACKWARD(MASK_NORMALIZED_COS);
+}
+
+extern "C" __global__ void __launch_bounds__(TCB_THREADS, 2) collage_tf32_backward_ntanh(COLLAGE_TF32_BACKWARD_ARGUMENTS)
+{
+    COLLAGE_TF32_BACKWARD(MASK_NORMALIZED_TANH);
+}
+
+extern "C" __global__ void __launch_bounds__(TCB_THREADS, 2) collage_tf32_backward_linear(COLLAGE_TF32_BACKWARD_ARGUMENTS)
+{
+    COLLAGE_TF32_BACKWARD(MASK_LINEAR);
+}
+
 #endif
 // ---------------------------------------------------------------------------------------------
 // Collage layer on a whole grid: basis_tables, collage_forward_grid, collage_backward_grid
@@ -1173,9 +1426,8 @@ __device__ __forceinline__ void collage_backward_grid_body(activation* du, float
             float s = p[j] * q[stride + j] + p[stride + j] * q[j];
             float c = p[stride + j] * q[stride + j] - p[j] * q[j];
             MaskValue m = mask.at(load_activation(u, i) + a_j);
-            float g = load_activation(dz, i);
-            float du_i = mask.du(g * s, m);
-            float dq = g * m.value * omega * c;
+            float dq;
+            float du_i = collage_backward_element(load_activation(dz, i), m, s, c, omega, mask, &dq);
             store_activation(du, i, du_i);
             sum_da += du_i;
             sum_dc += dq;

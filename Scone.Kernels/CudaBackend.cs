@@ -9,7 +9,7 @@ namespace Scone.Kernels;
 
 /// <summary>How to open the CUDA backend.</summary>
 /// <param name="Device">The device ordinal.</param>
-/// <param name="Tf32">Let cuBLAS use TF32 tensor cores for the GEMMs, and (on sm_80 and later) run the collage forward as one tensor-core GEMM with the collage in its epilogue (off: strict float32).</param>
+/// <param name="Tf32">Let cuBLAS use TF32 tensor cores for the GEMMs, and (on sm_80 and later) run the collage forward as one tensor-core GEMM with the collage in its epilogue and the backward as one with the collage backward in its prologue (off: strict float32).</param>
 /// <param name="FastMath">Fused multiply-adds and the CPU float path's polynomial sine and cosine in every kernel (kernels.cu's sine_cosine; within 3e-7 of sin for |x| up to 1e4): faster, no longer bitwise the strict mode.</param>
 /// <param name="Activations">How activations and their gradients are stored (<see cref="ActivationStorage"/>): BFloat16 halves the bytes of every row-sized pass.</param>
 /// <param name="SynchronizeEachLaunch">Wait after every launch so that a fault is blamed on the kernel that caused it; null reads SCONE_SYNC=1.</param>
@@ -53,6 +53,9 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     /// <summary>collage_tf32_forward's tile of rows and columns and its block: kernels.cu's TC_TILE and TC_THREADS.</summary>
     private const int Tf32Tile = 64, Tf32Threads = 128;
 
+    /// <summary>collage_tf32_backward's block (kernels.cu's TCB_THREADS) and the blocks a multiprocessor its __launch_bounds__ ask for: its persistent grid.</summary>
+    private const int Tf32BackwardThreads = 256, Tf32BackwardBlocksPerMultiprocessor = 2;
+
     /// <summary>The flat kernels' block: kernels.cu's REDUCE_BLOCK (mse_loss's tree reduction needs exactly this).</summary>
     internal const int FlatBlock = 256;
 
@@ -90,7 +93,10 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         blocks.Add(KernelNames.DivideAdd, 1);
         blocks.Add(KernelNames.LinearMseLoss, LinearMseThreads);
         foreach (var mask in Enum.GetValues<MaskActivation>())
+        {
             blocks.Add(KernelNames.CollageTf32Forward(mask), Tf32Threads);
+            blocks.Add(KernelNames.CollageTf32Backward(mask), Tf32BackwardThreads);
+        }
         return blocks;
     }
 
@@ -112,6 +118,8 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     private readonly Dictionary<MaskActivation, CudaKernel> _collageForward = [], _collageBackward = [], _coordinateCollageForward = [], _coordinateCollageBackward = [];
     /// <summary>collage_tf32_forward per mask, with TF32 on a device of compute capability 8.0 or later; else empty.</summary>
     private readonly Dictionary<MaskActivation, CudaKernel> _collageTf32Forward = [];
+    /// <summary>collage_tf32_backward per mask, where collage_tf32_forward is; else empty.</summary>
+    private readonly Dictionary<MaskActivation, CudaKernel> _collageTf32Backward = [];
     private readonly Dictionary<MaskActivation, CudaKernel> _collageForwardGrid = [], _collageBackwardGrid = [];
     private readonly CudaKernel _basisTables;
     private readonly int _maxBlocks;
@@ -147,7 +155,10 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
                 _coordinateCollageForward[mask] = _module.Kernel(KernelNames.CoordinateCollageForward(mask));
                 _coordinateCollageBackward[mask] = _module.Kernel(KernelNames.CoordinateCollageBackward(mask));
                 if (options.Tf32 && Context.ComputeCapabilityMajor >= 8)
+                {
                     _collageTf32Forward[mask] = _module.Kernel(KernelNames.CollageTf32Forward(mask));
+                    _collageTf32Backward[mask] = _module.Kernel(KernelNames.CollageTf32Backward(mask));
+                }
                 _collageForwardGrid[mask] = _module.Kernel(KernelNames.CollageForwardGrid(mask));
                 _collageBackwardGrid[mask] = _module.Kernel(KernelNames.CollageBackwardGrid(mask));
             }
@@ -205,6 +216,9 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
     /// 100 to 128, up to 31 units of work for no alignment the kernels use.
     /// </summary>
     public int WidthAlignment => 8;
+
+    /// <summary>Whether <see cref="CollageLinearBackward"/> runs collage_tf32_backward where it has a dInput (as <see cref="Tf32CollageForward"/>).</summary>
+    public bool FusesCollageLinearBackward => _collageTf32Backward.Count > 0;
 
     /// <summary>What metrics and reports record: the device, the precision and the library versions.</summary>
     public string Description =>
@@ -395,6 +409,42 @@ public sealed unsafe class CudaBackend : IBackend<float>, ICapturingBackend
         Launch(_collageBackward[mask], ColumnTiles(width), parts, ColumnTile, RowTile,
             Act(du), Partials(0), Act(dz), Act(u), Address(a), Address(x), Address(basisWeight), Address(basisBias), OptionalAddress(scale),
             rows, width, dims, w0, omega);
+        ReducePartials(da, 0, parts, width, stride);
+        ReducePartials(dBasisBias, width, parts, width, stride);
+        ReducePartials(dBasisWeight, 2 * width, parts, width * dims, stride);
+    }
+
+    /// <summary>
+    /// With TF32 on sm_80 and later and a dInput, collage_tf32_backward: the collage backward in the
+    /// prologue of dInput = du A on tensor cores (du as stored and A rounded to TF32, FP32
+    /// accumulation), on a persistent grid with a partial per block; otherwise collage_backward and
+    /// the GEMM (cuBLAS).
+    /// </summary>
+    public void CollageLinearBackward(Slice<float>? dInput, Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias,
+        Slice<float> dz, Slice<float> u, Slice<float> a, Slice<float> x, Slice<float> maskWeight, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale,
+        int rows, int inWidth, int width, int dims, float w0, float omega, MaskActivation mask)
+    {
+        if (dInput is not { } dPrevious || inWidth == 0 || !_collageTf32Backward.TryGetValue(mask, out var kernel))
+        {
+            CollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, a, x, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask);
+            if (dInput is { } d)
+                Gemm(false, false, rows, inWidth, width, 1, du, width, maskWeight, inWidth, 0, d, inWidth);
+            return;
+        }
+        CheckLayer(rows, width, dims, du, u, x, a, basisWeight, basisBias);
+        da.Require(width, nameof(da));
+        dz.Require(Elements(rows, width), nameof(dz));
+        dPrevious.Require(Elements(rows, inWidth), nameof(dInput));
+        maskWeight.Require(Elements(width, inWidth), nameof(maskWeight));
+        dBasisWeight.Require((long)width * dims, nameof(dBasisWeight));
+        dBasisBias.Require(width, nameof(dBasisBias));
+        Context.MakeCurrent();
+        // One partial per block, [da : width | dc : width | dB : width * dims]: as many blocks as stay resident, at most one a row tile, within the workspace.
+        int stride = width * (2 + dims);
+        int parts = Math.Min(Math.Min((rows + Tf32Tile - 1) / Tf32Tile, Context.MultiprocessorCount * Tf32BackwardBlocksPerMultiprocessor),
+            MaxParts * MaxPartialLength / stride);
+        Launch(kernel, parts, 1, Tf32BackwardThreads, 1, Act(du), Partials(0), Act(dPrevious), Act(dz), Act(u), Address(a), Address(x), Address(maskWeight),
+            Address(basisWeight), Address(basisBias), OptionalAddress(scale), rows, inWidth, width, dims, w0, omega);
         ReducePartials(da, 0, parts, width, stride);
         ReducePartials(dBasisBias, width, parts, width, stride);
         ReducePartials(dBasisWeight, 2 * width, parts, width * dims, stride);

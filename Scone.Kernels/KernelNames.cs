@@ -26,6 +26,9 @@ public static class KernelNames
     /// <summary>The tensor-core GEMM with the collage forward in its epilogue (sm_80 and later): collage_tf32_forward_sin2, ...</summary>
     public static string CollageTf32Forward(MaskActivation mask) => "collage_tf32_forward_" + mask.Name();
 
+    /// <summary>The collage backward in the prologue of the tensor-core GEMM dz_prev = du A (sm_80 and later): collage_tf32_backward_sin2, ...</summary>
+    public static string CollageTf32Backward(MaskActivation mask) => "collage_tf32_backward_" + mask.Name();
+
     public const string BasisTables = "basis_tables";
 
     /// <summary>The collage forward on a whole grid, the basis read from its tables: collage_forward_grid_sin2, ...</summary>
@@ -65,5 +68,5 @@ public static class KernelNames
          BasisTables, .. Enum.GetValues<MaskActivation>().SelectMany(m => new[] { CollageForwardGrid(m), CollageBackwardGrid(m) }), Multiply, RoundActivations, GemmNarrow, SineForward, SineBackward, MaskScaleGradient, DivideAdd, ReluForward, ReluBackward, FourierEncoding, MseLoss, AdamStep, GatherRows,
          RandomIndices, GatherVideoPoints,
          MfnFilterForward, MfnFilterBackward, GaborWaveletForward, GaborWaveletBackward,
-         .. Enum.GetValues<MaskActivation>().Select(CollageTf32Forward), LinearMseLoss];
+         .. Enum.GetValues<MaskActivation>().Select(CollageTf32Forward), .. Enum.GetValues<MaskActivation>().Select(CollageTf32Backward), LinearMseLoss];
 }

@@ -43,6 +43,8 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
 
     public int WidthAlignment => inner.WidthAlignment;
 
+    public bool FusesCollageLinearBackward => inner.FusesCollageLinearBackward;
+
     public bool Recording { get; set; }
 
     /// <summary>When set, every primitive runs inside a range it opens (NVTX, for Nsight).</summary>
@@ -122,6 +124,27 @@ public sealed class TimedBackend(IBackend<float> inner) : IBackend<float>, ICapt
     public void CollageBackward(Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias, Slice<float> dz, Slice<float> u,
         Slice<float> a, Slice<float> x, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale, int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>
         Time("collage_backward", Of(du, (double)rows * width) + Of(dz, (double)rows * width) + Of(u, (double)rows * width) + Floats((double)rows * dims), (double)rows * width * (3 * dims + 13 + 2 * Trig), () => inner.CollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, a, x, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask));
+
+    public void CollageLinearBackward(Slice<float>? dInput, Slice<float> du, Slice<float> da, Slice<float> dBasisWeight, Slice<float> dBasisBias,
+        Slice<float> dz, Slice<float> u, Slice<float> a, Slice<float> x, Slice<float> maskWeight, Slice<float> basisWeight, Slice<float> basisBias, Slice<float>? scale,
+        int rows, int inWidth, int width, int dims, float w0, float omega, MaskActivation mask)
+    {
+        if (!inner.FusesCollageLinearBackward || dInput is null || inWidth == 0)
+        {
+            // Unfused: timed as the backend runs it, collage_backward and then a GEMM.
+            CollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, a, x, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask);
+            if (dInput is { } d)
+                Gemm(false, false, rows, inWidth, width, 1, du, width, maskWeight, inWidth, 0, d, inWidth);
+            return;
+        }
+        // Its GEMM counts among the step's GEMMs; its bytes are the fused kernel's: dz, u, x, A in, du and dz_prev out. Beyond 128
+        // input columns a block reads its rows' du back for the next columns straight after writing them (from L2, most likely): not counted.
+        if (Recording)
+            Gemms.Add(new GemmShape(false, false, rows, inWidth, width, 0));
+        Time("collage_tf32_backward", Of(dz, (double)rows * width) + Of(u, (double)rows * width) + Floats((double)rows * dims) + Floats((double)width * inWidth)
+            + Of(du, (double)rows * width) + Of(dInput, (double)rows * inWidth), 2.0 * rows * width * inWidth + (double)rows * width * (3 * dims + 13 + 2 * Trig),
+            () => inner.CollageLinearBackward(dInput, du, da, dBasisWeight, dBasisBias, dz, u, a, x, maskWeight, basisWeight, basisBias, scale, rows, inWidth, width, dims, w0, omega, mask));
+    }
 
     public void CoordinateCollageForward(Slice<float> z, Slice<float> x, Slice<float> maskWeight, Slice<float> a, Slice<float> basisWeight, Slice<float> basisBias,
         int rows, int width, int dims, float w0, float omega, MaskActivation mask) =>

@@ -29,7 +29,7 @@ public sealed class TrainingOptions(int defaultSteps, double defaultLr, int defa
         new(Trainer(parse), parse.GetValue(Device)!, Math(parse, Tf32, FastMath, Activations), parse.GetValue(Out)!, parse.GetValue(Resume),
             PadWidthsOption.Parse(parse.GetValue(PadWidths)!));
 
-    public const string Tf32Help = "CUDA: TF32 tensor cores for the GEMMs (cuBLAS, and on sm_80+ the collage forward as one tensor-core kernel)";
+    public const string Tf32Help = "CUDA: TF32 tensor cores for the GEMMs (cuBLAS, and on sm_80+ the collage forward and backward each as one tensor-core kernel)";
     public const string FastMathHelp = "CUDA: fused multiply-adds and a polynomial sine (within 3e-7) in the kernels, instead of the CPU-exact arithmetic";
 
     public static DeviceMath Math(ParseResult parse, Option<bool> tf32, Option<bool> fastMath, Option<string> activations) =>

@@ -97,6 +97,24 @@ public interface IBackend<T> : IDisposable where T : unmanaged, IFloatingPointIe
         int rows, int width, int dims, T w0, T omega, MaskActivation mask);
 
     /// <summary>
+    /// Whether <see cref="CollageLinearBackward"/> runs as one kernel (CUDA's tensor-core backward):
+    /// then a layer gains more from it than from the grid tables' saved sines.
+    /// </summary>
+    bool FusesCollageLinearBackward => false;
+
+    /// <summary>
+    /// The collage layer's backward through its mask GEMM: <see cref="CollageBackward"/> (du, da, dB,
+    /// dc exactly as it leaves them; du may be dz itself), then dInput[N,K] = du A[D,K] (a Gemm,
+    /// overwritten) where dInput is given (null for a first layer: then only the collage backward).
+    /// A backend may fuse the two (CUDA with TF32: the collage backward in the prologue of a
+    /// tensor-core GEMM, so that no separate GEMM reads du back); its results are those of the two steps, to
+    /// the GEMM's precision.
+    /// </summary>
+    void CollageLinearBackward(Slice<T>? dInput, Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias,
+        Slice<T> dz, Slice<T> u, Slice<T> a, Slice<T> x, Slice<T> maskWeight, Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale,
+        int rows, int inWidth, int width, int dims, T w0, T omega, MaskActivation mask);
+
+    /// <summary>
     /// A collage layer whose mask input is the coordinates themselves (SCONE's first layer), its
     /// GEMM fused in: z[N,D] = sigma(w0 u) * sin(omega (x B^T + c)) with u = x A^T + a, A[D,d],
     /// summed as a GEMM and then the bias would sum it. u stays in registers: nothing but z is written.

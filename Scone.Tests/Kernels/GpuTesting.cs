@@ -233,8 +233,9 @@ public sealed class LeaveOutGpuTestsWithoutCudaAttribute : NUnitAttribute, IAppl
 /// <summary>The base of the fixtures that run a primitive on the GPU and on the CPU in float32 and float64.</summary>
 /// <param name="fastMath">Open the device with --fast-math's kernels (fixtures run once each way name it in [TestFixture]).</param>
 /// <param name="activations">How all three backends store activations (a fixture run with bfloat16 ones names it in [TestFixture]).</param>
+/// <param name="tf32">Open the device with TF32 (its tensor-core kernels and cuBLAS's TF32 GEMMs).</param>
 [Category(Gpu.Category)]
-public abstract class GpuFixture(bool fastMath = false, ActivationStorage activations = ActivationStorage.Full)
+public abstract class GpuFixture(bool fastMath = false, ActivationStorage activations = ActivationStorage.Full, bool tf32 = false)
 {
     protected CudaBackend Device { get; private set; } = null!;
     protected Engine.Backends.Cpu.CpuBackend<float> CpuFloat { get; } = new(activations);
@@ -247,7 +248,7 @@ public abstract class GpuFixture(bool fastMath = false, ActivationStorage activa
     protected double Stored(double tolerance) => activations == ActivationStorage.BFloat16 ? Math.Max(tolerance, Tolerances.BFloat16Ulp) : tolerance;
 
     [OneTimeSetUp]
-    public void OpenGpu() => Device = Gpu.OpenOrIgnore(fastMath: fastMath, activations: activations);
+    public void OpenGpu() => Device = Gpu.OpenOrIgnore(tf32: tf32, fastMath: fastMath, activations: activations);
 
     [OneTimeTearDown]
     public void CloseGpu() => Device?.Dispose();

@@ -123,6 +123,15 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
         Stored(du);
     }
 
+    public void CollageLinearBackward(Slice<T>? dInput, Slice<T> du, Slice<T> da, Slice<T> dBasisWeight, Slice<T> dBasisBias,
+        Slice<T> dz, Slice<T> u, Slice<T> a, Slice<T> x, Slice<T> maskWeight, Slice<T> basisWeight, Slice<T> basisBias, Slice<T>? scale,
+        int rows, int inWidth, int width, int dims, T w0, T omega, MaskActivation mask)
+    {
+        CollageBackward(du, da, dBasisWeight, dBasisBias, dz, u, a, x, basisWeight, basisBias, scale, rows, width, dims, w0, omega, mask);
+        if (dInput is { } dPrevious)
+            Gemm(false, false, rows, inWidth, width, T.One, du, width, maskWeight, inWidth, T.Zero, dPrevious, inWidth);
+    }
+
     private delegate void CollageChunk(Span<T> da, Span<T> dBasisWeight, Span<T> dBasisBias, int start, int count);
 
     /// <summary>A collage backward's reductions by chunks: one partial per chunk holds [da | dc | dB], in that order, added into da, dc and dB.</summary>

@@ -67,7 +67,7 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
             parameters.Of(_basisBias), Scale(parameters), rows, InputWidth, OutputWidth, Dims, _w0, _omega, _mask);
     }
 
-    /// <summary>du overwrites dz; da, dB, dc, dA (and dk) += their reductions; dz_prev = du A (overwritten).</summary>
+    /// <summary>du overwrites dz; da, dB, dc, dA (and dk) += their reductions; dz_prev = du A (overwritten), with the collage backward in one backend call (fused where it can be).</summary>
     public void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows)
     {
         if (Fused)
@@ -77,12 +77,13 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
             return;
         }
         var u = _u!.Slice(0, rows * OutputWidth);
-        _backend.CollageBackward(dOutput, gradients.Of(_maskBias), gradients.Of(_basisWeight), gradients.Of(_basisBias),
-            dOutput, u, parameters.Of(_maskBias), x, parameters.Of(_basisWeight), parameters.Of(_basisBias), Scale(parameters), rows, OutputWidth, Dims, _w0, _omega, _mask);
-        MaskGradients(dInput, dOutput, gradients, input, parameters, rows);
+        _backend.CollageLinearBackward(dInput, dOutput, gradients.Of(_maskBias), gradients.Of(_basisWeight), gradients.Of(_basisBias),
+            dOutput, u, parameters.Of(_maskBias), x, parameters.Of(_maskWeight), parameters.Of(_basisWeight), parameters.Of(_basisBias), Scale(parameters),
+            rows, InputWidth, OutputWidth, Dims, _w0, _omega, _mask);
+        MaskGradients(null, dOutput, gradients, input, parameters, rows);
     }
 
-    /// <summary>After the collage backward wrote du over dOutput: dk (the -L scale), dA += du^T z_prev and dz_prev = du A.</summary>
+    /// <summary>After the collage backward wrote du over dOutput: dk (the -L scale), dA += du^T z_prev and, where dInput is given, dz_prev = du A.</summary>
     private void MaskGradients(Slice<T>? dInput, Slice<T> du, Slice<T> gradients, Slice<T> input, Slice<T> parameters, int rows)
     {
         if (_scale is not null)
@@ -166,7 +167,8 @@ internal sealed class CollageLayer<T> : ILayer<T> where T : unmanaged, IFloating
     public void Backward(Slice<T>? dInput, Slice<T> dOutput, Slice<T> gradients, Slice<T> input, Slice<T> output, Slice<T> x, Slice<T> parameters, int rows,
         GridRows? grid)
     {
-        if (grid is null || Dims != 2 || Fused)
+        // As the forward: a backend that runs the collage backward in its GEMM's prologue saves a pass over du, more than the tables save sines.
+        if (grid is null || Dims != 2 || Fused || _backend.FusesCollageLinearBackward)
         {
             Backward(dInput, dOutput, gradients, input, output, x, parameters, rows);
             return;
