@@ -12,6 +12,9 @@ namespace Scone.Engine.Backends.Cpu;
 /// </summary>
 public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStorage.Full) : IBackend<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>LinearMseLoss's y and dy, grown to the largest batch it has seen.</summary>
+    private CpuBuffer<T>? _lossScratch;
+
     public string Name => "cpu";
 
     public ActivationStorage Activations => activations;
@@ -423,8 +426,11 @@ public sealed class CpuBackend<T>(ActivationStorage activations = ActivationStor
     public void LinearMseLoss(Slice<T> dz, Slice<T> dWeight, Slice<T> dBias, Slice<T> sums, Slice<T> z, Slice<T> target, Slice<T> weight, Slice<T> bias,
         int rows, int inWidth, int cols)
     {
-        var y = new CpuBuffer<T>(rows * cols).All;
-        var dy = new CpuBuffer<T>(rows * cols).All;
+        // y and dy in a scratch buffer kept for the next step (a few MB at full batch: not a fresh allocation each step).
+        int length = checked(rows * cols);
+        if (_lossScratch is null || _lossScratch.Length < 2 * length)
+            _lossScratch = new CpuBuffer<T>(checked(2 * length));
+        var (y, dy) = (_lossScratch.Slice(0, length), _lossScratch.Slice(length, length));
         Gemm(false, true, rows, cols, inWidth, T.One, z, inWidth, weight, inWidth, T.Zero, y, cols);
         AddBias(y, bias, rows, cols);
         MseLoss(dy, sums, y, target, rows, cols);

@@ -1,6 +1,5 @@
 namespace Scone.Engine.Backends.Cpu;
 
-/// <summary>A buffer of the CPU backend: a managed array.</summary>
 /// <summary>
 /// A buffer of the CPU backend: a managed array. With bfloat16 storage the array still holds T,
 /// every value rounded to bfloat16 whenever the backend writes it, so that its numbers are a GPU's that stores bfloat16.
