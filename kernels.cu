@@ -553,7 +553,8 @@ __device__ __forceinline__ void collage_backward_body(activation* du, float* __r
 // NAME the --mask name (MaskActivations.Name). At most COLUMN_TILE x ROW_TILE threads a block.
 // The sin2, nsin and ncos backwards also ask for 8 resident blocks (32 registers, the grid's
 // 8 blocks a multiprocessor): ptxas fits them without a spill; the other masks' backwards spill
-// at 32 (scone kernels shows both), so they keep 37-46 registers and 5-6 blocks.
+// at 32 (scone kernels shows both), so they keep 37-46 registers and 5-6 blocks. sigmoid's asks
+// for 6: left to itself, ptxas gave its bf16 build on sm_90 32 registers and a 4-byte spill.
 #define COLLAGE_FORWARD_ARGUMENTS activation* __restrict__ z, const activation* __restrict__ u, const float* __restrict__ x, \
     const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, \
     const float* __restrict__ scale, int rows, int width, int dims, float w0, float omega
@@ -576,7 +577,7 @@ extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_for
     collage_forward_body(z, u, x, a, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIGMOID>(scaled_w0(w0, scale)));
 }
 
-extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE) collage_backward_sigmoid(COLLAGE_BACKWARD_ARGUMENTS)
+extern "C" __global__ void __launch_bounds__(COLUMN_TILE * ROW_TILE, 6) collage_backward_sigmoid(COLLAGE_BACKWARD_ARGUMENTS)
 {
     collage_backward_body(du, partials, dz, u, a, x, basis_weight, basis_bias, rows, width, dims, omega, SoftMask<MASK_SIGMOID>(scaled_w0(w0, scale)));
 }
@@ -846,6 +847,13 @@ extern "C" __global__ void divide_add(float* __restrict__ d_scale, const float* 
 // A slice's row pitch: 4 floats of padding make the fragment loads below conflict-free (the 8
 // groupIDs of a warp start 20 floats apart, so their banks 0, 20, 8, 28, ... never collide).
 #define TC_PITCH (TC_K_SLICE + 4)
+// A slice of activations as staged: floats at TC_PITCH, or bfloat16 at 24 (48-byte rows, so that
+// 16-byte copies land aligned; the 8 groupIDs' rows start 12 words apart: banks 0, 12, 24, 4, ...).
+#ifdef SCONE_BF16_ACTIVATIONS
+#define TC_ACT_PITCH (TC_K_SLICE + 8)
+#else
+#define TC_ACT_PITCH TC_PITCH
+#endif
 
 // cvt.rna.tf32.f32: x to the nearest tf32 (ties away from zero), the .b32 an mma reads.
 __device__ __forceinline__ unsigned int tf32_bits(float x)
@@ -875,7 +883,7 @@ __device__ __forceinline__ void mma_tf32_m16n8k8(float* d, const unsigned int* a
 }
 
 // The shared-state-space address of a pointer to shared memory, as cp.async takes it.
-__device__ __forceinline__ unsigned int shared_address(const float* shared)
+__device__ __forceinline__ unsigned int shared_address(const void* shared)
 {
     unsigned int address;
     asm("{ .reg .u64 p; cvta.to.shared.u64 p, %1; cvt.u32.u64 %0, p; }" : "=r"(address) : "l"(shared));
@@ -893,8 +901,8 @@ __device__ __forceinline__ void copy_async_4(float* shared, const float* global,
 #endif
 }
 
-// The same for shared[0..4) = global[0..4), both 16-byte aligned: cp.async.cg (through L2 only).
-__device__ __forceinline__ void copy_async_16(float* shared, const float* global, bool valid)
+// The same for 16 bytes (4 floats or 8 bfloat16), both 16-byte aligned: cp.async.cg (through L2 only).
+__device__ __forceinline__ void copy_async_16(void* shared, const void* global, bool valid)
 {
 #ifdef SCONE_CUDA_EMULATOR
     __scone_cp_async(shared, global, 16, valid ? 16 : 0);
@@ -948,23 +956,34 @@ __device__ __forceinline__ void stage_slice(float (*tile)[TC_PITCH], const float
 }
 
 #ifdef SCONE_BF16_ACTIVATIONS
-// The same for bfloat16 activations m, widened into the float tile by plain loads: cp.async
-// copies bytes and cannot widen. `aligned` is not needed here.
+// The same for bfloat16 activations m into a bfloat16 tile (the fragment loads widen them): in
+// 16-byte copies of 8 values where every row is 16-byte aligned (k a multiple of 8 and m
+// aligned: a padded width), else by plain loads value by value (cp.async has no 2-byte copy).
 template <int THREADS>
-__device__ __forceinline__ void stage_slice(float (*tile)[TC_PITCH], const activation* __restrict__ m, int first, int count, int k, int slice,
+__device__ __forceinline__ void stage_slice(activation (*tile)[TC_ACT_PITCH], const activation* __restrict__ m, int first, int count, int k, int slice,
     bool aligned)
 {
-    for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE; i += THREADS)
-    {
-        int r = i / TC_K_SLICE, kk = slice * TC_K_SLICE + i % TC_K_SLICE;
-        tile[r][i % TC_K_SLICE] = first + r < count && kk < k ? load_activation(m, (first + r) * k + kk) : 0.0f;
-    }
+    if (aligned)
+        for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE / 8; i += THREADS)
+        {
+            int r = i / (TC_K_SLICE / 8), c = 8 * (i % (TC_K_SLICE / 8)), kk = slice * TC_K_SLICE + c;
+            bool valid = first + r < count && kk < k;
+            copy_async_16(&tile[r][c], valid ? m + (first + r) * k + kk : m, valid);
+        }
+    else
+        for (int i = threadIdx.x; i < TC_TILE * TC_K_SLICE; i += THREADS)
+        {
+            int r = i / TC_K_SLICE, kk = slice * TC_K_SLICE + i % TC_K_SLICE;
+            tile[r][i % TC_K_SLICE] = first + r < count && kk < k ? m[(first + r) * k + kk] : (activation)0;
+        }
 }
 #endif
 
-__device__ __forceinline__ bool rows_aligned_16(const void* m, int k)
+// Whether every row of m[., k] starts 16-byte aligned.
+template <typename T>
+__device__ __forceinline__ bool rows_aligned_16(const T* m, int k)
 {
-    return k % 4 == 0 && reinterpret_cast<unsigned long long>(m) % 16 == 0;
+    return k * (int)sizeof(T) % 16 == 0 && reinterpret_cast<unsigned long long>(m) % 16 == 0;
 }
 
 // u[N,D] = input[N,K] A[D,K]^T, z = m(u + a) * sin(omega (x B^T + c)): what Linear.Forward and
@@ -976,7 +995,7 @@ __device__ __forceinline__ void collage_tf32_forward_body(activation* __restrict
     const float* __restrict__ a, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
     int rows, int in_width, int width, int dims, float omega, Mask mask)
 {
-    __shared__ __align__(16) float rows_tile[2][TC_TILE][TC_PITCH];
+    __shared__ __align__(16) activation rows_tile[2][TC_TILE][TC_ACT_PITCH];
     __shared__ __align__(16) float weight_tile[2][TC_TILE][TC_PITCH];
     bool rows_aligned = rows_aligned_16(input, in_width), weights_aligned = rows_aligned_16(mask_weight, in_width);
     int first_row = blockIdx.x * TC_TILE, first_column = blockIdx.y * TC_TILE;
@@ -1013,12 +1032,12 @@ __device__ __forceinline__ void collage_tf32_forward_body(activation* __restrict
 #pragma unroll
             for (int i = 0; i < 2; i++)
             {
-                const float* top = rows_tile[stage][warp_row + i * 16 + g] + k8 + t;
-                const float* bottom = rows_tile[stage][warp_row + i * 16 + g + 8] + k8 + t;
-                fa[i][0] = tf32_bits(top[0]);
-                fa[i][1] = tf32_bits(bottom[0]);
-                fa[i][2] = tf32_bits(top[4]);
-                fa[i][3] = tf32_bits(bottom[4]);
+                const activation* top = rows_tile[stage][warp_row + i * 16 + g] + k8 + t;
+                const activation* bottom = rows_tile[stage][warp_row + i * 16 + g + 8] + k8 + t;
+                fa[i][0] = tf32_bits(load_activation(top, 0));
+                fa[i][1] = tf32_bits(load_activation(bottom, 0));
+                fa[i][2] = tf32_bits(load_activation(top, 4));
+                fa[i][3] = tf32_bits(load_activation(bottom, 4));
             }
 #pragma unroll
             for (int j = 0; j < 4; j++)
@@ -1146,7 +1165,7 @@ __device__ __forceinline__ void stage_row_slice(float (*tile)[TCB_PITCH], const 
 // the basis, stored, and as stored into tile (zeros outside the matrix) for the mma. Each thread
 // takes one column and every TCB_GROUPS-th row, and returns its sums of du, dq and dq x[k] in sums.
 template <typename Mask>
-__device__ __forceinline__ void collage_backward_slice(float (*tile)[TC_PITCH], float* sums, activation* du, const activation* dz,
+__device__ __forceinline__ void collage_backward_slice(activation (*tile)[TC_ACT_PITCH], float* sums, activation* du, const activation* dz,
     const activation* __restrict__ u, const float* __restrict__ a, const float* __restrict__ x, const float* __restrict__ basis_weight, const float* __restrict__ basis_bias,
     int first_row, int slice, int rows, int width, int dims, float omega, Mask mask)
 {
@@ -1174,7 +1193,7 @@ __device__ __forceinline__ void collage_backward_slice(float (*tile)[TC_PITCH], 
                 if (k < dims)
                     sums[2 + k] += dq * x_row[k];
         }
-        tile[r][column] = stored;
+        store_activation(tile[r], column, stored);
     }
 }
 
@@ -1204,7 +1223,7 @@ __device__ __forceinline__ void collage_tf32_backward_body(activation* du, float
     const activation* dz, const activation* __restrict__ u, const float* __restrict__ a, const float* __restrict__ x, const float* __restrict__ mask_weight,
     const float* __restrict__ basis_weight, const float* __restrict__ basis_bias, int rows, int in_width, int width, int dims, float omega, Mask mask)
 {
-    __shared__ __align__(16) float du_tile[2][TC_TILE][TC_PITCH];
+    __shared__ __align__(16) activation du_tile[2][TC_TILE][TC_ACT_PITCH];
     __shared__ __align__(16) float weight_tile[2][TC_K_SLICE][TCB_PITCH];
     __shared__ float scratch[5][TCB_GROUPS][TC_K_SLICE];
     bool du_aligned = rows_aligned_16(du, width), weights_aligned = rows_aligned_16(mask_weight, in_width);
@@ -1259,12 +1278,12 @@ __device__ __forceinline__ void collage_tf32_backward_body(activation* du, float
 #pragma unroll
                     for (int i = 0; i < 2; i++)
                     {
-                        const float* top = du_tile[stage][warp_row + i * 16 + g] + k8 + t;
-                        const float* bottom = du_tile[stage][warp_row + i * 16 + g + 8] + k8 + t;
-                        fa[i][0] = tf32_bits(top[0]);
-                        fa[i][1] = tf32_bits(bottom[0]);
-                        fa[i][2] = tf32_bits(top[4]);
-                        fa[i][3] = tf32_bits(bottom[4]);
+                        const activation* top = du_tile[stage][warp_row + i * 16 + g] + k8 + t;
+                        const activation* bottom = du_tile[stage][warp_row + i * 16 + g + 8] + k8 + t;
+                        fa[i][0] = tf32_bits(load_activation(top, 0));
+                        fa[i][1] = tf32_bits(load_activation(bottom, 0));
+                        fa[i][2] = tf32_bits(load_activation(top, 4));
+                        fa[i][3] = tf32_bits(load_activation(bottom, 4));
                     }
 #pragma unroll
                     for (int j = 0; j < 4; j++)

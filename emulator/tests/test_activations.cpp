@@ -184,14 +184,15 @@ TEST(gemm_narrow) { check_gemm_narrow(false); }
 
 TEST(gemm_narrow_bf16) { check_gemm_narrow(true); }
 
-// collage_tf32_forward with bfloat16 activations stages its input by plain loads (not cp.async):
-// u = input A^T + a and z = (w0 u) sin(omega (x B^T + c)) (the linear mask) against float64, to
-// TF32 products and bfloat16 storage, over sizes that leave partial tiles and K slices.
-TEST(collage_tf32_forward_bf16) {
+// collage_tf32_forward with bfloat16 activations stages its input in a bfloat16 tile, by 16-byte
+// cp.async copies where its rows are 16-byte aligned (in_width a multiple of 8) and by plain loads
+// otherwise: u = input A^T and z = (w0 (u + a)) sin(omega (x B^T + c)) (the linear mask) against
+// float64, to TF32 products and bfloat16 storage, over sizes that leave partial tiles and K slices.
+static void check_tf32_forward_bf16(int in_width) {
     setup_context();
     CUmodule m = load_module(repository_kernels_source().c_str(), repository_kernels_options(true));
     CUfunction kernel = get_function(m, "collage_tf32_forward_linear");
-    const int rows = 70, in_width = 19, width = 67, dims = 2;
+    const int rows = 70, width = 67, dims = 2;
     const float w0 = 1.5f, omega = 3.0f;
     Lcg rng = {2024};
     std::vector<uint16_t> input(rows * in_width);
@@ -220,11 +221,11 @@ TEST(collage_tf32_forward_bf16) {
     double u_scale = 0, z_scale = 0;
     for (int i = 0; i < rows; ++i)
         for (int j = 0; j < width; ++j) {
-            double sum = a[j];
+            double sum = 0;
             for (int p = 0; p < in_width; ++p) sum += (double)widen(input[i * in_width + p]) * weight[j * in_width + p];
             double q = basis_bias[j] + x[i * dims] * (double)basis_weight[j * dims] + x[i * dims + 1] * (double)basis_weight[j * dims + 1];
             want_u[i * width + j] = (float)sum;
-            want_z[i * width + j] = (float)(w0 * sum * std::sin(omega * q));
+            want_z[i * width + j] = (float)(w0 * (sum + a[j]) * std::sin(omega * q));
             got_u[i * width + j] = widen(u[i * width + j]);
             got_z[i * width + j] = widen(z[i * width + j]);
             u_scale = std::max(u_scale, std::fabs(sum));
@@ -235,3 +236,6 @@ TEST(collage_tf32_forward_bf16) {
     close_enough("z", got_z.data(), want_z.data(), got_z.size(), 2e-3 * z_scale, 1.0 / 128);
     CU(cuModuleUnload(m));
 }
+
+TEST(collage_tf32_forward_bf16) { check_tf32_forward_bf16(19); }
+TEST(collage_tf32_forward_bf16_aligned) { check_tf32_forward_bf16(24); }
