@@ -205,7 +205,8 @@ public class KernelResourcesTests
     {
         if (!Cuda.IsEmulated)
             Assert.Ignore("SCONE_CUDA_EMULATOR is not set: these tests use the real NVRTC directly");
-        // Test cases count one each: six for the kernels.cu test, two each for two others.
-        ChildTestRun.RerunWithRealNvrtc(typeof(KernelResourcesTests), RealNvrtcTests, RealNvrtcTests.Length + 7);
+        // Each test case counts: every [TestCase] of a test, or the test itself.
+        int cases = RealNvrtcTests.Sum(name => Math.Max(1, typeof(KernelResourcesTests).GetMethod(name)!.GetCustomAttributes(typeof(TestCaseAttribute), false).Length));
+        ChildTestRun.RerunWithRealNvrtc(typeof(KernelResourcesTests), RealNvrtcTests, cases);
     }
 }
