@@ -1176,7 +1176,7 @@ __device__ __forceinline__ void collage_backward_slice(activation (*tile)[TC_ACT
     for (int r = threadIdx.x / TC_K_SLICE; r < TC_TILE; r += TCB_GROUPS)
     {
         int row = first_row + r;
-        float stored = 0.0f;
+        float value = 0.0f;
         if (row < rows && j < width)
         {
             int i = row * width + j;
@@ -1186,14 +1186,14 @@ __device__ __forceinline__ void collage_backward_slice(activation (*tile)[TC_ACT
             sine_cosine(omega * basis_argument(basis, x_row, dims), &s, &c);
             float du_i = collage_backward_element(load_activation(dz, i), m, s, c, omega, mask, &dq);
             store_activation(du, i, du_i);
-            stored = stored_value(du_i);
+            value = du_i;
             sums[0] += du_i;
             sums[1] += dq;
             for (int k = 0; k < 3; k++)
                 if (k < dims)
                     sums[2 + k] += dq * x_row[k];
         }
-        store_activation(tile[r], column, stored);
+        store_activation(tile[r], column, value); // rounded as du was stored
     }
 }
 
